@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { configSchema, type Config } from './schema.ts';
+
+const DEFAULT_FILE = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+
+/** Thrown when configuration is invalid; the message names every bad setting at once. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Raw = Record<string, unknown>;
+type Parser = (value: string) => unknown;
+
+const integer: Parser = (v) => (/^-?\d+$/.test(v.trim()) ? Number(v) : v);
+const boolean: Parser = (v) => (/^(1|true|yes)$/i.test(v) ? true : /^(0|false|no)$/i.test(v) ? false : v);
+const list: Parser = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const json: Parser = (v) => {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+const text: Parser = (v) => v;
+
+/** Environment variable → config path. One table, so the README and the loader agree. */
+export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string, parse: Parser]> = [
+  ['PORT', 'port', integer],
+  ['ISSUER', 'issuer', text],
+  ['LOG_LEVEL', 'logLevel', text],
+  ['REDIS_URL', 'redis.url', text],
+  ['CURFEW_REDIS_PREFIX', 'redis.prefix', text],
+  ['CURFEW_SEED', 'seedFile', text],
+  ['CURFEW_TRUST_PROXY', 'trustProxy', boolean],
+  ['CURFEW_IDENTIFIER_KEY', 'secrets.identifierKey', text],
+  ['CURFEW_COOKIE_KEYS', 'secrets.cookieKeys', list],
+  ['CURFEW_JWKS', 'secrets.jwks', json],
+  ['CURFEW_BACKCHANNEL_ALLOWLIST', 'backchannel.allowlist', list],
+];
+
+function setPath(target: Raw, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    node = typeof next === 'object' && next !== null ? (next as Raw) : (node[part] = {});
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.join('.') || '(root)';
+  const variable = ENVIRONMENT.find(([, p]) => p === issue.path.slice(0, p.split('.').length).join('.'))?.[0];
+  return `${path}${variable ? ` (${variable})` : ''}: ${issue.message}`;
+}
+
+/**
+ * Defaults from `config/default.json`, overridden by the environment, validated whole.
+ * Empty environment values count as unset.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Raw = {}): Config {
+  const raw = JSON.parse(readFileSync(DEFAULT_FILE, 'utf8')) as Raw;
+  for (const [variable, path, parse] of ENVIRONMENT) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') setPath(raw, path, parse(value));
+  }
+  for (const [path, value] of Object.entries(overrides)) setPath(raw, path, value);
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue));
+  return result.data;
+}

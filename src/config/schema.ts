@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+const seconds = (max: number) => z.number().int().positive().max(max);
+
+/**
+ * Every setting Curfew reads, with its meaning. Defaults live in `config/default.json`;
+ * environment variables (see `ENVIRONMENT` in `load.ts`) override them.
+ */
+export const configSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).describe('HTTP port (PORT).'),
+    issuer: z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => !u.endsWith('/'), 'must not end with a slash')
+      .refine((u) => !URL.parse(u)?.search && !URL.parse(u)?.hash, 'must have no query or fragment')
+      .describe('OIDC issuer identifier, the public base URL (ISSUER).'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).describe('pino level (LOG_LEVEL).'),
+    trustProxy: z.boolean().describe('Trust X-Forwarded-* from a reverse proxy (CURFEW_TRUST_PROXY).'),
+    redis: z.object({
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+        .optional()
+        .describe('Redis URL; unset runs on the in-memory store with the demo seed (REDIS_URL).'),
+      prefix: z.string().min(1).max(64).describe('Prefix of every Redis key (CURFEW_REDIS_PREFIX).'),
+    }),
+    seedFile: z.string().min(1).optional().describe('Seed file of orgs, users and clients applied at start (CURFEW_SEED).'),
+    secrets: z
+      .object({
+        identifierKey: z
+          .string()
+          .min(32, 'must be at least 32 characters')
+          .optional()
+          .describe('Key of the keyed hash that hides session and token ids in store keys (CURFEW_IDENTIFIER_KEY); generated once and stored if unset.'),
+        cookieKeys: z
+          .array(z.string().min(32, 'each key must be at least 32 characters'))
+          .min(1)
+          .optional()
+          .describe('Cookie signing keys, newest first (CURFEW_COOKIE_KEYS, comma-separated); generated once and stored if unset.'),
+        jwks: z
+          .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) })
+          .optional()
+          .describe('Private signing JWKS, RS256 and ES256 (CURFEW_JWKS, JSON); generated once and stored if unset.'),
+      })
+      .default({}),
+    tokens: z.object({
+      accessTokenSeconds: seconds(86400).describe('Access token lifetime (further capped by the RP session).'),
+      idTokenSeconds: seconds(86400),
+      refreshTokenSeconds: seconds(31 * 86400),
+      authorizationCodeSeconds: seconds(600),
+      clientCredentialsSeconds: seconds(86400),
+      interactionSeconds: seconds(3600),
+      sessionSeconds: seconds(31 * 86400).describe('Upper bound of a browser session record; policy limits end sessions sooner.'),
+    }),
+    login: z.object({
+      accountFailures: z.number().int().positive().describe('Failed sign-ins per account before it is blocked.'),
+      accountWindowSeconds: seconds(86400),
+      accountBlockSeconds: seconds(86400),
+      ipFailures: z.number().int().positive().describe('Failed sign-ins per source IP before it is blocked.'),
+      ipWindowSeconds: seconds(86400),
+      ipBlockSeconds: seconds(86400),
+    }),
+    backchannel: z.object({
+      allowlist: z
+        .array(
+          z.string().regex(/^https?:\/\/[^/]+$/, 'must be an origin such as http://127.0.0.1:8090 (port may be *)'),
+        )
+        .describe('Origins that may receive logout tokens over http or at loopback/private addresses (CURFEW_BACKCHANNEL_ALLOWLIST).'),
+    }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { parseCidr, validatePolicy } from '../../src/sessions/policy-validate.ts';
+
+const context = { clients: ['payments-app', 'wiki'], roles: ['admin', 'staff'] };
+
+/** The example of SPEC §4, verbatim. */
+const SPEC_EXAMPLE = {
+  idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 43200, warningSeconds: 120,
+  mfa: 'reentry', refreshIsActivity: false, allowEnrollmentAtReentry: false,
+  rules: [
+    { name: 'admins', match: { roles: ['admin'] }, idleTimeoutSeconds: 300 },
+    { name: 'payments', match: { clients: ['payments-app'] }, idleTimeoutSeconds: 300, absoluteTimeoutSeconds: 3600 },
+    { name: 'office', match: { networks: ['10.20.0.0/16'] }, idleTimeoutSeconds: 1800 },
+  ],
+  ceilings: { idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 86400 },
+};
+
+const fields = (input: unknown) => {
+  const result = validatePolicy(input, context);
+  return result.ok ? [] : result.errors.map((e) => e.field);
+};
+
+describe('policy validation', () => {
+  it('accepts the SPEC example as it is', () => {
+    const result = validatePolicy(SPEC_EXAMPLE, context);
+    expect(result).toEqual({ ok: true, policy: SPEC_EXAMPLE });
+  });
+
+  it('fills optional fields with their defaults', () => {
+    const result = validatePolicy({ idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 3600 }, context);
+    expect(result.ok && result.policy).toMatchObject({ warningSeconds: 120, mfa: 'reentry', refreshIsActivity: false, rules: [] });
+  });
+
+  it('checks the bounds: 60 <= idle <= absolute <= 31 days, warning < idle', () => {
+    expect(fields({ ...SPEC_EXAMPLE, idleTimeoutSeconds: 59 })).toContain('idleTimeoutSeconds');
+    expect(fields({ ...SPEC_EXAMPLE, idleTimeoutSeconds: 60, warningSeconds: 30, rules: [] })).toEqual([]);
+    expect(fields({ ...SPEC_EXAMPLE, idleTimeoutSeconds: 50000, absoluteTimeoutSeconds: 43200 })).toContain('idleTimeoutSeconds');
+    expect(fields({ ...SPEC_EXAMPLE, absoluteTimeoutSeconds: 31 * 86400 + 1, ceilings: { idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 31 * 86400 } })).toContain('absoluteTimeoutSeconds');
+    expect(fields({ ...SPEC_EXAMPLE, warningSeconds: 900 })).toContain('warningSeconds');
+    expect(fields({ ...SPEC_EXAMPLE, warningSeconds: 899, rules: [] })).toEqual([]);
+    expect(fields({ ...SPEC_EXAMPLE, warningSeconds: 300 })).toContain('rules.0.idleTimeoutSeconds');
+  });
+
+  it('requires integers', () => {
+    expect(fields({ ...SPEC_EXAMPLE, idleTimeoutSeconds: 900.5 })).toContain('idleTimeoutSeconds');
+    expect(fields({ ...SPEC_EXAMPLE, idleTimeoutSeconds: '900' })).toContain('idleTimeoutSeconds');
+  });
+
+  it('rejects unknown clients and roles, and invalid CIDRs', () => {
+    const bad = fields({
+      ...SPEC_EXAMPLE,
+      rules: [
+        { name: 'r', match: { roles: ['root'] }, idleTimeoutSeconds: 300 },
+        { name: 'c', match: { clients: ['nope'] }, idleTimeoutSeconds: 300 },
+        { name: 'n', match: { networks: ['10.0.0.0/33', '::1/129', 'banana'] }, idleTimeoutSeconds: 1800 },
+      ],
+    });
+    expect(bad).toEqual(expect.arrayContaining([
+      'rules.0.match.roles.0', 'rules.1.match.clients.0', 'rules.2.match.networks.0', 'rules.2.match.networks.1', 'rules.2.match.networks.2',
+    ]));
+  });
+
+  it('names every bad field of a policy at once', () => {
+    const bad = fields({ ...SPEC_EXAMPLE, idleTimeoutSeconds: 10, warningSeconds: -1, mfa: 'sometimes', extra: 1 });
+    expect(bad).toEqual(expect.arrayContaining(['warningSeconds', 'mfa']));
+    expect(bad.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('rejects a rule that matches nothing, sets nothing, or duplicates a name', () => {
+    expect(fields({ ...SPEC_EXAMPLE, rules: [{ name: 'x', match: {}, idleTimeoutSeconds: 300 }] })).toContain('rules.0.match');
+    expect(fields({ ...SPEC_EXAMPLE, rules: [{ name: 'x', match: { roles: ['admin'] } }] })).toContain('rules.0');
+    expect(fields({ ...SPEC_EXAMPLE, rules: [SPEC_EXAMPLE.rules[0], SPEC_EXAMPLE.rules[0]] })).toContain('rules.1.name');
+  });
+
+  it('keeps org defaults within the ceilings', () => {
+    expect(fields({ ...SPEC_EXAMPLE, ceilings: { idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 86400 } })).toContain('idleTimeoutSeconds');
+  });
+});
+
+describe('CIDR parsing', () => {
+  it.each([
+    ['10.20.0.0/16', 'ipv4', 16],
+    ['0.0.0.0/0', 'ipv4', 0],
+    ['192.168.1.1/32', 'ipv4', 32],
+    ['2001:db8::/32', 'ipv6', 32],
+    ['::1/128', 'ipv6', 128],
+  ])('accepts %s', (cidr, family, prefix) => {
+    expect(parseCidr(cidr)).toMatchObject({ family, prefix });
+  });
+  it.each(['10.20.0.0', '10.20.0.0/', '10.20.0.0/33', '300.1.1.1/8', '::1/129', 'fe80::/abc', ''])('rejects %s', (cidr) => {
+    expect(parseCidr(cidr)).toBeUndefined();
+  });
+});
