@@ -226,10 +226,16 @@ function createAuditStore(clock: Clock): AuditStore {
   };
 }
 
-/** Wraps rate-limiter-flexible's answer (it rejects when out of points) into a plain state. */
-export function wrapLimiter(limiter: RateLimiterMemory | { get: RateLimiterMemory['get']; consume: RateLimiterMemory['consume']; delete: RateLimiterMemory['delete'] }, points: number): RateLimiter {
+type FlexibleLimiter = Pick<RateLimiterMemory, 'get' | 'consume' | 'delete' | 'block'>;
+
+/**
+ * Wraps rate-limiter-flexible (which rejects once out of points) into a plain state. The
+ * failure that spends the last point starts the block at once, so the caller's very next
+ * attempt is refused for the whole block duration, not just until the window ends.
+ */
+export function wrapLimiter(limiter: FlexibleLimiter, options: RateLimitOptions): RateLimiter {
   const state = (res: RateLimiterRes | null) => ({
-    blocked: res !== null && res.consumedPoints >= points,
+    blocked: res !== null && res.consumedPoints >= options.points,
     retryAfterSeconds: res ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0,
   });
   return {
@@ -237,12 +243,15 @@ export function wrapLimiter(limiter: RateLimiterMemory | { get: RateLimiterMemor
       return state(await limiter.get(key));
     },
     async fail(key) {
+      let res: RateLimiterRes;
       try {
-        return state(await limiter.consume(key));
+        res = await limiter.consume(key);
       } catch (rejection) {
         if (rejection instanceof RateLimiterRes) return state(rejection);
         throw rejection;
       }
+      if (res.consumedPoints >= options.points) return state(await limiter.block(key, options.blockSeconds));
+      return state(res);
     },
     async reset(key) {
       await limiter.delete(key);
@@ -269,7 +278,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
     audit: createAuditStore(clock),
     rateLimiter(o: RateLimitOptions) {
       const limiter = new RateLimiterMemory({ keyPrefix: o.name, points: o.points, duration: o.durationSeconds, blockDuration: o.blockSeconds });
-      return wrapLimiter(limiter, o.points);
+      return wrapLimiter(limiter, o);
     },
     async now() {
       return clock.now();

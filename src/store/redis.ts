@@ -28,11 +28,12 @@ for i = 2, 3 do
   end
 end
 if KEYS[4] ~= '' then
-  redis.call('SADD', KEYS[4], KEYS[1])
+  -- PTTL before SADD: -2 (no set yet), -1 (a member never expires), else ms left.
   local current = redis.call('PTTL', KEYS[4])
+  redis.call('SADD', KEYS[4], KEYS[1])
   if not ttl then
     redis.call('PERSIST', KEYS[4])
-  elseif current ~= -1 and current < ttl then
+  elseif current == -2 or (current ~= -1 and current < ttl) then
     redis.call('PEXPIRE', KEYS[4], ttl)
   end
 end
@@ -278,7 +279,7 @@ export function createRedisStore(options: { url: string; prefix?: string }): Sto
         duration: o.durationSeconds,
         blockDuration: o.blockSeconds,
       });
-      return wrapLimiter(limiter, o.points);
+      return wrapLimiter(limiter, o);
     },
     async now() {
       const [seconds, micros] = await redis.time();
