@@ -1,0 +1,112 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { JSONWebKeySet } from 'jose';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { createAuthenticator } from './accounts/authenticate.ts';
+import { createAudit, type Audit } from './audit/audit.ts';
+import type { Config } from './config/schema.ts';
+import { demoRoutes } from './demo/demo-rp.ts';
+import { errorHandler } from './http/errors.ts';
+import { createMetrics } from './http/metrics.ts';
+import { opsRoutes } from './http/ops-routes.ts';
+import type { Logger } from './logger.ts';
+import { interactionRoutes } from './oidc/interactions/routes.ts';
+import { loadKeyMaterial } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+import { createIdentifierHasher } from './store/identifier-hash.ts';
+import type { Store } from './store/types.ts';
+
+export interface CurfewOptions {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  /** Mounts the demo relying party at /demo, with this client secret (embedded default only). */
+  demo?: { clientSecret: string };
+}
+
+export interface Curfew {
+  provider: Provider;
+  store: Store;
+  audit: Audit;
+  /** Starts serving; resolves with the bound port (config.port 0 picks a free one). */
+  listen(port?: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
+  const privateMembers = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi']);
+  return {
+    keys: keys.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([name]) => !privateMembers.has(name)))),
+  } as JSONWebKeySet;
+}
+
+/**
+ * Assembles one Curfew instance over a store. Curfew's own routes run before the provider's
+ * (oidc-provider's `use` inserts ahead of its router), so the provider is the HTTP app itself.
+ */
+export async function createCurfew({ config, store, logger, demo }: CurfewOptions): Promise<Curfew> {
+  const keys = await loadKeyMaterial(config, store.secrets);
+  const hash = createIdentifierHasher(keys.identifierKey);
+  const audit = createAudit(store.audit, logger);
+  const provider = createProvider({ config, store, keys, hash, logger });
+  const metrics = createMetrics();
+  const login = config.login;
+  const authenticator = createAuthenticator(store.directory, {
+    account: store.rateLimiter({ name: 'login-account', points: login.accountFailures, durationSeconds: login.accountWindowSeconds, blockSeconds: login.accountBlockSeconds }),
+    ip: store.rateLimiter({ name: 'login-ip', points: login.ipFailures, durationSeconds: login.ipWindowSeconds, blockSeconds: login.ipBlockSeconds }),
+  });
+
+  provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+    // A finished login interaction with no earlier account in the browser starts an SSO session.
+    const { result, session, client } = ctx.oidc;
+    if (!result?.login || !session) return;
+    const org = typeof client?.org === 'string' ? client.org : undefined;
+    audit({ type: 'session.started', org, user: result.login.accountId, session: session.uid, client: client?.clientId, ip: ctx.ip }).catch(
+      (err: unknown) => logger.error({ err }, 'audit of session.started failed'),
+    );
+  });
+
+  let server: Server | undefined;
+  let boundPort = 0;
+  const routes = [opsRoutes(store, metrics), interactionRoutes({ provider, directory: store.directory, authenticator, audit })];
+  if (demo) {
+    routes.push(demoRoutes({
+      provider,
+      clientSecret: demo.clientSecret,
+      internalBase: () => `http://127.0.0.1:${boundPort}`,
+      publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
+    }));
+  }
+
+  provider.use(metrics.middleware);
+  provider.use(errorHandler(logger));
+  for (const router of routes) {
+    provider.use(router.routes());
+    provider.use(router.allowedMethods());
+  }
+
+  return {
+    provider,
+    store,
+    audit,
+    async listen(port = config.port, host?: string) {
+      server = createServer(provider.callback());
+      // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 66_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      boundPort = (server.address() as AddressInfo).port;
+      return boundPort;
+    },
+    async close() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { createCurfew } from './app.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { DEMO_CLIENT_ID } from './demo/demo-rp.ts';
+import { createLogger } from './logger.ts';
+import { applySeed, parseSeed, readSeedFile, SeedError, type Seed } from './orgs/seed.ts';
+import { createMemoryStore } from './store/memory.ts';
+import { createRedisStore } from './store/redis.ts';
+import type { Store } from './store/types.ts';
+
+const DEMO_SEED = fileURLToPath(new URL('../config/demo-seed.json', import.meta.url));
+
+/** The demo seed names http://localhost:3000; a different ISSUER gets the demo app's URLs rewritten. */
+async function demoSeed(issuer: string): Promise<Seed> {
+  const text = (await readFile(DEMO_SEED, 'utf8')).replaceAll('http://localhost:3000', issuer);
+  return parseSeed(JSON.parse(text), DEMO_SEED);
+}
+
+async function openStore(config: Config): Promise<Store> {
+  if (!config.redis.url) return createMemoryStore();
+  const store = createRedisStore({ url: config.redis.url, prefix: config.redis.prefix });
+  try {
+    await store.ping();
+  } catch (cause) {
+    await store.close().catch(() => {});
+    throw new Error(`Redis at ${new URL(config.redis.url).host} does not answer (REDIS_URL): ${(cause as Error).message}`);
+  }
+  return store;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  // The seed is validated before the store is touched: a bad seed changes nothing.
+  const seed = config.seedFile ? await readSeedFile(config.seedFile) : config.redis.url ? undefined : await demoSeed(config.issuer);
+  const store = await openStore(config);
+  const demoClient = !config.seedFile && !config.redis.url
+    ? seed?.orgs.flatMap((o) => o.clients).find((c) => c.client_id === DEMO_CLIENT_ID)
+    : undefined;
+
+  const curfew = await createCurfew({
+    config,
+    store,
+    logger,
+    ...(demoClient?.client_secret ? { demo: { clientSecret: demoClient.client_secret } } : {}),
+  });
+  if (seed) await applySeed(seed, store.directory, curfew.audit);
+  const port = await curfew.listen();
+
+  logger.info({ port, issuer: config.issuer, store: store.kind }, 'Curfew is serving');
+  if (demoClient) {
+    const users = seed!.orgs[0]!.users;
+    process.stdout.write(
+      [
+        '',
+        `Curfew is running on the embedded in-memory store (set REDIS_URL for Redis).`,
+        `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
+        `  Sign in:   open ${config.issuer}/demo in a browser, as one of:`,
+        ...users.map((u) => `               ${u.username} / ${u.password}`),
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await curfew.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof SeedError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`Curfew could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

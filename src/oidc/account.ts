@@ -1,0 +1,17 @@
+import type { Account, KoaContextWithOIDC } from 'oidc-provider';
+import type { DirectoryStore } from '../store/types.ts';
+
+/**
+ * The provider's view of a user. A disabled or deleted user has no account: their sessions
+ * stop yielding tokens and their refresh grants fail.
+ */
+export async function findAccount(directory: DirectoryStore, _ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
+  const user = await directory.getUser(sub);
+  if (!user || user.disabled) return undefined;
+  return {
+    accountId: user.id,
+    async claims() {
+      return { sub: user.id, preferred_username: user.username, name: user.username, roles: user.roles, org: user.org };
+    },
+  };
+}

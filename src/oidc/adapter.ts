@@ -1,0 +1,70 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts';
+import { providerMetadata } from './client-metadata.ts';
+
+export type AdapterConstructor = new (name: string) => Adapter;
+
+/**
+ * oidc-provider's storage, over Curfew's store. Identifiers (ids, uids, user codes, grant ids)
+ * reach the store only as keyed hashes. Clients are read from the directory, so an admin's
+ * change to a client takes effect on the next request.
+ */
+export function createAdapterClass(models: ModelStore, directory: DirectoryStore, hash: IdentifierHasher): AdapterConstructor {
+  class ClientAdapter implements Adapter {
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const client = await directory.getClient(id);
+      return client ? (providerMetadata(client) as AdapterPayload) : undefined;
+    }
+    // Clients are managed through Curfew's directory, never through the provider.
+    async upsert(): Promise<void> {
+      throw new Error('clients are managed through the directory');
+    }
+    async findByUid(): Promise<undefined> {
+      return undefined;
+    }
+    async findByUserCode(): Promise<undefined> {
+      return undefined;
+    }
+    async consume(): Promise<void> {}
+    async destroy(): Promise<void> {}
+    async revokeByGrantId(): Promise<void> {}
+  }
+
+  class ModelAdapter implements Adapter {
+    readonly name: string;
+    constructor(name: string) {
+      this.name = name;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const indexes: ModelIndexes = {};
+      if (typeof payload.uid === 'string') indexes.uid = hash(payload.uid);
+      if (typeof payload.userCode === 'string') indexes.userCode = hash(payload.userCode);
+      if (typeof payload.grantId === 'string') indexes.grantId = hash(payload.grantId);
+      await models.upsert(this.name, hash(id), payload, expiresIn, indexes);
+    }
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      return (await models.find(this.name, hash(id))) as AdapterPayload | undefined;
+    }
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return (await models.findByUid(this.name, hash(uid))) as AdapterPayload | undefined;
+    }
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return (await models.findByUserCode(this.name, hash(userCode))) as AdapterPayload | undefined;
+    }
+    async consume(id: string): Promise<void> {
+      await models.consume(this.name, hash(id), Math.floor(Date.now() / 1000));
+    }
+    async destroy(id: string): Promise<void> {
+      await models.destroy(this.name, hash(id));
+    }
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await models.revokeByGrantId(hash(grantId));
+    }
+  }
+
+  return function CurfewAdapter(name: string): Adapter {
+    return name === 'Client' ? new ClientAdapter() : new ModelAdapter(name);
+  } as unknown as AdapterConstructor;
+}

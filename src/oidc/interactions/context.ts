@@ -1,0 +1,46 @@
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Authenticator } from '../../accounts/authenticate.ts';
+import type { Audit } from '../../audit/audit.ts';
+import type { DirectoryStore } from '../../store/types.ts';
+import { CurfewError } from '../../http/errors.ts';
+import { csrfValid } from '../../http/csrf.ts';
+
+export interface InteractionDeps {
+  provider: Provider;
+  directory: DirectoryStore;
+  authenticator: Authenticator;
+  audit: Audit;
+}
+
+export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** The interaction bound to this browser (signed cookie) and to the URL's uid. */
+export async function loadInteraction(ctx: Context, provider: Provider): Promise<Interaction> {
+  let interaction: Interaction;
+  try {
+    interaction = await provider.interactionDetails(ctx.req, ctx.res);
+  } catch (cause) {
+    throw new CurfewError('interaction_expired', 400, 'This sign-in page has expired. Go back to the application and sign in again.', { cause });
+  }
+  if (interaction.uid !== ctx.params.uid) {
+    throw new CurfewError('interaction_expired', 400, 'This sign-in page belongs to another sign-in. Go back to the application and sign in again.');
+  }
+  return interaction;
+}
+
+export function formBody(ctx: Context): Record<string, unknown> {
+  const body = (ctx.request as unknown as { body?: unknown }).body;
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+}
+
+export function requireCsrf(ctx: Context, body: Record<string, unknown>): void {
+  if (!csrfValid(ctx, body.csrf)) {
+    throw new CurfewError('csrf_failed', 403, 'The form could not be verified. Reload the page and try again.');
+  }
+}
+
+export const stringField = (body: Record<string, unknown>, name: string): string => {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+};

@@ -1,0 +1,19 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { abortInteraction } from './abort.ts';
+import { submitConsent } from './consent.ts';
+import type { InteractionDeps } from './context.ts';
+import { submitLogin } from './login.ts';
+import { showInteraction } from './show.ts';
+
+/** Forms are small; a larger body is a client mistake answered with 413, not parsed. */
+const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+
+export function interactionRoutes(deps: InteractionDeps): Router {
+  const router = new Router({ prefix: '/interaction/:uid' });
+  router.get('/', showInteraction(deps));
+  router.post('/login', forms, submitLogin(deps));
+  router.post('/confirm', forms, submitConsent(deps));
+  router.post('/abort', forms, abortInteraction(deps));
+  return router;
+}

@@ -1,0 +1,56 @@
+import type { Context } from 'koa';
+import { csrfToken } from '../../http/csrf.ts';
+import { renderPage } from '../../http/views.ts';
+import { ORG_MISMATCH } from '../org-membership.ts';
+import { loadInteraction, type InteractionDeps } from './context.ts';
+
+export interface LoginView {
+  client: string;
+  username?: string;
+  error?: string;
+}
+
+export function renderLogin(ctx: Context, uid: string, view: LoginView, status = 200): void {
+  renderPage(ctx, 'login', {
+    client: view.client,
+    username: view.username ?? '',
+    error: view.error,
+    csrf: csrfToken(ctx),
+    action: `/interaction/${uid}/login`,
+    abort: `/interaction/${uid}/abort`,
+  }, status);
+}
+
+/** GET /interaction/:uid — the page for whatever the provider's policy asked for. */
+export function showInteraction({ provider, directory }: InteractionDeps) {
+  return async function show(ctx: Context): Promise<void> {
+    const interaction = await loadInteraction(ctx, provider);
+    const { prompt, params, uid } = interaction;
+    const client = await provider.Client.find(String(params.client_id));
+    const clientLabel = client?.clientName ?? String(params.client_id);
+
+    if (prompt.reasons.includes(ORG_MISMATCH)) {
+      await provider.interactionFinished(ctx.req, ctx.res, {
+        error: 'access_denied',
+        error_description: 'the signed-in user does not belong to this application\'s organization',
+      }, { mergeWithLastSubmission: false });
+      return;
+    }
+
+    if (prompt.name === 'login') {
+      renderLogin(ctx, uid, { client: clientLabel, username: typeof params.login_hint === 'string' ? params.login_hint : '' });
+      return;
+    }
+
+    const user = interaction.session?.accountId ? await directory.getUser(interaction.session.accountId) : undefined;
+    const scopes = String(params.scope ?? 'openid').split(' ').filter((s) => s && s !== 'openid');
+    renderPage(ctx, 'consent', {
+      client: clientLabel,
+      username: user?.username ?? '',
+      scopes,
+      csrf: csrfToken(ctx),
+      action: `/interaction/${uid}/confirm`,
+      abort: `/interaction/${uid}/abort`,
+    });
+  };
+}

@@ -1,0 +1,169 @@
+import type { Context } from 'koa';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { Store } from '../store/types.ts';
+import { renderPage, renderView } from '../http/views.ts';
+import { createAdapterClass } from './adapter.ts';
+import { findAccount } from './account.ts';
+import { ACR, CLAIMS, SCOPES } from './claims.ts';
+import type { KeyMaterial } from './keys.ts';
+import { autoConsentFirstParty } from './first-party-consent.ts';
+import { accountAvailableCheck, orgMembershipCheck } from './org-membership.ts';
+
+export interface ProviderDeps {
+  config: Config;
+  store: Store;
+  keys: KeyMaterial;
+  hash: IdentifierHasher;
+  logger: Logger;
+}
+
+function interactionPolicyWithOrgCheck() {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  login.checks.add(accountAvailableCheck);
+  login.checks.add(orgMembershipCheck);
+  return policy;
+}
+
+function clientName(ctx: KoaContextWithOIDC): string | undefined {
+  return ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
+}
+
+/** The pages and messages a user may see from the provider itself, in Curfew's look. */
+const pages = {
+  async logoutSource(ctx: KoaContextWithOIDC, form: string) {
+    renderPage(ctx as unknown as Context, 'logout', { client: clientName(ctx) ?? ctx.host, form });
+  },
+  async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
+    renderPage(ctx as unknown as Context, 'logged-out', { client: clientName(ctx) });
+  },
+  async renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
+    // Only the protocol error and its public description: never a stack or an internal message.
+    const page = renderView('error', {
+      title: 'Something went wrong',
+      message: out.error_description ?? 'The request could not be completed.',
+      code: out.error,
+    });
+    ctx.type = 'html';
+    ctx.body = page;
+  },
+};
+
+/**
+ * oidc-provider configured for Curfew: code flow with PKCE for every client, Curfew's own
+ * interactions, the directory as the client registry, the store as the adapter.
+ */
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, store, keys, hash, logger } = deps;
+  const t = config.tokens;
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass(store.models, store.directory, hash),
+    findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookieKeys,
+      names: { session: 'curfew.session', interaction: 'curfew.interaction', resume: 'curfew.resume' },
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    claims: CLAIMS,
+    scopes: SCOPES,
+    acrValues: [ACR.password, ACR.mfa],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    extraClientMetadata: {
+      properties: ['org', 'firstParty', 'adminApi'],
+      validator(_ctx, key, value) {
+        if (key === 'org' && (typeof value !== 'string' || !value)) throw new Error('org is required');
+        if ((key === 'firstParty' || key === 'adminApi') && typeof value !== 'boolean') {
+          throw new Error(`${key} must be a boolean`);
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      resourceIndicators: { enabled: false },
+      introspection: {
+        enabled: true,
+        // A client may introspect tokens of its own org only: an org's resource servers
+        // must not learn about another tenant's tokens.
+        async allowedPolicy(ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          const owner = token.clientId ? await ctx.oidc.provider.Client.find(token.clientId) : undefined;
+          return owner !== undefined && owner.org === client.org && client.clientAuthMethod !== 'none';
+        },
+      },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: pages.logoutSource,
+        postLogoutSuccessSource: pages.postLogoutSuccessSource,
+      },
+      userinfo: { enabled: true },
+    },
+    renderError: pages.renderError,
+    interactions: {
+      policy: interactionPolicyWithOrgCheck(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    loadExistingGrant: autoConsentFirstParty,
+    // Refresh tokens are session-bound (SPEC §1): they are issued to any client allowed the
+    // grant, without offline_access, and die with the session.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async () => true,
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: t.accessTokenSeconds,
+      AuthorizationCode: t.authorizationCodeSeconds,
+      ClientCredentials: t.clientCredentialsSeconds,
+      IdToken: t.idTokenSeconds,
+      RefreshToken: t.refreshTokenSeconds,
+      Interaction: t.interactionSeconds,
+      Session: t.sessionSeconds,
+      Grant: t.refreshTokenSeconds,
+    },
+    // Profile claims go into the ID token too: Curfew's RPs are mostly server-side apps that
+    // want the username without a userinfo round trip.
+    conformIdTokenClaims: false,
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  alwaysIncludeSid(provider);
+  forwardProviderErrors(provider, logger);
+  return provider;
+}
+
+/**
+ * SPEC §8: every ID token carries `sid`. The library adds it only for clients registered for
+ * session-bound back-channel logout; Curfew's RPs all get it, so they can correlate logout tokens
+ * and report activity (`/session/activity`) for their session.
+ */
+function alwaysIncludeSid(provider: Provider): void {
+  Object.defineProperty(provider.Client.prototype, 'includeSid', { value: () => true, configurable: true });
+}
+
+/** Library-internal failures reach pino with the request's route, never the client. */
+function forwardProviderErrors(provider: Provider, logger: Logger): void {
+  const log = logger.child({ component: 'oidc' });
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    log.error({ err: error, route: ctx.oidc?.route }, 'provider server_error');
+  });
+  for (const event of ['authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'introspection.error', 'revocation.error', 'backchannel.error'] as const) {
+    (provider as unknown as NodeJS.EventEmitter).on(event, (_ctx: unknown, error: Error & { error?: string; status?: number }) => {
+      log.debug({ event, error: error.error ?? error.name, status: error.status, description: error.message }, 'provider rejected a request');
+    });
+  }
+}
