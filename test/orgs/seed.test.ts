@@ -1,0 +1,88 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createAudit } from '../../src/audit/audit.ts';
+import { createLogger } from '../../src/logger.ts';
+import { verifyPassword } from '../../src/accounts/passwords.ts';
+import { applySeed, parseSeed, SeedError } from '../../src/orgs/seed.ts';
+import { createMemoryStore } from '../../src/store/memory.ts';
+
+const silent = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
+
+const seed = {
+  orgs: [
+    {
+      id: 'acme',
+      name: 'Acme',
+      policy: { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 43200, rules: [{ name: 'admins', match: { roles: ['admin'] }, idleTimeoutSeconds: 300 }] },
+      users: [{ username: 'Alice', password: 'alice password', roles: ['admin'] }],
+      clients: [{ client_id: 'wiki', client_secret: 'wiki-secret-0123456789', redirect_uris: ['https://wiki.example/cb'] }],
+    },
+  ],
+};
+
+describe('seed', () => {
+  it('creates orgs, users (argon2id, lowercase username) and clients', async () => {
+    const store = createMemoryStore();
+    await applySeed(parseSeed(seed), store.directory, createAudit(store.audit, silent));
+    const org = await store.directory.getOrg('acme');
+    expect(org?.policy.rules[0]?.name).toBe('admins');
+    const alice = await store.directory.findUserByName('acme', 'alice');
+    expect(alice?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(await verifyPassword(alice!.passwordHash, 'alice password')).toBe(true);
+    const wiki = await store.directory.getClient('wiki');
+    expect(wiki).toMatchObject({ org: 'acme', firstParty: true, token_endpoint_auth_method: 'client_secret_basic', backchannel_logout_session_required: true });
+  });
+
+  it('is idempotent: a second application changes nothing', async () => {
+    const store = createMemoryStore();
+    const audit = createAudit(store.audit, silent);
+    await applySeed(parseSeed(seed), store.directory, audit);
+    const before = { user: await store.directory.findUserByName('acme', 'alice'), client: await store.directory.getClient('wiki') };
+    await applySeed(parseSeed(seed), store.directory, audit);
+    expect(await store.directory.findUserByName('acme', 'alice')).toEqual(before.user);
+    expect(await store.directory.getClient('wiki')).toEqual(before.client);
+    expect(await store.directory.listUsers('acme')).toHaveLength(1);
+  });
+
+  it('updates what it names: a new password is re-hashed, roles replaced', async () => {
+    const store = createMemoryStore();
+    const audit = createAudit(store.audit, silent);
+    await applySeed(parseSeed(seed), store.directory, audit);
+    const id = (await store.directory.findUserByName('acme', 'alice'))!.id;
+    const changed = structuredClone(seed);
+    changed.orgs[0]!.users[0] = { username: 'alice', password: 'new alice password', roles: [] };
+    changed.orgs[0]!.policy.rules = [];
+    await applySeed(parseSeed(changed), store.directory, audit);
+    const alice = await store.directory.findUserByName('acme', 'alice');
+    expect(alice?.id).toBe(id);
+    expect(alice?.roles).toEqual([]);
+    expect(await verifyPassword(alice!.passwordHash, 'new alice password')).toBe(true);
+  });
+
+  it('rejects a bad seed whole, naming every problem', () => {
+    const bad = structuredClone(seed) as unknown as { orgs: Record<string, unknown>[] };
+    bad.orgs[0]!.policy = { idleTimeoutSeconds: 10, absoluteTimeoutSeconds: 43200, rules: [{ name: 'x', match: { clients: ['nope'] }, idleTimeoutSeconds: 300 }] };
+    bad.orgs[0]!.users = [{ username: 'a', password: 'short', roles: [] }];
+    bad.orgs[0]!.clients = [{ client_id: 'c', redirect_uris: ['not a url'] }];
+    let error: SeedError | undefined;
+    try {
+      parseSeed(bad);
+    } catch (e) {
+      error = e as SeedError;
+    }
+    expect(error).toBeInstanceOf(SeedError);
+    const text = error!.problems.join('\n');
+    expect(text).toContain('users.0.password');
+    expect(text).toContain('clients.0.redirect_uris.0');
+    // Policy problems are found once the structure is sound.
+    const badPolicy = structuredClone(seed) as unknown as { orgs: Record<string, unknown>[] };
+    badPolicy.orgs[0]!.policy = { idleTimeoutSeconds: 10, absoluteTimeoutSeconds: 43200, rules: [{ name: 'x', match: { clients: ['nope'] }, idleTimeoutSeconds: 300 }] };
+    expect(() => parseSeed(badPolicy)).toThrow(/policy\.idleTimeoutSeconds[\s\S]*policy\.rules\.0\.match\.clients\.0/);
+  });
+
+  it('rejects a username or client_id that appears twice', () => {
+    const dup = structuredClone(seed);
+    dup.orgs[0]!.users.push({ username: 'ALICE', password: 'other password', roles: [] });
+    expect(() => parseSeed(dup)).toThrow(/"alice" appears twice/);
+  });
+});

@@ -1,0 +1,168 @@
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import * as oidc from 'openid-client';
+import { createCurfew, type Curfew } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/logger.ts';
+import { applySeed, parseSeed } from '../../src/orgs/seed.ts';
+import { createMemoryStore } from '../../src/store/memory.ts';
+import { createRedisStore } from '../../src/store/redis.ts';
+import type { Store } from '../../src/store/types.ts';
+import { deletePrefix, freshPrefix, REDIS_URL } from './redis.ts';
+import { UserAgent } from './user-agent.ts';
+
+export type StoreKind = 'memory' | 'redis';
+export const STORE_KINDS: StoreKind[] = ['memory', 'redis'];
+
+export const RP_CALLBACK = 'http://127.0.0.1:9/callback';
+export const RP_LOGGED_OUT = 'http://127.0.0.1:9/logged-out';
+
+export const PASSWORDS = { alice: 'alice password 1', bob: 'bob password 12', carol: 'carol password 1', dave: 'dave password 12' } as const;
+
+const POLICY = { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 43200, warningSeconds: 120, mfa: 'off' };
+
+/** Two orgs, each with users and an RP; `acme` also has a third-party app and an admin API client. */
+export function testSeed() {
+  const client = (client_id: string, extra: Record<string, unknown> = {}) => ({
+    client_id,
+    client_secret: `${client_id}-secret-0123456789`,
+    redirect_uris: [RP_CALLBACK],
+    post_logout_redirect_uris: [RP_LOGGED_OUT],
+    ...extra,
+  });
+  return {
+    orgs: [
+      {
+        id: 'acme',
+        name: 'Acme',
+        policy: POLICY,
+        users: [
+          { username: 'alice', password: PASSWORDS.alice, roles: ['staff'] },
+          { username: 'bob', password: PASSWORDS.bob, roles: ['admin'] },
+          { username: 'dave', password: PASSWORDS.dave, roles: [], disabled: true },
+        ],
+        clients: [
+          client('acme-app'),
+          client('acme-other'),
+          client('acme-partner', { firstParty: false }),
+          client('acme-admin', { adminApi: true }),
+          { client_id: 'acme-spa', redirect_uris: [RP_CALLBACK], post_logout_redirect_uris: [RP_LOGGED_OUT] },
+        ],
+      },
+      {
+        id: 'globex',
+        name: 'Globex',
+        policy: POLICY,
+        users: [{ username: 'carol', password: PASSWORDS.carol, roles: [] }],
+        clients: [client('globex-app')],
+      },
+    ],
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Harness {
+  url: string;
+  curfew: Curfew;
+  store: Store;
+  config: Config;
+  logs: string[];
+  /** An openid-client configuration for one of the seed's clients. */
+  rp(clientId: string): Promise<oidc.Configuration>;
+  userAgent(options?: { ip?: string }): UserAgent;
+  close(): Promise<void>;
+}
+
+/** A Curfew instance on a free loopback port over a fresh store, seeded with {@link testSeed}. */
+export async function startCurfew(kind: StoreKind, options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number } = {}): Promise<Harness> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const prefix = options.prefix ?? freshPrefix(kind);
+  const config = loadConfig({ LOG_LEVEL: 'debug' }, { port, issuer: url, trustProxy: true, ...options.config });
+  const store = kind === 'memory' ? createMemoryStore() : createRedisStore({ url: REDIS_URL, prefix });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const curfew = await createCurfew({ config, store, logger });
+  await applySeed(parseSeed(options.seed ?? testSeed()), store.directory, curfew.audit);
+  await curfew.listen(port, '127.0.0.1');
+
+  return {
+    url,
+    curfew,
+    store,
+    config,
+    logs,
+    async rp(clientId) {
+      const client = await store.directory.getClient(clientId);
+      if (!client) throw new Error(`no client ${clientId}`);
+      const auth = client.client_secret ? oidc.ClientSecretBasic(client.client_secret) : oidc.None();
+      return oidc.discovery(new URL(url), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
+    },
+    userAgent: (o) => new UserAgent(url, o),
+    async close() {
+      await curfew.close();
+      if (kind === 'redis') await deletePrefix(prefix);
+      await store.close();
+    },
+  };
+}
+
+export interface SignIn {
+  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+  claims: oidc.IDToken;
+}
+
+/** Starts an authorization request as the RP would, with PKCE, state and nonce. */
+export async function authorizationUrl(rp: oidc.Configuration, extra: Record<string, string> = {}) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(rp, {
+    redirect_uri: RP_CALLBACK,
+    scope: 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
+  });
+  return { url, verifier, state, nonce };
+}
+
+/** The RP's half: the callback URL the browser landed on, exchanged for tokens and checked. */
+export async function completeSignIn(rp: oidc.Configuration, callback: string, request: { verifier: string; state: string; nonce: string }): Promise<SignIn> {
+  const tokens = await oidc.authorizationCodeGrant(rp, new URL(callback), {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
+  return { tokens, claims: tokens.claims()! };
+}
+
+/** A full sign-in through the login form, as a person in a browser. */
+export async function signIn(h: Harness, ua: UserAgent, clientId: string, username: keyof typeof PASSWORDS, extra: Record<string, string> = {}): Promise<SignIn> {
+  const rp = await h.rp(clientId);
+  const request = await authorizationUrl(rp, extra);
+  let page = await ua.navigate(request.url.href);
+  if (!page.leftTo) page = await ua.submit(page, '/login', { username, password: PASSWORDS[username] });
+  if (!page.leftTo && /\/confirm"/.test(page.html)) page = await ua.submit(page, '/confirm');
+  if (!page.leftTo) throw new Error(`sign-in did not return to the RP (status ${page.status}): ${page.html.slice(0, 400)}`);
+  return completeSignIn(rp, page.leftTo, request);
+}
