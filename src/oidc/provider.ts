@@ -103,7 +103,11 @@ export function createProvider(deps: ProviderDeps): Provider {
           return owner !== undefined && owner.org === client.org && client.clientAuthMethod !== 'none';
         },
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // A client revokes only its own tokens; anything else is refused as unauthorized.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
