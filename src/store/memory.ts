@@ -3,6 +3,7 @@ import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audi
 import { systemClock, type Clock } from '../clock.ts';
 import type { ClientRecord, Org, User } from '../orgs/types.ts';
 import { decodeCursor, encodeCursor, matchesAudit } from './audit-query.ts';
+import { createMemorySessions } from './memory-sessions.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -276,6 +277,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
     directory: createDirectory(),
     secrets: createSecrets(),
     audit: createAuditStore(clock),
+    sessions: createMemorySessions(clock),
     rateLimiter(o: RateLimitOptions) {
       const limiter = new RateLimiterMemory({ keyPrefix: o.name, points: o.points, duration: o.durationSeconds, blockDuration: o.blockSeconds });
       return wrapLimiter(limiter, o);

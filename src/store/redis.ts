@@ -4,6 +4,7 @@ import type { AuditPage, AuditQuery, AuditRecord, NewAuditRecord } from '../audi
 import type { ClientRecord, Org, User } from '../orgs/types.ts';
 import { decodeCursor, encodeCursor, matchesAudit } from './audit-query.ts';
 import { wrapLimiter } from './memory.ts';
+import { createRedisSessions, defineSessionScripts } from './redis-sessions.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -262,15 +263,28 @@ function createAuditStore(redis: CurfewRedis, p: string): AuditStore {
  * Every piece of Curfew's state in Redis, under one key prefix. Multi-key writes are Lua
  * scripts or MULTI, so each is atomic and one round trip.
  */
-export function createRedisStore(options: { url: string; prefix?: string }): Store {
+export interface RedisStoreOptions {
+  url: string;
+  prefix?: string;
+  /**
+   * Tests only: while `<prefix>clock:pinned` holds epoch milliseconds, the shared clock reads
+   * that instead of Redis TIME, so a suite sets every instance's time at once, to the ms.
+   */
+  pinnableClock?: boolean;
+}
+
+export function createRedisStore(options: RedisStoreOptions): Store {
   const p = options.prefix ?? 'curfew:';
   const redis = connect(options.url);
+  const sessionRedis = defineSessionScripts(redis);
+  const pinKey = options.pinnableClock ? `${p}clock:pinned` : '';
   return {
     kind: 'redis',
     models: createModelStore(redis, p),
     directory: createDirectory(redis, p),
     secrets: createSecrets(redis, p),
     audit: createAuditStore(redis, p),
+    sessions: createRedisSessions(sessionRedis, p, pinKey),
     rateLimiter(o: RateLimitOptions) {
       const limiter = new RateLimiterRedis({
         storeClient: redis,
@@ -282,8 +296,7 @@ export function createRedisStore(options: { url: string; prefix?: string }): Sto
       return wrapLimiter(limiter, o);
     },
     async now() {
-      const [seconds, micros] = await redis.time();
-      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      return Number(await sessionRedis.curfewNow(pinKey));
     },
     async ping() {
       await redis.ping();

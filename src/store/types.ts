@@ -1,5 +1,6 @@
 import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import type { Org, User, ClientRecord } from '../orgs/types.ts';
+import type { Activity, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
 
 /**
  * The payload oidc-provider hands its adapter. The store treats it as opaque JSON;
@@ -105,6 +106,69 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
 }
 
+/** Limits to write into a session when a policy changes: the SSO's and each RP's. */
+export interface SessionLimitsUpdate {
+  idleSeconds: number;
+  absoluteSeconds: number;
+  warningSeconds: number;
+  rps: Record<string, { idleSeconds: number; absoluteSeconds: number }>;
+}
+
+export interface NewSsoSession {
+  id: string;
+  org: string;
+  user: string;
+  ip?: string;
+  idleSeconds: number;
+  absoluteSeconds: number;
+  warningSeconds: number;
+}
+
+export interface NewRpSession {
+  client: string;
+  sid: string;
+  /** Keyed hash of `sid`, for {@link SessionStore.keyOfSid}. */
+  sidKey: string;
+  grantId?: string;
+  idleSeconds: number;
+  absoluteSeconds: number;
+}
+
+/**
+ * SSO and RP sessions with their deadlines. Every operation reads the shared clock and the
+ * session in one atomic step (one Lua script in Redis), so deadlines are judged by the same
+ * time on every instance. `key` is the keyed hash of the session id (`SsoSession.id`).
+ */
+export interface SessionStore {
+  /**
+   * Records a sign-in. A live session of the same user keeps its `signedInAt` (a step-up never
+   * extends the absolute limit) and counts the sign-in as activity; a dead, missing or other
+   * user's session is replaced by a new one, which is returned as `replaced` for ending.
+   */
+  login(key: string, session: NewSsoSession): Promise<{ session: SsoSession; replaced?: SsoSession; now: number }>;
+  /**
+   * Adds the client's RP session if the SSO session is alive and the client has no live RP
+   * session with this sid; a dead RP session of the client is replaced and returned.
+   */
+  addRp(key: string, rp: NewRpSession): Promise<{ session?: SsoSession; replaced?: RpSession; now: number }>;
+  /** Judges the session (and the client's RP session) now; `active` moves lastActiveAt of the live ones. */
+  check(key: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
+  /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). */
+  touchAll(key: string): Promise<SessionCheck>;
+  get(key: string): Promise<SsoSession | undefined>;
+  /** Removes the session; only one caller of concurrent ends gets it back (ends happen once). */
+  end(key: string): Promise<SsoSession | undefined>;
+  /** Removes one RP session; only one concurrent caller gets it back. */
+  endRp(key: string, client: string): Promise<RpSession | undefined>;
+  /** Rewrites the limits of a session that still exists, and judges it with the new limits. */
+  setLimits(key: string, limits: SessionLimitsUpdate): Promise<SessionCheck>;
+  /** Keys of the org's / user's sessions (possibly including ended ones not yet cleaned up). */
+  keysOfOrg(org: string): Promise<string[]>;
+  keysOfUser(user: string): Promise<string[]>;
+  /** The session key an RP's `sid` belongs to. */
+  keyOfSid(sidKey: string): Promise<string | undefined>;
+}
+
 /** Every piece of Curfew's state. Redis in production, memory for the embedded default. */
 export interface Store {
   readonly kind: 'memory' | 'redis';
@@ -112,6 +176,7 @@ export interface Store {
   readonly directory: DirectoryStore;
   readonly secrets: SecretStore;
   readonly audit: AuditStore;
+  readonly sessions: SessionStore;
   rateLimiter(options: RateLimitOptions): RateLimiter;
   /**
    * The one clock every instance shares, in epoch milliseconds: the Redis server's `TIME` in

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../src/store/redis.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
 import { describeStoreContract } from './store-contract.ts';
+import { describeSessionContract } from './session-contract.ts';
+import { redisSharedClock } from '../support/shared-clock.ts';
 
 // Redis expires keys by its own clock: the TTL tests let up to ~1.2 s of real time pass.
 describeStoreContract('redis', async () => {
@@ -14,6 +16,21 @@ describeStoreContract('redis', async () => {
     store,
     advance: (ms) => sleep(ms),
     async cleanup() {
+      await store.close();
+      await deletePrefix(prefix);
+    },
+  };
+});
+
+describeSessionContract('redis', async () => {
+  const prefix = freshPrefix('sessions');
+  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
+  const clock = await redisSharedClock(prefix, Date.UTC(2026, 10, 22, 9));
+  return {
+    store,
+    clock,
+    async cleanup() {
+      await clock.close();
       await store.close();
       await deletePrefix(prefix);
     },

@@ -1,0 +1,34 @@
+import { isAlive, rpDeadlines, ssoDeadlines, type EpochMs } from './deadlines.ts';
+import type { Liveness, SessionCheck, SsoSession } from './types.ts';
+
+const ssoTimes = (s: SsoSession) => ({
+  signedInAt: s.signedInAt,
+  lastActiveAt: s.lastActiveAt,
+  idleSeconds: s.idleSeconds,
+  absoluteSeconds: s.absoluteSeconds,
+});
+
+/**
+ * Judges a session at `now`: the SSO session, and the client's RP session when one is named.
+ * Pure; the memory store uses it as is and the Redis store's Lua scripts mirror it (the shared
+ * store contract suite checks both at the same boundaries).
+ */
+export function judge(session: SsoSession | undefined, client: string | undefined, now: EpochMs): SessionCheck {
+  if (!session) return client === undefined ? { now, sso: 'missing' } : { now, sso: 'missing', rp: 'missing' };
+  const sso = ssoDeadlines(ssoTimes(session));
+  const ssoLive: Liveness = isAlive(sso, now) ? 'alive' : 'dead';
+  if (client === undefined) return { now, sso: ssoLive, session, deadlines: sso };
+  const rp = session.rps[client];
+  if (!rp) return { now, sso: ssoLive, rp: 'missing', session, deadlines: sso };
+  const deadlines = rpDeadlines(ssoTimes(session), rp);
+  return { now, sso: ssoLive, rp: isAlive(deadlines, now) ? 'alive' : 'dead', session, deadlines };
+}
+
+/** An active signal: moves lastActiveAt of the live SSO session and, if named and live, the RP's. */
+export function touched(session: SsoSession, client: string | undefined, now: EpochMs): SsoSession {
+  const check = judge(session, client, now);
+  if (check.sso !== 'alive') return session;
+  const next: SsoSession = { ...session, lastActiveAt: now, rps: { ...session.rps } };
+  if (client !== undefined && check.rp === 'alive') next.rps[client] = { ...session.rps[client]!, lastActiveAt: now };
+  return next;
+}

@@ -1,0 +1,49 @@
+import type { EndReason } from '../audit/types.ts';
+import type { Deadlines, EpochMs } from './deadlines.ts';
+
+export type { EndReason };
+
+/** The part of an SSO session that belongs to one client (SPEC §3). */
+export interface RpSession {
+  client: string;
+  /** The `sid` the client received in its ID tokens. */
+  sid: string;
+  /** Keyed hash of `sid`: the key of the sid → session index. */
+  sidKey: string;
+  /** The grant whose tokens die with this RP session. */
+  grantId?: string;
+  startedAt: EpochMs;
+  lastActiveAt: EpochMs;
+  /** Effective limits, computed when the session's inputs change, not on every request. */
+  idleSeconds: number;
+  absoluteSeconds: number;
+}
+
+/** One browser sign-in (SPEC §3). `id` is oidc-provider's session uid. */
+export interface SsoSession {
+  id: string;
+  org: string;
+  user: string;
+  ip?: string;
+  signedInAt: EpochMs;
+  lastActiveAt: EpochMs;
+  idleSeconds: number;
+  absoluteSeconds: number;
+  warningSeconds: number;
+  rps: Record<string, RpSession>;
+}
+
+export type Liveness = 'alive' | 'dead' | 'missing';
+
+/** What a check saw, at one instant of the shared clock. */
+export interface SessionCheck {
+  now: EpochMs;
+  sso: Liveness;
+  /** Only when a client was named. */
+  rp?: Liveness;
+  session?: SsoSession;
+  /** Deadlines of the SSO session, or of the RP session when a client was named. */
+  deadlines?: Deadlines;
+}
+
+export type Activity = 'active' | 'passive';

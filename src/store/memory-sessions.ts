@@ -1,0 +1,125 @@
+import type { Clock } from '../clock.ts';
+import { judge, touched } from '../sessions/judge.ts';
+import type { RpSession, SsoSession } from '../sessions/types.ts';
+import type { SessionStore } from './types.ts';
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** Sessions in process memory, judged by the injected clock with the pure `judge`. */
+export function createMemorySessions(clock: Clock): SessionStore {
+  const sessions = new Map<string, SsoSession>();
+  const sids = new Map<string, { key: string; client: string }>();
+  const alive = (key: string, client?: string) => judge(sessions.get(key), client, clock.now());
+
+  const dropSids = (key: string, client?: string) => {
+    for (const [sidKey, owner] of sids) {
+      if (owner.key === key && (client === undefined || owner.client === client)) sids.delete(sidKey);
+    }
+  };
+
+  return {
+    async login(key, input) {
+      const now = clock.now();
+      const existing = sessions.get(key);
+      const check = alive(key);
+      if (existing && check.sso === 'alive' && existing.user === input.user) {
+        const next: SsoSession = {
+          ...existing,
+          lastActiveAt: now,
+          idleSeconds: input.idleSeconds,
+          absoluteSeconds: input.absoluteSeconds,
+          warningSeconds: input.warningSeconds,
+          ...(input.ip ? { ip: input.ip } : {}),
+        };
+        sessions.set(key, next);
+        return { session: clone(next), now };
+      }
+      if (existing) dropSids(key);
+      const session: SsoSession = { ...input, signedInAt: now, lastActiveAt: now, rps: {} };
+      sessions.set(key, session);
+      return existing ? { session: clone(session), replaced: clone(existing), now } : { session: clone(session), now };
+    },
+    async addRp(key, rp) {
+      const now = clock.now();
+      const session = sessions.get(key);
+      if (!session || alive(key).sso !== 'alive') return { now };
+      const current = session.rps[rp.client];
+      const currentLive = current && alive(key, rp.client).rp === 'alive';
+      if (current && currentLive && current.sid === rp.sid) {
+        if (rp.grantId && current.grantId !== rp.grantId) session.rps[rp.client] = { ...current, grantId: rp.grantId };
+        return { session: clone(session), now };
+      }
+      const next: RpSession = {
+        client: rp.client,
+        sid: rp.sid,
+        sidKey: rp.sidKey,
+        ...(rp.grantId ? { grantId: rp.grantId } : {}),
+        startedAt: now,
+        lastActiveAt: now,
+        idleSeconds: rp.idleSeconds,
+        absoluteSeconds: rp.absoluteSeconds,
+      };
+      if (current) dropSids(key, rp.client);
+      session.rps = { ...session.rps, [rp.client]: next };
+      sids.set(rp.sidKey, { key, client: rp.client });
+      return current ? { session: clone(session), replaced: clone(current), now } : { session: clone(session), now };
+    },
+    async check(key, client, activity) {
+      const now = clock.now();
+      const session = sessions.get(key);
+      if (session && activity === 'active') sessions.set(key, touched(session, client, now));
+      return clone(judge(sessions.get(key), client, now));
+    },
+    async touchAll(key) {
+      const now = clock.now();
+      let session = sessions.get(key);
+      if (session && judge(session, undefined, now).sso === 'alive') {
+        for (const client of Object.keys(session.rps)) session = touched(session, client, now);
+        sessions.set(key, session);
+      }
+      return clone(judge(sessions.get(key), undefined, now));
+    },
+    async get(key) {
+      const session = sessions.get(key);
+      return session && clone(session);
+    },
+    async end(key) {
+      const session = sessions.get(key);
+      if (!session) return undefined;
+      dropSids(key);
+      sessions.delete(key);
+      return clone(session);
+    },
+    async endRp(key, client) {
+      const session = sessions.get(key);
+      const rp = session?.rps[client];
+      if (!session || !rp) return undefined;
+      const rest = { ...session.rps };
+      delete rest[client];
+      dropSids(key, client);
+      sessions.set(key, { ...session, rps: rest });
+      return clone(rp);
+    },
+    async setLimits(key, limits) {
+      const session = sessions.get(key);
+      if (session) {
+        const rps: Record<string, RpSession> = {};
+        for (const [client, rp] of Object.entries(session.rps)) {
+          const l = limits.rps[client];
+          rps[client] = l ? { ...rp, idleSeconds: l.idleSeconds, absoluteSeconds: l.absoluteSeconds } : rp;
+        }
+        sessions.set(key, { ...session, idleSeconds: limits.idleSeconds, absoluteSeconds: limits.absoluteSeconds, warningSeconds: limits.warningSeconds, rps });
+      }
+      return clone(judge(sessions.get(key), undefined, clock.now()));
+    },
+    async keysOfOrg(org) {
+      return [...sessions].filter(([, s]) => s.org === org).map(([k]) => k);
+    },
+    async keysOfUser(user) {
+      return [...sessions].filter(([, s]) => s.user === user).map(([k]) => k);
+    },
+    async keyOfSid(sidKey) {
+      return sids.get(sidKey)?.key;
+    },
+  };
+}

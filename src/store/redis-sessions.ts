@@ -1,0 +1,273 @@
+import type { Redis } from 'ioredis';
+import type { RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
+import type { SessionStore } from './types.ts';
+
+/**
+ * Lua shared by every session script. It mirrors `src/sessions/judge.ts` exactly (alive while
+ * now < deadline) and takes `now` from the Redis server's TIME — so every instance judges by one
+ * clock, whatever its own says. Test stores may pin that clock.
+ */
+const PRELUDE = `
+local RETAIN_MS = 86400000
+local function now_ms(pin_key)
+  if pin_key ~= '' then
+    local pinned = redis.call('GET', pin_key)
+    if pinned then return tonumber(pinned) end
+  end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function load(key)
+  local raw = redis.call('GET', key)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+local function sso_deadlines(s)
+  return s.lastActiveAt + s.idleSeconds * 1000, s.signedInAt + s.absoluteSeconds * 1000
+end
+local function judge(s, client, now)
+  if not s then return 'missing', 'missing' end
+  local idle, abs = sso_deadlines(s)
+  local sso = 'dead'
+  if now < math.min(idle, abs) then sso = 'alive' end
+  if client == '' then return sso, nil, idle, abs end
+  local rp = s.rps[client]
+  if not rp then return sso, 'missing', idle, abs end
+  local ridle = math.min(idle, rp.lastActiveAt + rp.idleSeconds * 1000)
+  local rabs = math.min(abs, rp.startedAt + rp.absoluteSeconds * 1000)
+  local state = 'dead'
+  if now < math.min(ridle, rabs) then state = 'alive' end
+  return sso, state, ridle, rabs
+end
+-- A dead session stays readable for a day after its absolute deadline, so whoever ends it
+-- (a request, the sweeper) still sees what it was.
+local function save(key, s)
+  local _, abs = sso_deadlines(s)
+  redis.call('SET', key, cjson.encode(s), 'PXAT', abs + RETAIN_MS)
+end
+local function result(s, client, now)
+  local sso, rp, idle, abs = judge(s, client, now)
+  local out = { now = now, sso = sso }
+  if client ~= '' then out.rp = rp end
+  if s then
+    out.session = s
+    out.idleAt = idle
+    out.absoluteAt = abs
+  end
+  return cjson.encode(out)
+end
+local function touch(s, client, now)
+  local sso, rp = judge(s, client, now)
+  if sso ~= 'alive' then return false end
+  s.lastActiveAt = now
+  if client ~= '' and rp == 'alive' then s.rps[client].lastActiveAt = now end
+  return true
+end
+local function drop_sids(prefix, s, only)
+  for client, rp in pairs(s.rps) do
+    if (only == nil or only == client) and rp.sidKey then redis.call('DEL', prefix .. 'sid:' .. rp.sidKey) end
+  end
+end
+`;
+
+/** KEYS: session, pin  ARGV: input json, prefix, sessionKey */
+const LOGIN = `${PRELUDE}
+local input = cjson.decode(ARGV[1])
+local now = now_ms(KEYS[2])
+local existing = load(KEYS[1])
+local replaced = nil
+if existing and judge(existing, '', now) == 'alive' and existing.user == input.user then
+  existing.lastActiveAt = now
+  existing.idleSeconds = input.idleSeconds
+  existing.absoluteSeconds = input.absoluteSeconds
+  existing.warningSeconds = input.warningSeconds
+  if input.ip then existing.ip = input.ip end
+  save(KEYS[1], existing)
+  return cjson.encode({ now = now, session = existing })
+end
+if existing then
+  drop_sids(ARGV[2], existing, nil)
+  redis.call('SREM', ARGV[2] .. 'org:' .. existing.org .. ':sessions', ARGV[3])
+  redis.call('SREM', ARGV[2] .. 'user:' .. existing.user .. ':sessions', ARGV[3])
+end
+input.signedInAt = now
+input.lastActiveAt = now
+input.rps = {}
+save(KEYS[1], input)
+redis.call('SADD', ARGV[2] .. 'org:' .. input.org .. ':sessions', ARGV[3])
+redis.call('SADD', ARGV[2] .. 'user:' .. input.user .. ':sessions', ARGV[3])
+return cjson.encode({ now = now, session = input, replaced = existing })`;
+
+/** KEYS: session, pin  ARGV: rp json, prefix, sessionKey */
+const ADD_RP = `${PRELUDE}
+local rp = cjson.decode(ARGV[1])
+local now = now_ms(KEYS[2])
+local s = load(KEYS[1])
+if not s or judge(s, '', now) ~= 'alive' then return cjson.encode({ now = now }) end
+local current = s.rps[rp.client]
+if current then
+  local _, state = judge(s, rp.client, now)
+  if state == 'alive' and current.sid == rp.sid then
+    if rp.grantId then current.grantId = rp.grantId end
+    save(KEYS[1], s)
+    return cjson.encode({ now = now, session = s })
+  end
+  drop_sids(ARGV[2], s, rp.client)
+end
+rp.startedAt = now
+rp.lastActiveAt = now
+s.rps[rp.client] = rp
+save(KEYS[1], s)
+redis.call('SET', ARGV[2] .. 'sid:' .. rp.sidKey, ARGV[3], 'PXAT', s.signedInAt + s.absoluteSeconds * 1000 + RETAIN_MS)
+return cjson.encode({ now = now, session = s, replaced = current })`;
+
+/** KEYS: session, pin  ARGV: client|'', 'active'|'passive'|'all' */
+const CHECK = `${PRELUDE}
+local now = now_ms(KEYS[2])
+local s = load(KEYS[1])
+if s and ARGV[2] == 'active' then
+  if touch(s, ARGV[1], now) then save(KEYS[1], s) end
+elseif s and ARGV[2] == 'all' then
+  local live = false
+  for client, _ in pairs(s.rps) do live = touch(s, client, now) or live end
+  if touch(s, '', now) or live then save(KEYS[1], s) end
+end
+return result(s, ARGV[1], now)`;
+
+/** KEYS: session  ARGV: prefix, sessionKey */
+const END = `${PRELUDE}
+local s = load(KEYS[1])
+if not s then return false end
+drop_sids(ARGV[1], s, nil)
+redis.call('DEL', KEYS[1])
+redis.call('SREM', ARGV[1] .. 'org:' .. s.org .. ':sessions', ARGV[2])
+redis.call('SREM', ARGV[1] .. 'user:' .. s.user .. ':sessions', ARGV[2])
+return cjson.encode(s)`;
+
+/** KEYS: session  ARGV: prefix, client */
+const END_RP = `${PRELUDE}
+local s = load(KEYS[1])
+if not s or not s.rps[ARGV[2]] then return false end
+local rp = s.rps[ARGV[2]]
+drop_sids(ARGV[1], s, ARGV[2])
+s.rps[ARGV[2]] = nil
+-- cjson would write an emptied table as an array; keep rps an object.
+if next(s.rps) == nil then s.rps = cjson.decode('{}') end
+redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
+return cjson.encode(rp)`;
+
+/** KEYS: session, pin  ARGV: limits json */
+const SET_LIMITS = `${PRELUDE}
+local l = cjson.decode(ARGV[1])
+local now = now_ms(KEYS[2])
+local s = load(KEYS[1])
+if s then
+  s.idleSeconds = l.idleSeconds
+  s.absoluteSeconds = l.absoluteSeconds
+  s.warningSeconds = l.warningSeconds
+  for client, rp in pairs(s.rps) do
+    local r = l.rps[client]
+    if r then
+      rp.idleSeconds = r.idleSeconds
+      rp.absoluteSeconds = r.absoluteSeconds
+    end
+  end
+  save(KEYS[1], s)
+end
+return result(s, '', now)`;
+
+/** KEYS: pin */
+const NOW = `${PRELUDE}
+return now_ms(KEYS[1])`;
+
+interface SessionScripts {
+  curfewSessLogin(key: string, pin: string, input: string, prefix: string, sessionKey: string): Promise<string>;
+  curfewSessAddRp(key: string, pin: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
+  curfewSessCheck(key: string, pin: string, client: string, activity: string): Promise<string>;
+  curfewSessEnd(key: string, prefix: string, sessionKey: string): Promise<string | null>;
+  curfewSessEndRp(key: string, prefix: string, client: string): Promise<string | null>;
+  curfewSessSetLimits(key: string, pin: string, limits: string): Promise<string>;
+  curfewNow(pin: string): Promise<number>;
+}
+
+export type SessionRedis = Redis & SessionScripts;
+
+export function defineSessionScripts(redis: Redis): SessionRedis {
+  redis.defineCommand('curfewSessLogin', { numberOfKeys: 2, lua: LOGIN });
+  redis.defineCommand('curfewSessAddRp', { numberOfKeys: 2, lua: ADD_RP });
+  redis.defineCommand('curfewSessCheck', { numberOfKeys: 2, lua: CHECK });
+  redis.defineCommand('curfewSessEnd', { numberOfKeys: 1, lua: END });
+  redis.defineCommand('curfewSessEndRp', { numberOfKeys: 1, lua: END_RP });
+  redis.defineCommand('curfewSessSetLimits', { numberOfKeys: 2, lua: SET_LIMITS });
+  redis.defineCommand('curfewNow', { numberOfKeys: 1, lua: NOW });
+  return redis as SessionRedis;
+}
+
+interface RawCheck {
+  now: number;
+  sso: SessionCheck['sso'];
+  rp?: SessionCheck['rp'];
+  session?: SsoSession;
+  idleAt?: number;
+  absoluteAt?: number;
+  replaced?: SsoSession | RpSession;
+}
+
+/** cjson writes an empty Lua table as `[]`; a session's rps is always an object. */
+function normalize(session: SsoSession | undefined): SsoSession | undefined {
+  if (session && Array.isArray(session.rps)) session.rps = {};
+  return session;
+}
+
+function toCheck(raw: RawCheck): SessionCheck {
+  const check: SessionCheck = { now: raw.now, sso: raw.sso };
+  if (raw.rp !== undefined) check.rp = raw.rp;
+  if (raw.session) check.session = normalize(raw.session)!;
+  if (raw.idleAt !== undefined && raw.absoluteAt !== undefined) check.deadlines = { idleAt: raw.idleAt, absoluteAt: raw.absoluteAt };
+  return check;
+}
+
+export function createRedisSessions(redis: SessionRedis, p: string, pinKey: string): SessionStore {
+  const sess = (key: string) => `${p}sso:${key}`;
+  return {
+    async login(key, input) {
+      const raw = JSON.parse(await redis.curfewSessLogin(sess(key), pinKey, JSON.stringify(input), p, key)) as RawCheck;
+      const out: { session: SsoSession; replaced?: SsoSession; now: number } = { session: normalize(raw.session)!, now: raw.now };
+      if (raw.replaced) out.replaced = normalize(raw.replaced as SsoSession)!;
+      return out;
+    },
+    async addRp(key, rp) {
+      const raw = JSON.parse(await redis.curfewSessAddRp(sess(key), pinKey, JSON.stringify(rp), p, key)) as RawCheck;
+      const out: { session?: SsoSession; replaced?: RpSession; now: number } = { now: raw.now };
+      if (raw.session) out.session = normalize(raw.session)!;
+      if (raw.replaced) out.replaced = raw.replaced as RpSession;
+      return out;
+    },
+    async check(key, client, activity) {
+      return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, client ?? '', activity)) as RawCheck);
+    },
+    async touchAll(key) {
+      return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, '', 'all')) as RawCheck);
+    },
+    async get(key) {
+      const raw = await redis.get(sess(key));
+      return raw === null ? undefined : normalize(JSON.parse(raw) as SsoSession);
+    },
+    async end(key) {
+      const raw = await redis.curfewSessEnd(sess(key), p, key);
+      return raw ? normalize(JSON.parse(raw) as SsoSession) : undefined;
+    },
+    async endRp(key, client) {
+      const raw = await redis.curfewSessEndRp(sess(key), p, client);
+      return raw ? (JSON.parse(raw) as RpSession) : undefined;
+    },
+    async setLimits(key, limits) {
+      return toCheck(JSON.parse(await redis.curfewSessSetLimits(sess(key), pinKey, JSON.stringify(limits))) as RawCheck);
+    },
+    keysOfOrg: (org) => redis.smembers(`${p}org:${org}:sessions`),
+    keysOfUser: (user) => redis.smembers(`${p}user:${user}:sessions`),
+    async keyOfSid(sidKey) {
+      return (await redis.get(`${p}sid:${sidKey}`)) ?? undefined;
+    },
+  };
+}

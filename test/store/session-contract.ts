@@ -1,0 +1,197 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NewSsoSession, Store } from '../../src/store/types.ts';
+import type { SharedClock } from '../support/shared-clock.ts';
+
+export interface SessionSubject {
+  store: Store;
+  clock: SharedClock;
+  cleanup(): Promise<void>;
+}
+
+const MIN = 60_000;
+const sso = (over: Partial<NewSsoSession> = {}): NewSsoSession => ({
+  id: 'uid-1', org: 'acme', user: 'usr_a', ip: '10.0.0.1', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, ...over,
+});
+const rp = (client: string, over: Record<string, unknown> = {}) => ({
+  client, sid: `sid-${client}`, sidKey: `hsid-${client}`, grantId: `g-${client}`, idleSeconds: 300, absoluteSeconds: 1800, ...over,
+});
+
+/** Session storage semantics, judged by the shared clock; memory and Redis run the same suite. */
+export function describeSessionContract(name: string, make: () => Promise<SessionSubject>): void {
+  describe(`Session store contract: ${name}`, () => {
+    let s: SessionSubject;
+    let t0: number;
+    beforeEach(async () => {
+      s = await make();
+      t0 = await s.clock.now();
+    });
+    afterEach(async () => {
+      await s.cleanup();
+    });
+    const sessions = () => s.store.sessions;
+
+    it('starts a session at the shared clock\'s now', async () => {
+      const { session, now, replaced } = await sessions().login('k1', sso());
+      expect(now).toBe(t0);
+      expect(replaced).toBeUndefined();
+      expect(session).toMatchObject({ id: 'uid-1', signedInAt: t0, lastActiveAt: t0, rps: {} });
+      expect(await sessions().get('k1')).toEqual(session);
+    });
+
+    it('is alive 1 ms before the idle deadline and dead at it', async () => {
+      await sessions().login('k1', sso());
+      await s.clock.set(t0 + 15 * MIN - 1);
+      expect((await sessions().check('k1', undefined, 'passive')).sso).toBe('alive');
+      await s.clock.set(t0 + 15 * MIN);
+      const dead = await sessions().check('k1', undefined, 'passive');
+      expect(dead.sso).toBe('dead');
+      expect(dead.deadlines).toEqual({ idleAt: t0 + 15 * MIN, absoluteAt: t0 + 60 * MIN });
+    });
+
+    it('moves idle on active checks only', async () => {
+      await sessions().login('k1', sso());
+      await s.clock.set(t0 + 10 * MIN);
+      await sessions().check('k1', undefined, 'passive');
+      await s.clock.set(t0 + 15 * MIN - 1);
+      const active = await sessions().check('k1', undefined, 'active');
+      expect(active.session?.lastActiveAt).toBe(t0 + 15 * MIN - 1);
+      await s.clock.set(t0 + 30 * MIN - 2);
+      expect((await sessions().check('k1', undefined, 'passive')).sso).toBe('alive');
+      await s.clock.set(t0 + 30 * MIN - 1);
+      expect((await sessions().check('k1', undefined, 'passive')).sso).toBe('dead');
+    });
+
+    it('is dead at the absolute deadline however active, and activity cannot revive it', async () => {
+      await sessions().login('k1', sso());
+      for (let m = 10; m < 60; m += 10) {
+        await s.clock.set(t0 + m * MIN);
+        expect((await sessions().check('k1', undefined, 'active')).sso).toBe('alive');
+      }
+      await s.clock.set(t0 + 60 * MIN - 1);
+      expect((await sessions().check('k1', undefined, 'active')).sso).toBe('alive');
+      await s.clock.set(t0 + 60 * MIN);
+      const dead = await sessions().check('k1', undefined, 'active');
+      expect(dead.sso).toBe('dead');
+      expect(dead.session?.lastActiveAt).toBe(t0 + 60 * MIN - 1);
+    });
+
+    it('keeps signedInAt on a sign-in inside a live session (step-up never extends the absolute limit)', async () => {
+      await sessions().login('k1', sso({ idleSeconds: 3600 }));
+      await s.clock.set(t0 + 50 * MIN);
+      const { session, replaced } = await sessions().login('k1', sso({ idleSeconds: 3600, ip: '10.0.0.2' }));
+      expect(replaced).toBeUndefined();
+      expect(session).toMatchObject({ signedInAt: t0, lastActiveAt: t0 + 50 * MIN, ip: '10.0.0.2' });
+      await s.clock.set(t0 + 60 * MIN);
+      expect((await sessions().check('k1', undefined, 'passive')).sso).toBe('dead');
+    });
+
+    it('replaces a dead session, or another user\'s, with a new one and hands back the old', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await s.clock.set(t0 + 15 * MIN);
+      const again = await sessions().login('k1', sso());
+      expect(again.replaced).toMatchObject({ signedInAt: t0 });
+      expect(again.replaced?.rps.wiki).toBeDefined();
+      expect(again.session).toMatchObject({ signedInAt: t0 + 15 * MIN, rps: {} });
+      expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
+      const other = await sessions().login('k1', sso({ user: 'usr_b' }));
+      expect(other.replaced?.user).toBe('usr_a');
+      expect(other.session.user).toBe('usr_b');
+    });
+
+    it('gives RP sessions their own, stricter deadlines, capped by the SSO session', async () => {
+      await sessions().login('k1', sso());
+      await s.clock.set(t0 + MIN);
+      const added = await sessions().addRp('k1', rp('wiki'));
+      expect(added.session?.rps.wiki).toMatchObject({ sid: 'sid-wiki', startedAt: t0 + MIN, lastActiveAt: t0 + MIN });
+      expect(await sessions().keyOfSid('hsid-wiki')).toBe('k1');
+      await s.clock.set(t0 + 6 * MIN - 1);
+      expect(await sessions().check('k1', 'wiki', 'passive')).toMatchObject({ sso: 'alive', rp: 'alive', deadlines: { idleAt: t0 + 6 * MIN } });
+      await s.clock.set(t0 + 6 * MIN);
+      expect(await sessions().check('k1', 'wiki', 'passive')).toMatchObject({ sso: 'alive', rp: 'dead' });
+      expect(await sessions().check('k1', 'other', 'passive')).toMatchObject({ sso: 'alive', rp: 'missing' });
+    });
+
+    it('moves an RP\'s idle only with an active signal for that RP, and the SSO\'s with it', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await sessions().addRp('k1', rp('mail', { idleSeconds: 900 }));
+      await s.clock.set(t0 + 4 * MIN);
+      const touched = await sessions().check('k1', 'wiki', 'active');
+      expect(touched.session?.lastActiveAt).toBe(t0 + 4 * MIN);
+      expect(touched.session?.rps.wiki?.lastActiveAt).toBe(t0 + 4 * MIN);
+      expect(touched.session?.rps.mail?.lastActiveAt).toBe(t0);
+    });
+
+    it('touches every live RP session with touchAll', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await sessions().addRp('k1', rp('mail'));
+      await s.clock.set(t0 + 4 * MIN);
+      const all = await sessions().touchAll('k1');
+      expect(all.session?.rps.wiki?.lastActiveAt).toBe(t0 + 4 * MIN);
+      expect(all.session?.rps.mail?.lastActiveAt).toBe(t0 + 4 * MIN);
+    });
+
+    it('replaces a dead RP session of the client with a new one', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await s.clock.set(t0 + 5 * MIN);
+      await sessions().check('k1', undefined, 'active');
+      const next = await sessions().addRp('k1', rp('wiki', { sid: 'sid-2', sidKey: 'hsid-2' }));
+      expect(next.replaced).toMatchObject({ sid: 'sid-wiki', startedAt: t0 });
+      expect(next.session?.rps.wiki).toMatchObject({ sid: 'sid-2', startedAt: t0 + 5 * MIN });
+      expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
+      expect(await sessions().keyOfSid('hsid-2')).toBe('k1');
+    });
+
+    it('adds no RP session to a dead SSO session', async () => {
+      await sessions().login('k1', sso());
+      await s.clock.set(t0 + 15 * MIN);
+      expect((await sessions().addRp('k1', rp('wiki'))).session).toBeUndefined();
+    });
+
+    it('ends a session exactly once, with its indexes', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      const ends = await Promise.all([sessions().end('k1'), sessions().end('k1'), sessions().end('k1')]);
+      expect(ends.filter(Boolean)).toHaveLength(1);
+      expect(ends.find(Boolean)?.rps.wiki).toBeDefined();
+      expect(await sessions().get('k1')).toBeUndefined();
+      expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
+      expect(await sessions().keysOfOrg('acme')).toEqual([]);
+      expect((await sessions().check('k1', 'wiki', 'active')).sso).toBe('missing');
+    });
+
+    it('ends one RP session exactly once and keeps the rest', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await sessions().addRp('k1', rp('mail'));
+      const ends = await Promise.all([sessions().endRp('k1', 'wiki'), sessions().endRp('k1', 'wiki')]);
+      expect(ends.filter(Boolean)).toHaveLength(1);
+      const left = await sessions().get('k1');
+      expect(Object.keys(left!.rps)).toEqual(['mail']);
+      expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
+      await sessions().endRp('k1', 'mail');
+      expect((await sessions().get('k1'))!.rps).toEqual({});
+    });
+
+    it('rewrites limits and judges with them at once', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await s.clock.set(t0 + 10 * MIN);
+      const tightened = await sessions().setLimits('k1', { idleSeconds: 300, absoluteSeconds: 3600, warningSeconds: 60, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
+      expect(tightened.sso).toBe('dead');
+      const stored = await sessions().get('k1');
+      expect(stored).toMatchObject({ idleSeconds: 300, warningSeconds: 60, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
+    });
+
+    it('lists sessions by org and by user', async () => {
+      await sessions().login('k1', sso());
+      await sessions().login('k2', sso({ id: 'uid-2', user: 'usr_b' }));
+      await sessions().login('k3', sso({ id: 'uid-3', org: 'globex', user: 'usr_c' }));
+      expect((await sessions().keysOfOrg('acme')).sort()).toEqual(['k1', 'k2']);
+      expect(await sessions().keysOfUser('usr_b')).toEqual(['k2']);
+    });
+  });
+}

@@ -1,0 +1,39 @@
+import { Redis } from 'ioredis';
+import { ManualClock } from '../../src/clock.ts';
+import { REDIS_URL } from './redis.ts';
+
+/** The store's shared clock, set by a test: a ManualClock, or the pinned time of a Redis store. */
+export interface SharedClock {
+  now(): Promise<number>;
+  set(epochMs: number): Promise<void>;
+  advance(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function manualSharedClock(clock: ManualClock): SharedClock {
+  return {
+    now: async () => clock.now(),
+    set: async (ms) => clock.set(ms),
+    advance: async (ms) => clock.advance(ms),
+    close: async () => {},
+  };
+}
+
+/** Pins `<prefix>clock:pinned` (see RedisStoreOptions.pinnableClock); starts at real time. */
+export async function redisSharedClock(prefix: string, start = Date.now()): Promise<SharedClock> {
+  const redis = new Redis(REDIS_URL);
+  const key = `${prefix}clock:pinned`;
+  await redis.set(key, String(start));
+  return {
+    now: async () => Number(await redis.get(key)),
+    set: async (ms) => {
+      await redis.set(key, String(ms));
+    },
+    advance: async (ms) => {
+      await redis.incrby(key, ms);
+    },
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}
