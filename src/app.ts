@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
 import { createAuthenticator } from './accounts/authenticate.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import type { Config } from './config/schema.ts';
@@ -10,6 +9,9 @@ import { demoRoutes } from './demo/demo-rp.ts';
 import { errorHandler } from './http/errors.ts';
 import { createMetrics } from './http/metrics.ts';
 import { opsRoutes } from './http/ops-routes.ts';
+import { withRequestState } from './http/request-context.ts';
+import { recordSessionEvents } from './oidc/session-enforcement.ts';
+import { createSessionService, type SessionService } from './sessions/service.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
 import { loadKeyMaterial } from './oidc/keys.ts';
@@ -29,6 +31,7 @@ export interface Curfew {
   provider: Provider;
   store: Store;
   audit: Audit;
+  sessions: SessionService;
   /** Starts serving; resolves with the bound port (config.port 0 picks a free one). */
   listen(port?: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -49,22 +52,13 @@ export async function createCurfew({ config, store, logger, demo }: CurfewOption
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
   const audit = createAudit(store.audit, logger);
-  const provider = createProvider({ config, store, keys, hash, logger });
+  const sessions = createSessionService({ store, hash, audit, logger });
+  const provider = createProvider({ config, store, keys, hash, logger, sessions });
   const metrics = createMetrics();
   const login = config.login;
   const authenticator = createAuthenticator(store.directory, {
     account: store.rateLimiter({ name: 'login-account', points: login.accountFailures, durationSeconds: login.accountWindowSeconds, blockSeconds: login.accountBlockSeconds }),
     ip: store.rateLimiter({ name: 'login-ip', points: login.ipFailures, durationSeconds: login.ipWindowSeconds, blockSeconds: login.ipBlockSeconds }),
-  });
-
-  provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
-    // A finished login interaction with no earlier account in the browser starts an SSO session.
-    const { result, session, client } = ctx.oidc;
-    if (!result?.login || !session) return;
-    const org = typeof client?.org === 'string' ? client.org : undefined;
-    audit({ type: 'session.started', org, user: result.login.accountId, session: session.uid, client: client?.clientId, ip: ctx.ip }).catch(
-      (err: unknown) => logger.error({ err }, 'audit of session.started failed'),
-    );
   });
 
   let server: Server | undefined;
@@ -79,8 +73,10 @@ export async function createCurfew({ config, store, logger, demo }: CurfewOption
     }));
   }
 
+  provider.use(withRequestState);
   provider.use(metrics.middleware);
   provider.use(errorHandler(logger));
+  provider.use(recordSessionEvents({ sessions, directory: store.directory, logger }));
   for (const router of routes) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
@@ -90,6 +86,7 @@ export async function createCurfew({ config, store, logger, demo }: CurfewOption
     provider,
     store,
     audit,
+    sessions,
     async listen(port = config.port, host?: string) {
       server = createServer(provider.callback());
       // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.

@@ -1,16 +1,27 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts';
+import { requestState } from '../http/request-context.ts';
 import { providerMetadata } from './client-metadata.ts';
 
 export type AdapterConstructor = new (name: string) => Adapter;
+
+/** Models whose records carry `sessionUid` and must die with their RP session (SPEC §6). */
+const SESSION_BOUND = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken']);
+
+/**
+ * Decides whether a session-bound record may still be used, by its session's deadlines now.
+ * Every endpoint that loads such a token (token, userinfo, introspection, revocation) goes
+ * through the adapter, so enforcement cannot be skipped by any of them.
+ */
+export type SessionBoundCheck = (payload: AdapterPayload & { sessionUid: string; clientId: string }) => Promise<boolean>;
 
 /**
  * oidc-provider's storage, over Curfew's store. Identifiers (ids, uids, user codes, grant ids)
  * reach the store only as keyed hashes. Clients are read from the directory, so an admin's
  * change to a client takes effect on the next request.
  */
-export function createAdapterClass(models: ModelStore, directory: DirectoryStore, hash: IdentifierHasher): AdapterConstructor {
+export function createAdapterClass(models: ModelStore, directory: DirectoryStore, hash: IdentifierHasher, sessionAlive: SessionBoundCheck): AdapterConstructor {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       const client = await directory.getClient(id);
@@ -43,9 +54,25 @@ export function createAdapterClass(models: ModelStore, directory: DirectoryStore
       if (typeof payload.userCode === 'string') indexes.userCode = hash(payload.userCode);
       if (typeof payload.grantId === 'string') indexes.grantId = hash(payload.grantId);
       await models.upsert(this.name, hash(id), payload, expiresIn, indexes);
+      const state = requestState();
+      if (this.name === 'AuthorizationCode' && state && typeof payload.sessionUid === 'string' && typeof payload.clientId === 'string') {
+        state.codeIssued = {
+          sessionUid: payload.sessionUid,
+          clientId: payload.clientId,
+          ...(typeof payload.grantId === 'string' ? { grantId: payload.grantId } : {}),
+          ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
+        };
+      }
     }
     async find(id: string): Promise<AdapterPayload | undefined> {
-      return (await models.find(this.name, hash(id))) as AdapterPayload | undefined;
+      const payload = (await models.find(this.name, hash(id))) as AdapterPayload | undefined;
+      if (!payload || !SESSION_BOUND.has(this.name) || typeof payload.sessionUid !== 'string' || typeof payload.clientId !== 'string') {
+        return payload;
+      }
+      if (await sessionAlive(payload as AdapterPayload & { sessionUid: string; clientId: string })) return payload;
+      // The grant's tokens go with the session (SPEC §6): none of them is usable any more.
+      if (typeof payload.grantId === 'string') await models.revokeByGrantId(hash(payload.grantId));
+      return undefined;
     }
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       return (await models.findByUid(this.name, hash(uid))) as AdapterPayload | undefined;

@@ -11,6 +11,9 @@ import { ACR, CLAIMS, SCOPES } from './claims.ts';
 import type { KeyMaterial } from './keys.ts';
 import { autoConsentFirstParty } from './first-party-consent.ts';
 import { accountAvailableCheck, orgMembershipCheck } from './org-membership.ts';
+import type { SessionService } from '../sessions/service.ts';
+import { sessionDeadlineCheck } from './session-enforcement.ts';
+import { accessTokenTtl, sessionBoundCheck } from './token-enforcement.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -18,12 +21,15 @@ export interface ProviderDeps {
   keys: KeyMaterial;
   hash: IdentifierHasher;
   logger: Logger;
+  sessions: SessionService;
 }
 
-function interactionPolicyWithOrgCheck() {
+/** The library's login and consent prompts, plus Curfew's checks on the signed-in session. */
+function curfewInteractionPolicy(sessions: SessionService) {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
   login.checks.add(accountAvailableCheck);
+  login.checks.add(sessionDeadlineCheck(sessions));
   login.checks.add(orgMembershipCheck);
   return policy;
 }
@@ -57,11 +63,11 @@ const pages = {
  * interactions, the directory as the client registry, the store as the adapter.
  */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, keys, hash, logger } = deps;
+  const { config, store, keys, hash, logger, sessions } = deps;
   const t = config.tokens;
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(store.models, store.directory, hash),
+    adapter: createAdapterClass(store.models, store.directory, hash, sessionBoundCheck(sessions)),
     findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
@@ -119,7 +125,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     renderError: pages.renderError,
     interactions: {
-      policy: interactionPolicyWithOrgCheck(),
+      policy: curfewInteractionPolicy(sessions),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant: autoConsentFirstParty,
@@ -129,7 +135,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     expiresWithSession: async () => true,
     rotateRefreshToken: true,
     ttl: {
-      AccessToken: t.accessTokenSeconds,
+      AccessToken: accessTokenTtl(t.accessTokenSeconds),
       AuthorizationCode: t.authorizationCodeSeconds,
       ClientCredentials: t.clientCredentialsSeconds,
       IdToken: t.idTokenSeconds,

@@ -1,0 +1,119 @@
+import type { Context, Next } from 'koa';
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { requestState } from '../http/request-context.ts';
+import type { Logger } from '../logger.ts';
+import type { SessionService } from '../sessions/service.ts';
+import type { DirectoryStore } from '../store/types.ts';
+
+const { Check } = interactionPolicy;
+
+export const SESSION_ENDED = 'session_ended';
+
+type ProviderSession = NonNullable<KoaContextWithOIDC['oidc']['session']>;
+
+/** Forgets the browser's sign-in, so the provider asks for a new one (and prompt=none fails). */
+function forgetLogin(session: ProviderSession): void {
+  session.accountId = undefined as unknown as string;
+  session.authorizations = {};
+  session.acr = undefined as unknown as string;
+  session.amr = undefined as unknown as string[];
+}
+
+/**
+ * SPEC §6 at the authorization endpoint. A dead or ended SSO session is no session: the browser
+ * signs in again (prompt=none answers login_required). A dead RP session forces a fresh sign-in
+ * for that client only. An interactive request is an active signal (SPEC §5); prompt=none is not.
+ */
+export function sessionDeadlineCheck(sessions: SessionService) {
+  return new Check(SESSION_ENDED, 'the session has ended', 'login_required', async (ctx: KoaContextWithOIDC) => {
+    const { oidc } = ctx;
+    const session = oidc.session;
+    // A sign-in that just finished is recorded after the response is built (recordSignIns).
+    if (!session?.accountId || oidc.result?.login || !oidc.client) return Check.NO_NEED_TO_PROMPT;
+    const activity = oidc.prompts.has('none') ? 'passive' : 'active';
+    const check = await sessions.check(session.uid, oidc.client.clientId, activity);
+    if (check.sso !== 'alive') {
+      forgetLogin(session);
+      return Check.REQUEST_PROMPT;
+    }
+    if (check.rp === 'dead') {
+      // A new RP session gets a new sid and grant; the old grant was revoked as it ended.
+      if (session.authorizations) delete session.authorizations[oidc.client.clientId];
+      return Check.REQUEST_PROMPT;
+    }
+    return Check.NO_NEED_TO_PROMPT;
+  });
+}
+
+export interface RecordDeps {
+  sessions: SessionService;
+  directory: DirectoryStore;
+  logger: Logger;
+}
+
+/**
+ * Runs around the provider's routes and acts once the provider has answered, before the answer
+ * leaves: a finished sign-in and the first code for a client start the SSO and RP sessions
+ * (so the RP cannot redeem a code for a session Curfew does not know); a refresh counts as
+ * activity where the org says so; an RP-initiated logout ends what it ended.
+ */
+export function recordSessionEvents({ sessions, directory }: RecordDeps) {
+  return async function recordSessionEventsMiddleware(ctx: Context, next: Next): Promise<void> {
+    await next();
+    const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
+    if (!oidc) return;
+    switch (oidc.route) {
+      case 'authorization':
+      case 'resume':
+        await recordAuthorization(ctx, oidc);
+        break;
+      case 'token':
+        if (ctx.status === 200 && oidc.params?.grant_type === 'refresh_token') await refreshActivity(oidc);
+        break;
+      case 'end_session_confirm':
+        await recordLogout(oidc);
+        break;
+      default:
+    }
+  };
+
+  async function recordAuthorization(ctx: Context, oidc: KoaContextWithOIDC['oidc']): Promise<void> {
+    const issued = requestState()?.codeIssued;
+    const session = oidc.session;
+    if (!issued || !session?.accountId) return;
+    if (oidc.result?.login) {
+      const user = await directory.getUser(session.accountId);
+      const org = user ? await directory.getOrg(user.org) : undefined;
+      if (!user || !org) throw new Error('signed-in user or org vanished during sign-in');
+      await sessions.recordLogin({ uid: session.uid, user, org, ip: ctx.ip, client: issued.clientId });
+    }
+    await sessions.recordRp({
+      uid: issued.sessionUid,
+      client: issued.clientId,
+      sid: issued.sid ?? session.sidFor(issued.clientId) ?? '',
+      ...(issued.grantId ? { grantId: issued.grantId } : {}),
+    });
+  }
+
+  async function refreshActivity(oidc: KoaContextWithOIDC['oidc']): Promise<void> {
+    const token = oidc.entities.RefreshToken;
+    const client = oidc.client;
+    if (!token?.sessionUid || !client) return;
+    const org = await directory.getOrg(String(client.org));
+    if (org?.policy.refreshIsActivity) await sessions.check(token.sessionUid, client.clientId, 'active');
+  }
+
+  async function recordLogout(oidc: KoaContextWithOIDC['oidc']): Promise<void> {
+    const session = oidc.session;
+    if (!session?.uid) return;
+    if (oidc.params?.logout) {
+      await sessions.end(session.uid, 'logout');
+      return;
+    }
+    // "Stay signed in" on the logout page still ends the requesting client's RP session.
+    const current = await sessions.get(session.uid);
+    for (const client of Object.keys(current?.rps ?? {})) {
+      if (!session.authorizations?.[client]) await sessions.endRp(session.uid, client, 'logout');
+    }
+  }
+}

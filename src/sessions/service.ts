@@ -1,0 +1,210 @@
+import type { Audit } from '../audit/audit.ts';
+import type { Logger } from '../logger.ts';
+import type { Org, User } from '../orgs/types.ts';
+import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { SessionLimitsUpdate, Store } from '../store/types.ts';
+import { deathCause, expiresAt, rpDeadlines, warningAt, type Deadlines } from './deadlines.ts';
+import { effectiveLimits } from './effective-limits.ts';
+import type { Activity, EndReason, RpSession, SessionCheck, SsoSession } from './types.ts';
+
+/** What a session end hands to whoever must act on it (back-channel logout, in its own module). */
+export interface SessionEnded {
+  reason: EndReason;
+  session: SsoSession;
+  /** The RP sessions that ended: all of the SSO session's, or the one that ended alone. */
+  rps: RpSession[];
+}
+
+export type EndListener = (ended: SessionEnded) => Promise<void>;
+
+/** SPEC §7: the body of /session/status and /session/activity. */
+export type SessionStatus =
+  | { active: false }
+  | { active: true; idleExpiresAt: string; absoluteExpiresAt: string; warningAt: string; expiresAt: string };
+
+export interface SessionService {
+  /** A finished sign-in in browser session `uid` (SPEC §3: a step-up keeps the absolute limit). */
+  recordLogin(input: { uid: string; user: User; org: Org; ip: string | undefined; client?: string }): Promise<SsoSession>;
+  /** The first code for a client in this SSO session starts its RP session. */
+  recordRp(input: { uid: string; client: string; sid: string; grantId?: string }): Promise<void>;
+  /**
+   * Judges the session (and the client's RP session) now, moving lastActiveAt on active signals.
+   * A session found past its deadline is ended here and then — enforcement never waits for a sweeper.
+   */
+  check(uid: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
+  /** The account page's "stay signed in": an active signal for the SSO session and all its RPs. */
+  stayActive(uid: string): Promise<SessionCheck>;
+  get(uid: string): Promise<SsoSession | undefined>;
+  /** Status of an RP session by its sid, for its own client; `activity` per SPEC §7. */
+  statusBySid(sid: string, client: string, activity: Activity): Promise<SessionStatus>;
+  end(uid: string, reason: EndReason): Promise<SessionEnded | undefined>;
+  endRp(uid: string, client: string, reason: EndReason): Promise<SessionEnded | undefined>;
+  /** Recomputes every live session of the org with its current policy; ends those past a new deadline. */
+  applyPolicy(org: string): Promise<{ recomputed: number; ended: number }>;
+  onEnded(listener: EndListener): void;
+}
+
+export function statusBody(deadlines: Deadlines | undefined, warningSeconds: number, alive: boolean): SessionStatus {
+  if (!alive || !deadlines) return { active: false };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    active: true,
+    idleExpiresAt: iso(deadlines.idleAt),
+    absoluteExpiresAt: iso(deadlines.absoluteAt),
+    warningAt: iso(warningAt(deadlines, warningSeconds)),
+    expiresAt: iso(expiresAt(deadlines)),
+  };
+}
+
+export interface SessionServiceDeps {
+  store: Store;
+  hash: IdentifierHasher;
+  audit: Audit;
+  logger: Logger;
+}
+
+export function createSessionService({ store, hash, audit, logger }: SessionServiceDeps): SessionService {
+  const listeners: EndListener[] = [];
+  const log = logger.child({ component: 'sessions' });
+  const key = (uid: string) => hash(`sso:${uid}`);
+  const sidKey = (sid: string) => hash(`sid:${sid}`);
+
+  async function limitsFor(session: Pick<SsoSession, 'org' | 'user' | 'ip'>, clients: string[]) {
+    const [org, user] = await Promise.all([store.directory.getOrg(session.org), store.directory.getUser(session.user)]);
+    if (!org || !user) return undefined;
+    const subject = { roles: user.roles, ...(session.ip ? { ip: session.ip } : {}) };
+    const sso = effectiveLimits(org.policy, subject).sso;
+    const rps: SessionLimitsUpdate['rps'] = {};
+    for (const client of clients) {
+      const rp = effectiveLimits(org.policy, { ...subject, client }).rp!;
+      rps[client] = { idleSeconds: rp.idle.seconds, absoluteSeconds: rp.absolute.seconds };
+    }
+    return { policy: org.policy, update: { idleSeconds: sso.idle.seconds, absoluteSeconds: sso.absolute.seconds, warningSeconds: org.policy.warningSeconds, rps } };
+  }
+
+  async function finish(ended: SessionEnded): Promise<SessionEnded> {
+    const { session, rps, reason } = ended;
+    // The grants' tokens die with their RP sessions, whatever else still holds them.
+    await Promise.all(rps.filter((rp) => rp.grantId).map((rp) => store.models.revokeByGrantId(hash(rp.grantId!))));
+    await audit({
+      type: 'session.ended',
+      org: session.org,
+      user: session.user,
+      session: session.id,
+      ...(rps.length === 1 && Object.keys(session.rps).length > 1 ? { client: rps[0]!.client } : {}),
+      data: { reason, scope: rps.length === Object.keys(session.rps).length ? 'sso' : 'rp', clients: rps.map((rp) => rp.client) },
+    });
+    for (const listener of listeners) {
+      await listener(ended).catch((err: unknown) => log.error({ err, session: session.id }, 'session end listener failed'));
+    }
+    return ended;
+  }
+
+  async function endSso(uid: string, reason: EndReason): Promise<SessionEnded | undefined> {
+    const session = await store.sessions.end(key(uid));
+    return session ? finish({ reason, session, rps: Object.values(session.rps) }) : undefined;
+  }
+
+  async function endRp(uid: string, client: string, reason: EndReason): Promise<SessionEnded | undefined> {
+    const session = await store.sessions.get(key(uid));
+    const rp = session ? await store.sessions.endRp(key(uid), client) : undefined;
+    return session && rp ? finish({ reason, session, rps: [rp] }) : undefined;
+  }
+
+  /** Ends whatever the check found dead, with the deadline that passed as the reason. */
+  async function settle(uid: string, client: string | undefined, check: SessionCheck): Promise<void> {
+    if (!check.session) return;
+    if (check.sso === 'dead') {
+      const sso = { idleAt: check.session.lastActiveAt + check.session.idleSeconds * 1000, absoluteAt: check.session.signedInAt + check.session.absoluteSeconds * 1000 };
+      await endSso(uid, deathCause(sso, check.now) ?? 'idle');
+    } else if (client !== undefined && check.rp === 'dead' && check.deadlines) {
+      await endRp(uid, client, deathCause(check.deadlines, check.now) ?? 'idle');
+    }
+  }
+
+  return {
+    async recordLogin({ uid, user, org, ip, client }) {
+      const limits = effectiveLimits(org.policy, { roles: user.roles, ...(ip ? { ip } : {}) }).sso;
+      const { session, replaced } = await store.sessions.login(key(uid), {
+        id: uid,
+        org: org.id,
+        user: user.id,
+        ...(ip ? { ip } : {}),
+        idleSeconds: limits.idle.seconds,
+        absoluteSeconds: limits.absolute.seconds,
+        warningSeconds: org.policy.warningSeconds,
+      });
+      if (replaced) {
+        // The browser signed in again after its session died (or as someone else): that old
+        // session ends now if nothing ended it yet.
+        const deadlines = { idleAt: replaced.lastActiveAt + replaced.idleSeconds * 1000, absoluteAt: replaced.signedInAt + replaced.absoluteSeconds * 1000 };
+        await finish({ reason: deathCause(deadlines, session.signedInAt) ?? 'logout', session: replaced, rps: Object.values(replaced.rps) });
+      }
+      if (!replaced && session.signedInAt !== session.lastActiveAt) return session;
+      await audit({ type: 'session.started', org: org.id, user: user.id, session: uid, ...(ip ? { ip } : {}), ...(client ? { client } : {}), data: { idleSeconds: session.idleSeconds, absoluteSeconds: session.absoluteSeconds } });
+      return session;
+    },
+
+    async recordRp({ uid, client, sid, grantId }) {
+      const session = await store.sessions.get(key(uid));
+      if (!session) return;
+      const limits = await limitsFor(session, [client]);
+      if (!limits) return;
+      const rp = limits.update.rps[client]!;
+      const { replaced, session: after, now } = await store.sessions.addRp(key(uid), { client, sid, sidKey: sidKey(sid), ...(grantId ? { grantId } : {}), ...rp });
+      // A dead RP session of this client that nothing ended yet ends as the new one starts.
+      if (replaced && after) await finish({ reason: deathCause(rpDeadlines(after, replaced), now) ?? 'logout', session: after, rps: [replaced] });
+    },
+
+    async check(uid, client, activity) {
+      const check = await store.sessions.check(key(uid), client, activity);
+      await settle(uid, client, check);
+      return check;
+    },
+
+    async stayActive(uid) {
+      return store.sessions.touchAll(key(uid));
+    },
+
+    get: (uid) => store.sessions.get(key(uid)),
+
+    async statusBySid(sid, client, activity) {
+      const k = await store.sessions.keyOfSid(sidKey(sid));
+      if (!k) return { active: false };
+      const check = await store.sessions.check(k, client, activity);
+      // A sid belongs to exactly one client: another client asking learns nothing.
+      if (!check.session || check.session.rps[client]?.sid !== sid) return { active: false };
+      await settle(check.session.id, client, check);
+      return statusBody(check.deadlines, check.session.warningSeconds, check.sso === 'alive' && check.rp === 'alive');
+    },
+
+    end: endSso,
+    endRp,
+
+    async applyPolicy(org) {
+      let recomputed = 0;
+      let ended = 0;
+      for (const k of await store.sessions.keysOfOrg(org)) {
+        const session = await store.sessions.get(k);
+        if (!session) continue;
+        const limits = await limitsFor(session, Object.keys(session.rps));
+        if (!limits) continue;
+        const check = await store.sessions.setLimits(k, limits.update);
+        recomputed++;
+        if (check.sso === 'dead') {
+          if (await endSso(session.id, 'policy')) ended++;
+          continue;
+        }
+        for (const client of Object.keys(check.session?.rps ?? {})) {
+          const rp = await store.sessions.check(k, client, 'passive');
+          if (rp.rp === 'dead' && (await endRp(session.id, client, 'policy'))) ended++;
+        }
+      }
+      return { recomputed, ended };
+    },
+
+    onEnded(listener) {
+      listeners.push(listener);
+    },
+  };
+}
