@@ -11,7 +11,12 @@ import { createMetrics } from './http/metrics.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { withRequestState } from './http/request-context.ts';
 import { recordSessionEvents } from './oidc/session-enforcement.ts';
+import { accountRoutes } from './accounts/http/account-routes.ts';
+import { sessionStatusRoutes } from './sessions/http/status-routes.ts';
 import { createSessionService, type SessionService } from './sessions/service.ts';
+import { changePolicy, type PolicyChange } from './sessions/change-policy.ts';
+import type { Policy } from './sessions/policy-types.ts';
+import { applySeed, type Seed } from './orgs/seed.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
 import { loadKeyMaterial } from './oidc/keys.ts';
@@ -32,6 +37,10 @@ export interface Curfew {
   store: Store;
   audit: Audit;
   sessions: SessionService;
+  /** Applies a seed; a changed policy of an existing org reaches its live sessions at once. */
+  applySeed(seed: Seed): Promise<void>;
+  /** SPEC §4: stores a valid policy and applies it to the org's live sessions now. */
+  changePolicy(org: string, policy: Policy, actor: string): Promise<PolicyChange | undefined>;
   /** Starts serving; resolves with the bound port (config.port 0 picks a free one). */
   listen(port?: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -63,7 +72,12 @@ export async function createCurfew({ config, store, logger, demo }: CurfewOption
 
   let server: Server | undefined;
   let boundPort = 0;
-  const routes = [opsRoutes(store, metrics), interactionRoutes({ provider, directory: store.directory, authenticator, audit })];
+  const routes = [
+    opsRoutes(store, metrics),
+    interactionRoutes({ provider, directory: store.directory, authenticator, audit }),
+    sessionStatusRoutes(provider, sessions),
+    accountRoutes(provider, sessions, store.directory),
+  ];
   if (demo) {
     routes.push(demoRoutes({
       provider,
@@ -87,6 +101,14 @@ export async function createCurfew({ config, store, logger, demo }: CurfewOption
     store,
     audit,
     sessions,
+    changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
+    async applySeed(seed) {
+      await applySeed(seed, store.directory, audit, {
+        changePolicy: async (org, policy) => {
+          await changePolicy({ directory: store.directory, sessions, audit }, org, policy, 'system:seed');
+        },
+      });
+    },
     async listen(port = config.port, host?: string) {
       server = createServer(provider.callback());
       // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.

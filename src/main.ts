@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { DEMO_CLIENT_ID } from './demo/demo-rp.ts';
 import { createLogger } from './logger.ts';
-import { applySeed, parseSeed, readSeedFile, SeedError, type Seed } from './orgs/seed.ts';
+import { parseSeed, readSeedFile, SeedError, type Seed } from './orgs/seed.ts';
 import { createMemoryStore } from './store/memory.ts';
 import { createRedisStore } from './store/redis.ts';
 import type { Store } from './store/types.ts';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     logger,
     ...(demoClient?.client_secret ? { demo: { clientSecret: demoClient.client_secret } } : {}),
   });
-  if (seed) await applySeed(seed, store.directory, curfew.audit);
+  if (seed) await curfew.applySeed(seed);
   const port = await curfew.listen();
 
   logger.info({ port, issuer: config.issuer, store: store.kind }, 'Curfew is serving');
@@ -63,6 +63,15 @@ async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
   }
+
+  // SIGHUP re-reads CURFEW_SEED: a changed policy applies to live sessions at once.
+  process.on('SIGHUP', () => {
+    if (!config.seedFile) return;
+    readSeedFile(config.seedFile)
+      .then((next) => curfew.applySeed(next))
+      .then(() => logger.info({ seed: config.seedFile }, 'seed reloaded'))
+      .catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : err }, 'seed reload failed; nothing changed'));
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {

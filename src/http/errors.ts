@@ -7,7 +7,9 @@ export type CurfewErrorCode =
   | 'csrf_failed'
   | 'interaction_expired'
   | 'not_found'
-  | 'invalid_form';
+  | 'invalid_form'
+  | 'invalid_client'
+  | 'invalid_request';
 
 /**
  * An error a client caused. `status` < 500 and the message is safe to show; anything else
@@ -59,6 +61,7 @@ export function errorHandler(logger: Logger) {
       else logger.debug({ code, path: ctx.path }, message);
       if (wantsJson(ctx)) {
         ctx.status = status;
+        if (status === 401) ctx.set('WWW-Authenticate', `Basic realm="curfew", error="${code}"`);
         ctx.set('Cache-Control', 'no-store');
         ctx.body = { error: code, error_description: message };
       } else {

@@ -13,10 +13,11 @@ type ProviderSession = NonNullable<KoaContextWithOIDC['oidc']['session']>;
 
 /** Forgets the browser's sign-in, so the provider asks for a new one (and prompt=none fails). */
 function forgetLogin(session: ProviderSession): void {
-  session.accountId = undefined as unknown as string;
+  // The library's session proxy refuses an empty accountId but lets it be deleted; assigning
+  // authorizations marks the session touched, so the forgetting is saved.
+  const fields = session as unknown as Record<string, unknown>;
+  for (const field of ['accountId', 'acr', 'amr', 'loginTs']) delete fields[field];
   session.authorizations = {};
-  session.acr = undefined as unknown as string;
-  session.amr = undefined as unknown as string[];
 }
 
 /**
@@ -112,8 +113,8 @@ export function recordSessionEvents({ sessions, directory }: RecordDeps) {
     }
     // "Stay signed in" on the logout page still ends the requesting client's RP session.
     const current = await sessions.get(session.uid);
-    for (const client of Object.keys(current?.rps ?? {})) {
-      if (!session.authorizations?.[client]) await sessions.endRp(session.uid, client, 'logout');
+    for (const rp of Object.values(current?.rps ?? {})) {
+      if (rp.endedAt === undefined && !session.authorizations?.[rp.client]) await sessions.endRp(session.uid, rp.client, 'logout');
     }
   }
 }

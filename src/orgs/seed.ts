@@ -6,6 +6,7 @@ import { newUserId, normalizeUsername, USERNAME } from '../accounts/users.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { DirectoryStore } from '../store/types.ts';
 import { clientInputSchema } from './client-validate.ts';
+import type { Policy } from '../sessions/policy-types.ts';
 import type { ClientRecord, User } from './types.ts';
 
 const userSchema = z
@@ -86,6 +87,11 @@ export async function readSeedFile(path: string): Promise<Seed> {
 export interface SeedHooks {
   /** Stores a pre-enrolled TOTP secret (the MFA module owns encryption at rest). */
   enrollTotp?: (user: User, base32Secret: string) => Promise<void>;
+  /**
+   * Applies a changed policy of an existing org to its live sessions (a seed reload is a policy
+   * change like any other); without it the policy is only stored.
+   */
+  changePolicy?: (org: string, policy: Policy) => Promise<void>;
 }
 
 /**
@@ -99,7 +105,8 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
     const roles = [...new Set(['admin', ...org.users.flatMap((u) => u.roles)])];
     const validated = validatePolicy(org.policy, { clients: org.clients.map((c) => c.client_id), roles });
     if (!validated.ok) throw new SeedError(org.id, validated.errors.map((e) => `${e.field}: ${e.message}`));
-    await directory.putOrg({ id: org.id, name: org.name, policy: validated.policy });
+    const existing = await directory.getOrg(org.id);
+    await directory.putOrg({ id: org.id, name: org.name, policy: existing?.policy ?? validated.policy });
 
     for (const input of org.clients) {
       const existing = await directory.getClient(input.client_id);
@@ -132,6 +139,11 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
       };
       await directory.putUser(user);
       if (input.totpSecret && hooks.enrollTotp) await hooks.enrollTotp(user, input.totpSecret);
+    }
+    // Users and clients first: a policy's rules may name them, and its recompute reads them.
+    if (existing && JSON.stringify(existing.policy) !== JSON.stringify(validated.policy)) {
+      if (hooks.changePolicy) await hooks.changePolicy(org.id, validated.policy);
+      else await directory.putOrg({ id: org.id, name: org.name, policy: validated.policy });
     }
     await audit({
       type: 'seed.applied',

@@ -21,7 +21,8 @@ export function judge(session: SsoSession | undefined, client: string | undefine
   const rp = session.rps[client];
   if (!rp) return { now, sso: ssoLive, rp: 'missing', session, deadlines: sso };
   const deadlines = rpDeadlines(ssoTimes(session), rp);
-  return { now, sso: ssoLive, rp: isAlive(deadlines, now) ? 'alive' : 'dead', session, deadlines };
+  const rpLive = rp.endedAt === undefined && isAlive(deadlines, now);
+  return { now, sso: ssoLive, rp: rpLive ? 'alive' : 'dead', session, deadlines };
 }
 
 /** An active signal: moves lastActiveAt of the live SSO session and, if named and live, the RP's. */

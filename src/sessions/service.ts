@@ -10,6 +10,8 @@ import type { Activity, EndReason, RpSession, SessionCheck, SsoSession } from '.
 /** What a session end hands to whoever must act on it (back-channel logout, in its own module). */
 export interface SessionEnded {
   reason: EndReason;
+  /** `sso`: the whole browser session ended; `rp`: one client's RP session only. */
+  scope: 'sso' | 'rp';
   session: SsoSession;
   /** The RP sessions that ended: all of the SSO session's, or the one that ended alone. */
   rps: RpSession[];
@@ -43,6 +45,9 @@ export interface SessionService {
   applyPolicy(org: string): Promise<{ recomputed: number; ended: number }>;
   onEnded(listener: EndListener): void;
 }
+
+/** RP sessions not already ended on their own (those were handled when they ended). */
+const liveRps = (session: SsoSession) => Object.values(session.rps).filter((rp) => rp.endedAt === undefined);
 
 export function statusBody(deadlines: Deadlines | undefined, warningSeconds: number, alive: boolean): SessionStatus {
   if (!alive || !deadlines) return { active: false };
@@ -91,8 +96,8 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       org: session.org,
       user: session.user,
       session: session.id,
-      ...(rps.length === 1 && Object.keys(session.rps).length > 1 ? { client: rps[0]!.client } : {}),
-      data: { reason, scope: rps.length === Object.keys(session.rps).length ? 'sso' : 'rp', clients: rps.map((rp) => rp.client) },
+      ...(ended.scope === 'rp' ? { client: rps[0]!.client } : {}),
+      data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client) },
     });
     for (const listener of listeners) {
       await listener(ended).catch((err: unknown) => log.error({ err, session: session.id }, 'session end listener failed'));
@@ -102,13 +107,13 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
 
   async function endSso(uid: string, reason: EndReason): Promise<SessionEnded | undefined> {
     const session = await store.sessions.end(key(uid));
-    return session ? finish({ reason, session, rps: Object.values(session.rps) }) : undefined;
+    return session ? finish({ reason, scope: 'sso', session, rps: liveRps(session) }) : undefined;
   }
 
   async function endRp(uid: string, client: string, reason: EndReason): Promise<SessionEnded | undefined> {
     const session = await store.sessions.get(key(uid));
     const rp = session ? await store.sessions.endRp(key(uid), client) : undefined;
-    return session && rp ? finish({ reason, session, rps: [rp] }) : undefined;
+    return session && rp ? finish({ reason, scope: 'rp', session, rps: [rp] }) : undefined;
   }
 
   /** Ends whatever the check found dead, with the deadline that passed as the reason. */
@@ -138,7 +143,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
         // The browser signed in again after its session died (or as someone else): that old
         // session ends now if nothing ended it yet.
         const deadlines = { idleAt: replaced.lastActiveAt + replaced.idleSeconds * 1000, absoluteAt: replaced.signedInAt + replaced.absoluteSeconds * 1000 };
-        await finish({ reason: deathCause(deadlines, session.signedInAt) ?? 'logout', session: replaced, rps: Object.values(replaced.rps) });
+        await finish({ reason: deathCause(deadlines, session.signedInAt) ?? 'logout', scope: 'sso', session: replaced, rps: liveRps(replaced) });
       }
       if (!replaced && session.signedInAt !== session.lastActiveAt) return session;
       await audit({ type: 'session.started', org: org.id, user: user.id, session: uid, ...(ip ? { ip } : {}), ...(client ? { client } : {}), data: { idleSeconds: session.idleSeconds, absoluteSeconds: session.absoluteSeconds } });
@@ -153,7 +158,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       const rp = limits.update.rps[client]!;
       const { replaced, session: after, now } = await store.sessions.addRp(key(uid), { client, sid, sidKey: sidKey(sid), ...(grantId ? { grantId } : {}), ...rp });
       // A dead RP session of this client that nothing ended yet ends as the new one starts.
-      if (replaced && after) await finish({ reason: deathCause(rpDeadlines(after, replaced), now) ?? 'logout', session: after, rps: [replaced] });
+      if (replaced && after && replaced.endedAt === undefined) await finish({ reason: deathCause(rpDeadlines(after, replaced), now) ?? 'logout', scope: 'rp', session: after, rps: [replaced] });
     },
 
     async check(uid, client, activity) {
@@ -187,7 +192,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       for (const k of await store.sessions.keysOfOrg(org)) {
         const session = await store.sessions.get(k);
         if (!session) continue;
-        const limits = await limitsFor(session, Object.keys(session.rps));
+        const limits = await limitsFor(session, liveRps(session).map((rp) => rp.client));
         if (!limits) continue;
         const check = await store.sessions.setLimits(k, limits.update);
         recomputed++;
@@ -195,7 +200,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
           if (await endSso(session.id, 'policy')) ended++;
           continue;
         }
-        for (const client of Object.keys(check.session?.rps ?? {})) {
+        for (const { client } of check.session ? liveRps(check.session) : []) {
           const rp = await store.sessions.check(k, client, 'passive');
           if (rp.rp === 'dead' && (await endRp(session.id, client, 'policy'))) ended++;
         }

@@ -17,6 +17,11 @@ export interface RpSession {
   /** Effective limits, computed when the session's inputs change, not on every request. */
   idleSeconds: number;
   absoluteSeconds: number;
+  /**
+   * Set when the RP session ended while its SSO session lives on. The tombstone keeps the RP
+   * session dead — the client needs a fresh sign-in — until a new sign-in replaces it.
+   */
+  endedAt?: EpochMs;
 }
 
 /** One browser sign-in (SPEC §3). `id` is oidc-provider's session uid. */

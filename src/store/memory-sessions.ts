@@ -93,12 +93,11 @@ export function createMemorySessions(clock: Clock): SessionStore {
     async endRp(key, client) {
       const session = sessions.get(key);
       const rp = session?.rps[client];
-      if (!session || !rp) return undefined;
-      const rest = { ...session.rps };
-      delete rest[client];
+      if (!session || !rp || rp.endedAt !== undefined) return undefined;
       dropSids(key, client);
-      sessions.set(key, { ...session, rps: rest });
-      return clone(rp);
+      const ended = { ...rp, endedAt: clock.now() };
+      sessions.set(key, { ...session, rps: { ...session.rps, [client]: ended } });
+      return clone(ended);
     },
     async setLimits(key, limits) {
       const session = sessions.get(key);

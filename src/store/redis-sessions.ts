@@ -36,7 +36,7 @@ local function judge(s, client, now)
   local ridle = math.min(idle, rp.lastActiveAt + rp.idleSeconds * 1000)
   local rabs = math.min(abs, rp.startedAt + rp.absoluteSeconds * 1000)
   local state = 'dead'
-  if now < math.min(ridle, rabs) then state = 'alive' end
+  if not rp.endedAt and now < math.min(ridle, rabs) then state = 'alive' end
   return sso, state, ridle, rabs
 end
 -- A dead session stays readable for a day after its absolute deadline, so whoever ends it
@@ -144,15 +144,13 @@ redis.call('SREM', ARGV[1] .. 'org:' .. s.org .. ':sessions', ARGV[2])
 redis.call('SREM', ARGV[1] .. 'user:' .. s.user .. ':sessions', ARGV[2])
 return cjson.encode(s)`;
 
-/** KEYS: session  ARGV: prefix, client */
+/** KEYS: session, pin  ARGV: prefix, client */
 const END_RP = `${PRELUDE}
 local s = load(KEYS[1])
-if not s or not s.rps[ARGV[2]] then return false end
+if not s or not s.rps[ARGV[2]] or s.rps[ARGV[2]].endedAt then return false end
 local rp = s.rps[ARGV[2]]
 drop_sids(ARGV[1], s, ARGV[2])
-s.rps[ARGV[2]] = nil
--- cjson would write an emptied table as an array; keep rps an object.
-if next(s.rps) == nil then s.rps = cjson.decode('{}') end
+rp.endedAt = now_ms(KEYS[2])
 redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
 return cjson.encode(rp)`;
 
@@ -185,7 +183,7 @@ interface SessionScripts {
   curfewSessAddRp(key: string, pin: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
   curfewSessCheck(key: string, pin: string, client: string, activity: string): Promise<string>;
   curfewSessEnd(key: string, prefix: string, sessionKey: string): Promise<string | null>;
-  curfewSessEndRp(key: string, prefix: string, client: string): Promise<string | null>;
+  curfewSessEndRp(key: string, pin: string, prefix: string, client: string): Promise<string | null>;
   curfewSessSetLimits(key: string, pin: string, limits: string): Promise<string>;
   curfewNow(pin: string): Promise<number>;
 }
@@ -197,7 +195,7 @@ export function defineSessionScripts(redis: Redis): SessionRedis {
   redis.defineCommand('curfewSessAddRp', { numberOfKeys: 2, lua: ADD_RP });
   redis.defineCommand('curfewSessCheck', { numberOfKeys: 2, lua: CHECK });
   redis.defineCommand('curfewSessEnd', { numberOfKeys: 1, lua: END });
-  redis.defineCommand('curfewSessEndRp', { numberOfKeys: 1, lua: END_RP });
+  redis.defineCommand('curfewSessEndRp', { numberOfKeys: 2, lua: END_RP });
   redis.defineCommand('curfewSessSetLimits', { numberOfKeys: 2, lua: SET_LIMITS });
   redis.defineCommand('curfewNow', { numberOfKeys: 1, lua: NOW });
   return redis as SessionRedis;
@@ -258,7 +256,7 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
       return raw ? normalize(JSON.parse(raw) as SsoSession) : undefined;
     },
     async endRp(key, client) {
-      const raw = await redis.curfewSessEndRp(sess(key), p, client);
+      const raw = await redis.curfewSessEndRp(sess(key), pinKey, p, client);
       return raw ? (JSON.parse(raw) as RpSession) : undefined;
     },
     async setLimits(key, limits) {

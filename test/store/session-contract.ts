@@ -163,17 +163,21 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       expect((await sessions().check('k1', 'wiki', 'active')).sso).toBe('missing');
     });
 
-    it('ends one RP session exactly once and keeps the rest', async () => {
+    it('ends one RP session exactly once, leaving a tombstone that keeps it dead until replaced', async () => {
       await sessions().login('k1', sso());
       await sessions().addRp('k1', rp('wiki'));
       await sessions().addRp('k1', rp('mail'));
+      await s.clock.set(t0 + MIN);
       const ends = await Promise.all([sessions().endRp('k1', 'wiki'), sessions().endRp('k1', 'wiki')]);
       expect(ends.filter(Boolean)).toHaveLength(1);
-      const left = await sessions().get('k1');
-      expect(Object.keys(left!.rps)).toEqual(['mail']);
+      expect(ends.find(Boolean)).toMatchObject({ client: 'wiki', endedAt: t0 + MIN });
+      expect(await sessions().check('k1', 'wiki', 'active')).toMatchObject({ sso: 'alive', rp: 'dead' });
+      expect(await sessions().check('k1', 'mail', 'passive')).toMatchObject({ sso: 'alive', rp: 'alive' });
       expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
-      await sessions().endRp('k1', 'mail');
-      expect((await sessions().get('k1'))!.rps).toEqual({});
+      const replaced = await sessions().addRp('k1', rp('wiki', { sid: 'sid-3', sidKey: 'hsid-3' }));
+      expect(replaced.session?.rps.wiki).toMatchObject({ sid: 'sid-3', startedAt: t0 + MIN });
+      expect(replaced.session?.rps.wiki?.endedAt).toBeUndefined();
+      expect(await sessions().check('k1', 'wiki', 'passive')).toMatchObject({ rp: 'alive' });
     });
 
     it('rewrites limits and judges with them at once', async () => {

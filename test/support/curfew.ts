@@ -5,11 +5,13 @@ import { createCurfew, type Curfew } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
-import { applySeed, parseSeed } from '../../src/orgs/seed.ts';
+import { parseSeed } from '../../src/orgs/seed.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 import { createRedisStore } from '../../src/store/redis.ts';
 import type { Store } from '../../src/store/types.ts';
+import { ManualClock } from '../../src/clock.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from './redis.ts';
+import { manualSharedClock, redisSharedClock, type SharedClock } from './shared-clock.ts';
 import { UserAgent } from './user-agent.ts';
 
 export type StoreKind = 'memory' | 'redis';
@@ -78,6 +80,8 @@ export interface Harness {
   store: Store;
   config: Config;
   logs: string[];
+  /** The store's shared clock, pinned at the harness's start; tests move it. */
+  clock: SharedClock;
   /** An openid-client configuration for one of the seed's clients. */
   rp(clientId: string): Promise<oidc.Configuration>;
   userAgent(options?: { ip?: string }): UserAgent;
@@ -85,12 +89,15 @@ export interface Harness {
 }
 
 /** A Curfew instance on a free loopback port over a fresh store, seeded with {@link testSeed}. */
-export async function startCurfew(kind: StoreKind, options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number } = {}): Promise<Harness> {
+export async function startCurfew(kind: StoreKind, options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number; clockStart?: number } = {}): Promise<Harness> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? freshPrefix(kind);
   const config = loadConfig({ LOG_LEVEL: 'debug' }, { port, issuer: url, trustProxy: true, ...options.config });
-  const store = kind === 'memory' ? createMemoryStore() : createRedisStore({ url: REDIS_URL, prefix });
+  const start = Date.now();
+  const manual = new ManualClock(start);
+  const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
+  const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix, options.clockStart ?? start);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -100,7 +107,7 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
   });
   const logger = createLogger('debug', sink);
   const curfew = await createCurfew({ config, store, logger });
-  await applySeed(parseSeed(options.seed ?? testSeed()), store.directory, curfew.audit);
+  await curfew.applySeed(parseSeed(options.seed ?? testSeed()));
   await curfew.listen(port, '127.0.0.1');
 
   return {
@@ -109,6 +116,7 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
     store,
     config,
     logs,
+    clock,
     async rp(clientId) {
       const client = await store.directory.getClient(clientId);
       if (!client) throw new Error(`no client ${clientId}`);
@@ -118,6 +126,7 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
     userAgent: (o) => new UserAgent(url, o),
     async close() {
       await curfew.close();
+      await clock.close();
       if (kind === 'redis') await deletePrefix(prefix);
       await store.close();
     },

@@ -1,0 +1,44 @@
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { CurfewError } from '../http/errors.ts';
+
+type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
+
+function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString();
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  // RFC 6749 §2.3.1: both parts are form-urlencoded inside the Basic header.
+  const part = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return s;
+    }
+  };
+  return { id: part(decoded.slice(0, colon)), secret: part(decoded.slice(colon + 1)) };
+}
+
+const unauthorized = () => new CurfewError('invalid_client', 401, 'client authentication failed');
+
+/**
+ * Authenticates the calling client the way the token endpoint does: client_secret_basic or
+ * client_secret_post for confidential clients (compared in constant time by the library),
+ * client_id alone for public ones.
+ */
+export async function authenticateClient(ctx: Context, provider: Provider, body: Record<string, unknown>): Promise<Client> {
+  const basic = basicCredentials(ctx.get('authorization') || undefined);
+  const id = basic?.id ?? (typeof body.client_id === 'string' ? body.client_id : undefined);
+  const secret = basic?.secret ?? (typeof body.client_secret === 'string' ? body.client_secret : undefined);
+  if (!id) throw unauthorized();
+  const client = await provider.Client.find(id);
+  if (!client) throw unauthorized();
+  if (client.clientAuthMethod === 'none') {
+    if (secret !== undefined) throw unauthorized();
+    return client;
+  }
+  if (secret === undefined || !client.compareClientSecret(secret)) throw unauthorized();
+  return client;
+}
