@@ -7,7 +7,7 @@ import type { Context, Next } from 'koa';
  */
 export interface RequestState {
   /** Shared-clock ms the current RP session ends at, and the shared clock's now when checked. */
-  rpSession?: { expiresAt: number; now: number };
+  rpSession?: { sessionUid: string; clientId: string; expiresAt: number; now: number; refreshIsActivity: boolean };
   /** A code issued in this request: its RP session is recorded before the response leaves. */
   codeIssued?: { sessionUid: string; clientId: string; grantId?: string; sid?: string };
 }

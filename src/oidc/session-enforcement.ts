@@ -69,7 +69,7 @@ export function recordSessionEvents({ sessions, directory }: RecordDeps) {
         await recordAuthorization(ctx, oidc);
         break;
       case 'token':
-        if (ctx.status === 200 && oidc.params?.grant_type === 'refresh_token') await refreshActivity(oidc);
+        if (ctx.status === 200 && oidc.params?.grant_type === 'refresh_token') await refreshActivity();
         break;
       case 'end_session_confirm':
         await recordLogout(oidc);
@@ -96,12 +96,10 @@ export function recordSessionEvents({ sessions, directory }: RecordDeps) {
     });
   }
 
-  async function refreshActivity(oidc: KoaContextWithOIDC['oidc']): Promise<void> {
-    const token = oidc.entities.RefreshToken;
-    const client = oidc.client;
-    if (!token?.sessionUid || !client) return;
-    const org = await directory.getOrg(String(client.org));
-    if (org?.policy.refreshIsActivity) await sessions.check(token.sessionUid, client.clientId, 'active');
+  /** The refresh grant already judged the session (passively); count it only where the org says so. */
+  async function refreshActivity(): Promise<void> {
+    const rp = requestState()?.rpSession;
+    if (rp?.refreshIsActivity) await sessions.check(rp.sessionUid, rp.clientId, 'active');
   }
 
   async function recordLogout(oidc: KoaContextWithOIDC['oidc']): Promise<void> {

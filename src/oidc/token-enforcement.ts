@@ -13,7 +13,9 @@ export function sessionBoundCheck(sessions: SessionService): SessionBoundCheck {
     const check = await sessions.check(sessionUid, clientId, 'passive');
     if (check.sso !== 'alive' || check.rp !== 'alive' || !check.deadlines) return false;
     const state = requestState();
-    if (state) state.rpSession = { expiresAt: expiresAt(check.deadlines), now: check.now };
+    if (state) {
+      state.rpSession = { sessionUid, clientId, expiresAt: expiresAt(check.deadlines), now: check.now, refreshIsActivity: check.session?.refreshIsActivity ?? false };
+    }
     return true;
   };
 }

@@ -84,7 +84,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       const rp = effectiveLimits(org.policy, { ...subject, client }).rp!;
       rps[client] = { idleSeconds: rp.idle.seconds, absoluteSeconds: rp.absolute.seconds };
     }
-    return { policy: org.policy, update: { idleSeconds: sso.idle.seconds, absoluteSeconds: sso.absolute.seconds, warningSeconds: org.policy.warningSeconds, rps } };
+    return { policy: org.policy, update: { idleSeconds: sso.idle.seconds, absoluteSeconds: sso.absolute.seconds, warningSeconds: org.policy.warningSeconds, refreshIsActivity: org.policy.refreshIsActivity, rps } };
   }
 
   async function finish(ended: SessionEnded): Promise<SessionEnded> {
@@ -138,6 +138,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
         idleSeconds: limits.idle.seconds,
         absoluteSeconds: limits.absolute.seconds,
         warningSeconds: org.policy.warningSeconds,
+        refreshIsActivity: org.policy.refreshIsActivity,
       });
       if (replaced) {
         // The browser signed in again after its session died (or as someone else): that old

@@ -35,6 +35,8 @@ export interface SsoSession {
   idleSeconds: number;
   absoluteSeconds: number;
   warningSeconds: number;
+  /** The org's refreshIsActivity, kept here so a refresh needs no policy lookup. */
+  refreshIsActivity: boolean;
   rps: Record<string, RpSession>;
 }
 

@@ -29,6 +29,7 @@ export function createMemorySessions(clock: Clock): SessionStore {
           idleSeconds: input.idleSeconds,
           absoluteSeconds: input.absoluteSeconds,
           warningSeconds: input.warningSeconds,
+          refreshIsActivity: input.refreshIsActivity,
           ...(input.ip ? { ip: input.ip } : {}),
         };
         sessions.set(key, next);
@@ -107,7 +108,7 @@ export function createMemorySessions(clock: Clock): SessionStore {
           const l = limits.rps[client];
           rps[client] = l ? { ...rp, idleSeconds: l.idleSeconds, absoluteSeconds: l.absoluteSeconds } : rp;
         }
-        sessions.set(key, { ...session, idleSeconds: limits.idleSeconds, absoluteSeconds: limits.absoluteSeconds, warningSeconds: limits.warningSeconds, rps });
+        sessions.set(key, { ...session, idleSeconds: limits.idleSeconds, absoluteSeconds: limits.absoluteSeconds, warningSeconds: limits.warningSeconds, refreshIsActivity: limits.refreshIsActivity, rps });
       }
       return clone(judge(sessions.get(key), undefined, clock.now()));
     },

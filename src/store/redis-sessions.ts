@@ -81,6 +81,7 @@ if existing and judge(existing, '', now) == 'alive' and existing.user == input.u
   existing.idleSeconds = input.idleSeconds
   existing.absoluteSeconds = input.absoluteSeconds
   existing.warningSeconds = input.warningSeconds
+  existing.refreshIsActivity = input.refreshIsActivity
   if input.ip then existing.ip = input.ip end
   save(KEYS[1], existing)
   return cjson.encode({ now = now, session = existing })
@@ -163,6 +164,7 @@ if s then
   s.idleSeconds = l.idleSeconds
   s.absoluteSeconds = l.absoluteSeconds
   s.warningSeconds = l.warningSeconds
+  s.refreshIsActivity = l.refreshIsActivity
   for client, rp in pairs(s.rps) do
     local r = l.rps[client]
     if r then

@@ -111,6 +111,7 @@ export interface SessionLimitsUpdate {
   idleSeconds: number;
   absoluteSeconds: number;
   warningSeconds: number;
+  refreshIsActivity: boolean;
   rps: Record<string, { idleSeconds: number; absoluteSeconds: number }>;
 }
 
@@ -122,6 +123,7 @@ export interface NewSsoSession {
   idleSeconds: number;
   absoluteSeconds: number;
   warningSeconds: number;
+  refreshIsActivity: boolean;
 }
 
 export interface NewRpSession {

@@ -10,7 +10,7 @@ export interface SessionSubject {
 
 const MIN = 60_000;
 const sso = (over: Partial<NewSsoSession> = {}): NewSsoSession => ({
-  id: 'uid-1', org: 'acme', user: 'usr_a', ip: '10.0.0.1', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, ...over,
+  id: 'uid-1', org: 'acme', user: 'usr_a', ip: '10.0.0.1', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false, ...over,
 });
 const rp = (client: string, over: Record<string, unknown> = {}) => ({
   client, sid: `sid-${client}`, sidKey: `hsid-${client}`, grantId: `g-${client}`, idleSeconds: 300, absoluteSeconds: 1800, ...over,
@@ -184,10 +184,10 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       await sessions().login('k1', sso());
       await sessions().addRp('k1', rp('wiki'));
       await s.clock.set(t0 + 10 * MIN);
-      const tightened = await sessions().setLimits('k1', { idleSeconds: 300, absoluteSeconds: 3600, warningSeconds: 60, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
+      const tightened = await sessions().setLimits('k1', { idleSeconds: 300, absoluteSeconds: 3600, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
       expect(tightened.sso).toBe('dead');
       const stored = await sessions().get('k1');
-      expect(stored).toMatchObject({ idleSeconds: 300, warningSeconds: 60, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
+      expect(stored).toMatchObject({ idleSeconds: 300, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
     });
 
     it('lists sessions by org and by user', async () => {
