@@ -20,7 +20,7 @@ async function demoSeed(issuer: string): Promise<Seed> {
 
 async function openStore(config: Config): Promise<Store> {
   if (!config.redis.url) return createMemoryStore();
-  const store = createRedisStore({ url: config.redis.url, prefix: config.redis.prefix });
+  const store = createRedisStore({ url: config.redis.url, prefix: config.redis.prefix, pinnableClock: config.testing.pinnableClock });
   try {
     await store.ping();
   } catch (cause) {

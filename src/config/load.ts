@@ -43,6 +43,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['CURFEW_COOKIE_KEYS', 'secrets.cookieKeys', list],
   ['CURFEW_JWKS', 'secrets.jwks', json],
   ['CURFEW_BACKCHANNEL_ALLOWLIST', 'backchannel.allowlist', list],
+  ['CURFEW_TEST_PINNABLE_CLOCK', 'testing.pinnableClock', boolean],
 ];
 
 function setPath(target: Raw, path: string, value: unknown): void {

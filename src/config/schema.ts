@@ -60,6 +60,13 @@ export const configSchema = z
       ipWindowSeconds: seconds(86400),
       ipBlockSeconds: seconds(86400),
     }),
+    testing: z
+      .object({
+        pinnableClock: z
+          .boolean()
+          .describe('Tests only (CURFEW_TEST_PINNABLE_CLOCK): let a test pin the shared Redis clock. Never in production.'),
+      })
+      .default({ pinnableClock: false }),
     backchannel: z.object({
       allowlist: z
         .array(

@@ -25,8 +25,8 @@ export interface Started {
  * Runs `node src/main.ts` — what `npm start` runs — with the given environment, and waits
  * for `ready` to appear on its output.
  */
-export async function startMain(env: Record<string, string>, ready: RegExp, timeoutMs = 20_000): Promise<Started> {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+export async function startMain(env: Record<string, string>, ready: RegExp, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
