@@ -56,7 +56,7 @@ export class UserAgent {
       body = new URLSearchParams(init.form).toString();
     }
     const target = new URL(url, this.origin).href;
-    const res = await fetch(target, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    const res = await fetch(target, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
     this.remember(res.headers);
     return { url: target, status: res.status, html: await res.text(), headers: res.headers };
   }
