@@ -25,7 +25,8 @@ function view(check: SessionCheck) {
     now: iso(check.now),
     rps: Object.values(s.rps).filter((rp) => rp.endedAt === undefined).map((rp) => {
       const d = rpDeadlines(s, rp);
-      return { client: rp.client, startedAt: iso(rp.startedAt), lastActiveAt: iso(rp.lastActiveAt), idleAt: iso(d.idleAt), absoluteAt: iso(d.absoluteAt), expiresAt: iso(expiresAt(d)) };
+      const ends = expiresAt(d);
+      return { client: rp.client, startedAt: iso(rp.startedAt), expiresAt: iso(ends), ended: ends <= check.now };
     }),
   };
 }
