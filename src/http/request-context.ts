@@ -8,6 +8,8 @@ import type { Context, Next } from 'koa';
 export interface RequestState {
   /** Shared-clock ms the current RP session ends at, and the shared clock's now when checked. */
   rpSession?: { sessionUid: string; clientId: string; expiresAt: number; now: number; refreshIsActivity: boolean };
+  /** The authorization check found this client's RP session alive: nothing to record. */
+  rpAlive?: { sessionUid: string; clientId: string };
   /** A code issued in this request: its RP session is recorded before the response leaves. */
   codeIssued?: { sessionUid: string; clientId: string; grantId?: string; sid?: string };
 }

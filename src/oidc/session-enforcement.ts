@@ -37,6 +37,10 @@ export function sessionDeadlineCheck(sessions: SessionService) {
       forgetLogin(session);
       return Check.REQUEST_PROMPT;
     }
+    if (check.rp === 'alive') {
+      const state = requestState();
+      if (state) state.rpAlive = { sessionUid: session.uid, clientId: oidc.client.clientId };
+    }
     if (check.rp === 'dead') {
       // A new RP session gets a new sid and grant; the old grant was revoked as it ended.
       if (session.authorizations) delete session.authorizations[oidc.client.clientId];
@@ -79,9 +83,13 @@ export function recordSessionEvents({ sessions, directory }: RecordDeps) {
   };
 
   async function recordAuthorization(ctx: Context, oidc: KoaContextWithOIDC['oidc']): Promise<void> {
-    const issued = requestState()?.codeIssued;
+    const state = requestState();
+    const issued = state?.codeIssued;
     const session = oidc.session;
     if (!issued || !session?.accountId) return;
+    // The common case — a live RP session asking again — was judged already: no extra round trip.
+    const known = state?.rpAlive;
+    if (!oidc.result?.login && known?.sessionUid === issued.sessionUid && known.clientId === issued.clientId) return;
     if (oidc.result?.login) {
       const user = await directory.getUser(session.accountId);
       const org = user ? await directory.getOrg(user.org) : undefined;
