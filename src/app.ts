@@ -17,6 +17,11 @@ import { createSessionService, type SessionService } from './sessions/service.ts
 import { changePolicy, type PolicyChange } from './sessions/change-policy.ts';
 import type { Policy } from './sessions/policy-types.ts';
 import { applySeed, type Seed } from './orgs/seed.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { createSecretBox, parseKeyring } from './mfa/secret-box.ts';
+import { createMfaService, type MfaService } from './mfa/service.ts';
+import { stepUpAfterTimeouts } from './mfa/step-up.ts';
+import { createPendingSignIns } from './oidc/interactions/pending.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
 import { loadKeyMaterial } from './oidc/keys.ts';
@@ -30,6 +35,8 @@ export interface CurfewOptions {
   logger: Logger;
   /** Mounts the demo relying party at /demo, with this client secret (embedded default only). */
   demo?: { clientSecret: string };
+  /** Time for TOTP codes (an authenticator's time, not the sessions' shared clock); tests set it. */
+  totpClock?: Clock;
 }
 
 export interface Curfew {
@@ -37,6 +44,7 @@ export interface Curfew {
   store: Store;
   audit: Audit;
   sessions: SessionService;
+  mfa: MfaService;
   /** Applies a seed; a changed policy of an existing org reaches its live sessions at once. */
   applySeed(seed: Seed): Promise<void>;
   /** SPEC §4: stores a valid policy and applies it to the org's live sessions now. */
@@ -57,12 +65,21 @@ function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
  * Assembles one Curfew instance over a store. Curfew's own routes run before the provider's
  * (oidc-provider's `use` inserts ahead of its router), so the provider is the HTTP app itself.
  */
-export async function createCurfew({ config, store, logger, demo }: CurfewOptions): Promise<Curfew> {
+export async function createCurfew({ config, store, logger, demo, totpClock }: CurfewOptions): Promise<Curfew> {
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
   const audit = createAudit(store.audit, logger);
   const sessions = createSessionService({ store, hash, audit, logger });
-  const provider = createProvider({ config, store, keys, hash, logger, sessions });
+  const mfa = createMfaService({
+    store: store.mfa,
+    box: createSecretBox(parseKeyring(keys.totpKeys)),
+    limiter: store.rateLimiter({ name: 'totp', points: config.mfa.lockoutFailures, durationSeconds: config.mfa.lockoutSeconds, blockSeconds: config.mfa.lockoutSeconds }),
+    audit,
+    clock: totpClock ?? systemClock,
+    issuerLabel: config.mfa.issuerLabel,
+  });
+  sessions.onEnded(stepUpAfterTimeouts(store.directory, mfa));
+  const provider = createProvider({ config, store, keys, hash, logger, sessions, mfa });
   const metrics = createMetrics();
   const login = config.login;
   const authenticator = createAuthenticator(store.directory, {
@@ -74,7 +91,14 @@ export async function createCurfew({ config, store, logger, demo }: CurfewOption
   let boundPort = 0;
   const routes = [
     opsRoutes(store, metrics),
-    interactionRoutes({ provider, directory: store.directory, authenticator, audit }),
+    interactionRoutes({
+      provider,
+      directory: store.directory,
+      authenticator,
+      audit,
+      mfa,
+      pending: createPendingSignIns(store.models, hash, config.tokens.interactionSeconds),
+    }),
     sessionStatusRoutes(provider, sessions),
     accountRoutes(provider, sessions, store.directory),
   ];
@@ -101,9 +125,11 @@ export async function createCurfew({ config, store, logger, demo }: CurfewOption
     store,
     audit,
     sessions,
+    mfa,
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     async applySeed(seed) {
       await applySeed(seed, store.directory, audit, {
+        enrollTotp: (user, secret) => mfa.enrollSecret(user, secret),
         changePolicy: async (org, policy) => {
           await changePolicy({ directory: store.directory, sessions, audit }, org, policy, 'system:seed');
         },

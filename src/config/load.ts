@@ -42,6 +42,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['CURFEW_IDENTIFIER_KEY', 'secrets.identifierKey', text],
   ['CURFEW_COOKIE_KEYS', 'secrets.cookieKeys', list],
   ['CURFEW_JWKS', 'secrets.jwks', json],
+  ['CURFEW_TOTP_KEYS', 'secrets.totpKeys', list],
   ['CURFEW_BACKCHANNEL_ALLOWLIST', 'backchannel.allowlist', list],
   ['CURFEW_TEST_PINNABLE_CLOCK', 'testing.pinnableClock', boolean],
 ];

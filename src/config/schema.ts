@@ -37,6 +37,11 @@ export const configSchema = z
           .min(1)
           .optional()
           .describe('Cookie signing keys, newest first (CURFEW_COOKIE_KEYS, comma-separated); generated once and stored if unset.'),
+        totpKeys: z
+          .array(z.string().regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_=-]{43,44}$/, 'each key must be kid:base64 of 32 bytes'))
+          .min(1)
+          .optional()
+          .describe('AES-256-GCM keys for TOTP secrets at rest, kid:base64, newest first (CURFEW_TOTP_KEYS); generated once and stored if unset.'),
         jwks: z
           .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) })
           .optional()
@@ -59,6 +64,11 @@ export const configSchema = z
       ipFailures: z.number().int().positive().describe('Failed sign-ins per source IP before it is blocked.'),
       ipWindowSeconds: seconds(86400),
       ipBlockSeconds: seconds(86400),
+    }),
+    mfa: z.object({
+      lockoutFailures: z.number().int().positive().describe('Wrong TOTP codes before the account\'s TOTP is locked.'),
+      lockoutSeconds: seconds(86400).describe('How long a TOTP lock lasts.'),
+      issuerLabel: z.string().min(1).max(64).describe('Issuer name shown in authenticator apps.'),
     }),
     testing: z
       .object({

@@ -12,6 +12,8 @@ export interface KeyMaterial {
   /** Cookie signing keys, newest first. */
   cookieKeys: string[];
   identifierKey: string;
+  /** kid:base64 AES-256 keys for TOTP secrets at rest, newest first. */
+  totpKeys: string[];
 }
 
 /** RFC 7638 thumbprint, so a key's `kid` is stable and derived, never chosen. */
@@ -47,5 +49,6 @@ export async function loadKeyMaterial(config: Config, secrets: SecretStore): Pro
   const cookieKeys =
     config.secrets.cookieKeys ?? [await secrets.getOrCreate('cookie-key', randomSecret)];
   const identifierKey = config.secrets.identifierKey ?? (await secrets.getOrCreate('identifier-key', randomSecret));
-  return { jwks, cookieKeys, identifierKey };
+  const totpKeys = config.secrets.totpKeys ?? [await secrets.getOrCreate('totp-key', () => `g1:${randomBytes(32).toString('base64url')}`)];
+  return { jwks, cookieKeys, identifierKey, totpKeys };
 }

@@ -13,6 +13,8 @@ import { autoConsentFirstParty } from './first-party-consent.ts';
 import { accountAvailableCheck, orgMembershipCheck } from './org-membership.ts';
 import type { SessionService } from '../sessions/service.ts';
 import { sessionDeadlineCheck } from './session-enforcement.ts';
+import type { MfaService } from '../mfa/service.ts';
+import { mfaRequiredCheck } from './mfa-check.ts';
 import { accessTokenTtl, sessionBoundCheck } from './token-enforcement.ts';
 
 export interface ProviderDeps {
@@ -22,14 +24,16 @@ export interface ProviderDeps {
   hash: IdentifierHasher;
   logger: Logger;
   sessions: SessionService;
+  mfa: MfaService;
 }
 
 /** The library's login and consent prompts, plus Curfew's checks on the signed-in session. */
-function curfewInteractionPolicy(sessions: SessionService) {
+function curfewInteractionPolicy(sessions: SessionService, mfa: MfaService, directory: Store['directory']) {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
   login.checks.add(accountAvailableCheck);
   login.checks.add(sessionDeadlineCheck(sessions));
+  login.checks.add(mfaRequiredCheck(mfa, directory));
   login.checks.add(orgMembershipCheck);
   return policy;
 }
@@ -63,7 +67,7 @@ const pages = {
  * interactions, the directory as the client registry, the store as the adapter.
  */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, keys, hash, logger, sessions } = deps;
+  const { config, store, keys, hash, logger, sessions, mfa } = deps;
   const t = config.tokens;
 
   const configuration: Configuration = {
@@ -125,7 +129,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     renderError: pages.renderError,
     interactions: {
-      policy: curfewInteractionPolicy(sessions),
+      policy: curfewInteractionPolicy(sessions, mfa, store.directory),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant: autoConsentFirstParty,

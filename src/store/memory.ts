@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { ClientRecord, Org, User } from '../orgs/types.ts';
 import { decodeCursor, encodeCursor, matchesAudit } from './audit-query.ts';
 import { createMemorySessions } from './memory-sessions.ts';
+import { createMemoryMfa } from './memory-mfa.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -278,6 +279,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
     secrets: createSecrets(),
     audit: createAuditStore(clock),
     sessions: createMemorySessions(clock),
+    mfa: createMemoryMfa(),
     rateLimiter(o: RateLimitOptions) {
       const limiter = new RateLimiterMemory({ keyPrefix: o.name, points: o.points, duration: o.durationSeconds, blockDuration: o.blockSeconds });
       return wrapLimiter(limiter, o);

@@ -5,6 +5,7 @@ import type { ClientRecord, Org, User } from '../orgs/types.ts';
 import { decodeCursor, encodeCursor, matchesAudit } from './audit-query.ts';
 import { wrapLimiter } from './memory.ts';
 import { createRedisSessions, defineSessionScripts } from './redis-sessions.ts';
+import { createRedisMfa } from './redis-mfa.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -285,6 +286,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     secrets: createSecrets(redis, p),
     audit: createAuditStore(redis, p),
     sessions: createRedisSessions(sessionRedis, p, pinKey),
+    mfa: createRedisMfa(redis, p),
     rateLimiter(o: RateLimitOptions) {
       const limiter = new RateLimiterRedis({
         storeClient: redis,

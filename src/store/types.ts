@@ -171,6 +171,33 @@ export interface SessionStore {
   keyOfSid(sidKey: string): Promise<string | undefined>;
 }
 
+/** A user's TOTP enrollment; the secret only ever sealed (src/mfa/secret-box.ts). */
+export interface TotpEnrollment {
+  secret: { kid: string; iv: string; ct: string; tag: string };
+  enrolledAt: string;
+}
+
+/**
+ * TOTP state per user. Replay protection and recovery codes are atomic across instances:
+ * a time step or a recovery code is accepted once, by one request, ever.
+ */
+export interface MfaStore {
+  getEnrollment(user: string): Promise<TotpEnrollment | undefined>;
+  /** Stores the enrollment and replaces the recovery codes (hashes) in one step. */
+  enroll(user: string, enrollment: TotpEnrollment, recoveryCodeHashes: string[]): Promise<void>;
+  /** Removes enrollment, last step and recovery codes (admin reset). */
+  reset(user: string): Promise<void>;
+  /** Records `step` as used if it is later than every step used before; false = replay. */
+  useTimeStep(user: string, step: number): Promise<boolean>;
+  /** Removes the code's hash if present; true only for the one caller that removed it. */
+  useRecoveryCode(user: string, hash: string): Promise<boolean>;
+  recoveryCodesLeft(user: string): Promise<number>;
+  /** Step-up requirements: '*' (every client) or client ids, until cleared. */
+  requireStepUp(user: string, scope: string): Promise<void>;
+  stepUpScopes(user: string): Promise<string[]>;
+  clearStepUp(user: string, scopes: string[]): Promise<void>;
+}
+
 /** Every piece of Curfew's state. Redis in production, memory for the embedded default. */
 export interface Store {
   readonly kind: 'memory' | 'redis';
@@ -179,6 +206,7 @@ export interface Store {
   readonly secrets: SecretStore;
   readonly audit: AuditStore;
   readonly sessions: SessionStore;
+  readonly mfa: MfaStore;
   rateLimiter(options: RateLimitOptions): RateLimiter;
   /**
    * The one clock every instance shares, in epoch milliseconds: the Redis server's `TIME` in

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../../src/mfa/totp.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { freePort, ROOT, runMain, startMain, type Started } from '../support/process.ts';
 
@@ -48,10 +49,24 @@ describe('npm start on the embedded default', () => {
       const password = /alice \/ (.+)/.exec(app.output())![1]!.trim();
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Sign in' }).click();
+
+      // The demo org has mfa "reentry": the first sign-in sets up an authenticator.
+      await page.getByRole('heading', { name: 'Set up two-step sign-in' }).waitFor();
+      await expect(page.getByRole('img', { name: /QR code/ }).getAttribute('src')).resolves.toMatch(/^data:image\/png;base64,/);
+      await page.screenshot({ path: join(shots, 'enroll.png') });
+      const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
+      await page.getByLabel('Code from the app').fill(await totpCode(secret, Date.now()));
+      await page.getByRole('button', { name: 'Finish setup' }).click();
+      await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+      expect(await page.locator('#recovery-codes li').count()).toBe(10);
+      await page.screenshot({ path: join(shots, 'recovery-codes.png') });
+      await page.getByRole('button', { name: /continue/ }).click();
+
       await page.getByRole('heading', { name: 'Signed in' }).waitFor();
       const table = await page.locator('table').innerText();
       expect(table).toMatch(/preferred_username\s+alice/);
-      expect(table).toMatch(/acr\s+urn:curfew:acr:pwd/);
+      expect(table).toMatch(/acr\s+urn:curfew:acr:mfa/);
+      expect(table).toMatch(/amr\s+\["pwd","otp"\]/);
       expect(table).toMatch(/sid\s+\S+/);
       await page.screenshot({ path: join(shots, 'demo-signed-in.png') });
 

@@ -2,7 +2,9 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Authenticator } from '../../accounts/authenticate.ts';
 import type { Audit } from '../../audit/audit.ts';
+import type { MfaService } from '../../mfa/service.ts';
 import type { DirectoryStore } from '../../store/types.ts';
+import type { PendingSignIns } from './pending.ts';
 import { CurfewError } from '../../http/errors.ts';
 import { csrfValid } from '../../http/csrf.ts';
 
@@ -11,6 +13,8 @@ export interface InteractionDeps {
   directory: DirectoryStore;
   authenticator: Authenticator;
   audit: Audit;
+  mfa: MfaService;
+  pending: PendingSignIns;
 }
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
-import { ACR } from '../claims.ts';
 import { formBody, loadInteraction, requireCsrf, stringField, type InteractionDeps } from './context.ts';
+import { continueAfterFirstFactor } from './second-factor.ts';
 import { renderLogin } from './show.ts';
 
 const GENERIC_FAILURE = 'Invalid username or password.';
@@ -11,7 +11,8 @@ const MAX_FIELD = 1024;
  * one generic message; only a rate limit says something else, and it is counted for unknown
  * usernames too, so it reveals nothing about which accounts exist.
  */
-export function submitLogin({ provider, authenticator, audit }: InteractionDeps) {
+export function submitLogin(deps: InteractionDeps) {
+  const { provider, authenticator, audit } = deps;
   return async function login(ctx: Context): Promise<void> {
     const interaction = await loadInteraction(ctx, provider);
     const body = formBody(ctx);
@@ -50,8 +51,6 @@ export function submitLogin({ provider, authenticator, audit }: InteractionDeps)
     }
 
     await audit({ type: 'login.succeeded', org, user: result.user.id, client: client?.clientId, ip: ctx.ip, data: { method: 'pwd' } });
-    await provider.interactionFinished(ctx.req, ctx.res, {
-      login: { accountId: result.user.id, acr: ACR.password, amr: ['pwd'], remember: true },
-    }, { mergeWithLastSubmission: false });
+    await continueAfterFirstFactor(ctx, deps, interaction, result.user, ['pwd']);
   };
 }

@@ -2,7 +2,9 @@ import type { Context } from 'koa';
 import { csrfToken } from '../../http/csrf.ts';
 import { renderPage } from '../../http/views.ts';
 import { ORG_MISMATCH } from '../org-membership.ts';
+import { MFA_REQUIRED } from '../mfa-check.ts';
 import { loadInteraction, type InteractionDeps } from './context.ts';
+import { continueAfterFirstFactor, renderStage } from './second-factor.ts';
 
 export interface LoginView {
   client: string;
@@ -22,9 +24,15 @@ export function renderLogin(ctx: Context, uid: string, view: LoginView, status =
 }
 
 /** GET /interaction/:uid — the page for whatever the provider's policy asked for. */
-export function showInteraction({ provider, directory }: InteractionDeps) {
+export function showInteraction(deps: InteractionDeps) {
+  const { provider, directory } = deps;
   return async function show(ctx: Context): Promise<void> {
     const interaction = await loadInteraction(ctx, provider);
+    const pending = await deps.pending.get(interaction.uid);
+    if (pending) {
+      await renderStage(ctx, deps, interaction.uid, pending);
+      return;
+    }
     const { prompt, params, uid } = interaction;
     const client = await provider.Client.find(String(params.client_id));
     const clientLabel = client?.clientName ?? String(params.client_id);
@@ -35,6 +43,17 @@ export function showInteraction({ provider, directory }: InteractionDeps) {
         error_description: 'the signed-in user does not belong to this application\'s organization',
       }, { mergeWithLastSubmission: false });
       return;
+    }
+
+    // A live session asked to step up (acr_values, mfa: always, a timeout elsewhere): the
+    // password was given in this session already; only the second factor is missing.
+    const sessionAccount = interaction.session?.accountId;
+    if (prompt.name === 'login' && sessionAccount && prompt.reasons.length === 1 && prompt.reasons[0] === MFA_REQUIRED) {
+      const user = await directory.getUser(sessionAccount);
+      if (user && !user.disabled) {
+        await continueAfterFirstFactor(ctx, deps, interaction, user, ['pwd']);
+        return;
+      }
     }
 
     if (prompt.name === 'login') {

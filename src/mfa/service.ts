@@ -1,0 +1,162 @@
+import { createHash, randomInt } from 'node:crypto';
+import QRCode from 'qrcode';
+import type { Audit } from '../audit/audit.ts';
+import type { Clock } from '../clock.ts';
+import type { User } from '../orgs/types.ts';
+import type { MfaStore, RateLimiter } from '../store/types.ts';
+import type { SealedSecret, SecretBox } from './secret-box.ts';
+import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
+
+export const RECOVERY_CODE_COUNT = 10;
+const RECOVERY_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+export interface PendingEnrollment {
+  sealed: SealedSecret;
+}
+
+export interface EnrollmentView {
+  /** Base32, for manual entry; shown on the enrollment page only. */
+  secret: string;
+  uri: string;
+  qrDataUrl: string;
+}
+
+export type VerifyResult =
+  | { ok: true; method: 'totp' | 'recovery' }
+  | { ok: false; reason: 'invalid' | 'replayed' | 'not_enrolled' }
+  | { ok: false; reason: 'locked'; retryAfterSeconds: number };
+
+export interface MfaService {
+  isEnrolled(userId: string): Promise<boolean>;
+  /** A new secret, sealed for the pending sign-in; nothing is stored on the account yet. */
+  startEnrollment(user: User): PendingEnrollment;
+  showEnrollment(user: User, pending: PendingEnrollment): Promise<EnrollmentView>;
+  /** One valid code finishes enrollment; returns the recovery codes, shown once. */
+  finishEnrollment(user: User, pending: PendingEnrollment, code: string): Promise<{ ok: true; recoveryCodes: string[] } | Extract<VerifyResult, { ok: false }>>;
+  /** Pre-enrollment from a seed's `totpSecret` (migrations, tests). */
+  enrollSecret(user: User, base32Secret: string): Promise<void>;
+  /** A TOTP code (±1 step, never twice) or a recovery code (once); 5 failures lock TOTP. */
+  verify(user: User, code: string): Promise<VerifyResult>;
+  stepUpRequired(userId: string, clientId: string): Promise<boolean>;
+  requireStepUp(userId: string, scope: string): Promise<void>;
+  clearStepUps(userId: string): Promise<void>;
+  reset(userId: string): Promise<void>;
+}
+
+export interface MfaServiceDeps {
+  store: MfaStore;
+  box: SecretBox;
+  limiter: RateLimiter;
+  audit: Audit;
+  clock: Clock;
+  issuerLabel: string;
+}
+
+function newRecoveryCode(): string {
+  const chars = Array.from({ length: 10 }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]);
+  return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
+}
+
+const normalizeRecovery = (code: string) => code.toUpperCase().replace(/[\s-]/g, '');
+
+/** Recovery codes carry 50 random bits, so a plain hash bound to the user is enough at rest. */
+const hashRecovery = (userId: string, code: string) =>
+  createHash('sha256').update(`curfew-recovery:${userId}:${normalizeRecovery(code)}`).digest('base64url');
+
+export function createMfaService({ store, box, limiter, audit, clock, issuerLabel }: MfaServiceDeps): MfaService {
+  const context = (userId: string) => `totp:${userId}`;
+
+  async function secretOf(userId: string): Promise<string | undefined> {
+    const enrollment = await store.getEnrollment(userId);
+    return enrollment ? box.open(enrollment.secret, context(userId)) : undefined;
+  }
+
+  async function failed(user: User, reason: 'invalid' | 'replayed'): Promise<VerifyResult> {
+    const state = await limiter.fail(user.id);
+    await audit({ type: 'mfa.failed', org: user.org, user: user.id, data: { reason } });
+    if (state.blocked) {
+      await audit({ type: 'mfa.locked', org: user.org, user: user.id, data: { retryAfterSeconds: state.retryAfterSeconds } });
+      return { ok: false, reason: 'locked', retryAfterSeconds: state.retryAfterSeconds };
+    }
+    return { ok: false, reason };
+  }
+
+  async function issueRecoveryCodes(user: User): Promise<{ codes: string[]; hashes: string[] }> {
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    return { codes, hashes: codes.map((c) => hashRecovery(user.id, c)) };
+  }
+
+  return {
+    async isEnrolled(userId) {
+      return (await store.getEnrollment(userId)) !== undefined;
+    },
+
+    startEnrollment(user) {
+      return { sealed: box.seal(newTotpSecret(), context(user.id)) };
+    },
+
+    async showEnrollment(user, pending) {
+      const secret = box.open(pending.sealed, context(user.id));
+      const uri = totpUri(secret, issuerLabel, user.username);
+      return { secret, uri, qrDataUrl: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1, width: 220 }) };
+    },
+
+    async finishEnrollment(user, pending, code) {
+      const lock = await limiter.check(user.id);
+      if (lock.blocked) return { ok: false, reason: 'locked', retryAfterSeconds: lock.retryAfterSeconds };
+      const secret = box.open(pending.sealed, context(user.id));
+      const check = await checkTotp(secret, code.trim(), clock.now());
+      if (!check.valid) return (await failed(user, 'invalid')) as Extract<VerifyResult, { ok: false }>;
+      const { codes, hashes } = await issueRecoveryCodes(user);
+      await store.enroll(user.id, { secret: pending.sealed, enrolledAt: new Date(clock.now()).toISOString() }, hashes);
+      await store.useTimeStep(user.id, check.timeStep);
+      await limiter.reset(user.id);
+      await audit({ type: 'mfa.succeeded', org: user.org, user: user.id, data: { method: 'enrollment' } });
+      return { ok: true, recoveryCodes: codes };
+    },
+
+    async enrollSecret(user, base32Secret) {
+      const existing = await secretOf(user.id);
+      if (existing === base32Secret) return;
+      const { hashes } = await issueRecoveryCodes(user);
+      await store.enroll(user.id, { secret: box.seal(base32Secret, context(user.id)), enrolledAt: new Date(clock.now()).toISOString() }, hashes);
+    },
+
+    async verify(user, rawCode) {
+      const lock = await limiter.check(user.id);
+      if (lock.blocked) return { ok: false, reason: 'locked', retryAfterSeconds: lock.retryAfterSeconds };
+      const secret = await secretOf(user.id);
+      if (!secret) return { ok: false, reason: 'not_enrolled' };
+      const code = rawCode.trim();
+      let result: VerifyResult;
+      if (/^\d{6}$/.test(code)) {
+        const check = await checkTotp(secret, code, clock.now());
+        if (!check.valid) return failed(user, 'invalid');
+        // Atomic across instances: a code's time step is accepted once, whoever sees it first.
+        if (!(await store.useTimeStep(user.id, check.timeStep))) return failed(user, 'replayed');
+        result = { ok: true, method: 'totp' };
+      } else {
+        if (normalizeRecovery(code).length !== 10 || !(await store.useRecoveryCode(user.id, hashRecovery(user.id, code)))) {
+          return failed(user, 'invalid');
+        }
+        result = { ok: true, method: 'recovery' };
+      }
+      await limiter.reset(user.id);
+      await audit({ type: 'mfa.succeeded', org: user.org, user: user.id, data: { method: result.method } });
+      return result;
+    },
+
+    async stepUpRequired(userId, clientId) {
+      const scopes = await store.stepUpScopes(userId);
+      return scopes.includes('*') || scopes.includes(clientId);
+    },
+    requireStepUp: (userId, scope) => store.requireStepUp(userId, scope),
+    async clearStepUps(userId) {
+      await store.clearStepUp(userId, await store.stepUpScopes(userId));
+    },
+    async reset(userId) {
+      await store.reset(userId);
+      await limiter.reset(userId);
+    },
+  };
+}

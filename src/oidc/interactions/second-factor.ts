@@ -1,0 +1,140 @@
+import type { Context } from 'koa';
+import { acrRequested } from '../../mfa/acr.ts';
+import { decideMfa } from '../../mfa/decide.ts';
+import type { Org, User } from '../../orgs/types.ts';
+import { csrfToken } from '../../http/csrf.ts';
+import { CurfewError } from '../../http/errors.ts';
+import { renderPage } from '../../http/views.ts';
+import { ACR } from '../claims.ts';
+import { formBody, loadInteraction, requireCsrf, stringField, type Interaction, type InteractionDeps } from './context.ts';
+import type { PendingSignIn } from './pending.ts';
+
+const finishWithMfa = async (ctx: Context, deps: InteractionDeps, user: User) => {
+  await deps.mfa.clearStepUps(user.id);
+  await deps.provider.interactionFinished(ctx.req, ctx.res, {
+    login: { accountId: user.id, acr: ACR.mfa, amr: ['pwd', 'otp'], remember: true },
+  }, { mergeWithLastSubmission: false });
+};
+
+async function userAndOrg(deps: InteractionDeps, accountId: string): Promise<{ user: User; org: Org }> {
+  const user = await deps.directory.getUser(accountId);
+  const org = user ? await deps.directory.getOrg(user.org) : undefined;
+  if (!user || !org || user.disabled) throw new CurfewError('interaction_expired', 400, 'This sign-in can no longer continue. Go back to the application and sign in again.');
+  return { user, org };
+}
+
+/** Renders the page for where the sign-in stands (also after a reload). */
+export async function renderStage(ctx: Context, deps: InteractionDeps, uid: string, pending: PendingSignIn, error?: string, status = 200): Promise<void> {
+  const { user } = await userAndOrg(deps, pending.accountId);
+  const common = { csrf: csrfToken(ctx), error, abort: `/interaction/${uid}/abort`, username: user.username };
+  switch (pending.stage) {
+    case 'totp':
+      renderPage(ctx, 'totp', { ...common, action: `/interaction/${uid}/totp` }, status);
+      return;
+    case 'enroll': {
+      const view = await deps.mfa.showEnrollment(user, pending.enrollment);
+      renderPage(ctx, 'enroll', { ...common, action: `/interaction/${uid}/enroll`, secret: view.secret.replace(/(.{4})/g, '$1 ').trim(), qr: view.qrDataUrl }, status);
+      return;
+    }
+    case 'enrolled':
+      // Recovery codes are shown once, right after enrollment; a reload only offers to continue.
+      renderPage(ctx, 'recovery-codes', { ...common, codes: [], action: `/interaction/${uid}/continue` }, status);
+  }
+}
+
+/**
+ * After the first factor (a correct password, or a live session asked to step up): finish,
+ * ask for a code, enroll, or refuse — SPEC §8 via decideMfa.
+ */
+export async function continueAfterFirstFactor(ctx: Context, deps: InteractionDeps, interaction: Interaction, user: User, amr: string[]): Promise<void> {
+  const org = await deps.directory.getOrg(user.org);
+  if (!org) throw new Error(`org ${user.org} of user ${user.id} is missing`);
+  const clientId = String(interaction.params.client_id);
+  const [enrolled, stepUp] = await Promise.all([deps.mfa.isEnrolled(user.id), deps.mfa.stepUpRequired(user.id, clientId)]);
+  const decision = decideMfa({
+    mode: org.policy.mfa,
+    allowEnrollmentAtReentry: org.policy.allowEnrollmentAtReentry,
+    enrolled,
+    stepUp,
+    acrRequested: acrRequested(interaction.params),
+  });
+
+  if (decision === 'none') {
+    await deps.provider.interactionFinished(ctx.req, ctx.res, {
+      login: { accountId: user.id, acr: ACR.password, amr, remember: true },
+    }, { mergeWithLastSubmission: false });
+    return;
+  }
+  if (decision === 'refuse') {
+    await deps.audit({ type: 'mfa.required', org: user.org, user: user.id, client: clientId, data: { outcome: 'refused', reason: 'not_enrolled' } });
+    renderPage(ctx, 'mfa-refused', {}, 403);
+    return;
+  }
+  await deps.audit({ type: 'mfa.required', org: user.org, user: user.id, client: clientId, data: { outcome: decision, stepUp } });
+  const pending: PendingSignIn = decision === 'verify'
+    ? { stage: 'totp', accountId: user.id, amr }
+    : { stage: 'enroll', accountId: user.id, amr, enrollment: deps.mfa.startEnrollment(user) };
+  await deps.pending.put(interaction.uid, pending);
+  await renderStage(ctx, deps, interaction.uid, pending);
+}
+
+async function pendingFor(ctx: Context, deps: InteractionDeps, stage: PendingSignIn['stage']) {
+  const interaction = await loadInteraction(ctx, deps.provider);
+  const body = formBody(ctx);
+  requireCsrf(ctx, body);
+  const pending = await deps.pending.get(interaction.uid);
+  if (!pending || pending.stage !== stage) {
+    ctx.redirect(`/interaction/${interaction.uid}`);
+    return undefined;
+  }
+  const { user } = await userAndOrg(deps, pending.accountId);
+  return { interaction, body, pending, user };
+}
+
+const lockedMessage = (seconds: number) => `Too many wrong codes. Try again in ${Math.ceil(seconds / 60)} minute(s).`;
+
+/** POST /interaction/:uid/totp — the code from the authenticator, or a recovery code. */
+export function submitTotp(deps: InteractionDeps) {
+  return async function totp(ctx: Context): Promise<void> {
+    const found = await pendingFor(ctx, deps, 'totp');
+    if (!found) return;
+    const { interaction, body, pending, user } = found;
+    const result = await deps.mfa.verify(user, stringField(body, 'code').slice(0, 64));
+    if (result.ok) {
+      await deps.pending.drop(interaction.uid);
+      await finishWithMfa(ctx, deps, user);
+      return;
+    }
+    const message = result.reason === 'locked' ? lockedMessage(result.retryAfterSeconds) : 'That code is not valid. Enter the current code from your authenticator app.';
+    if (result.reason === 'locked') ctx.set('Retry-After', String(result.retryAfterSeconds));
+    await renderStage(ctx, deps, interaction.uid, pending, message, result.reason === 'locked' ? 429 : 400);
+  };
+}
+
+/** POST /interaction/:uid/enroll — the first code from a newly added authenticator. */
+export function submitEnrollment(deps: InteractionDeps) {
+  return async function enroll(ctx: Context): Promise<void> {
+    const found = await pendingFor(ctx, deps, 'enroll');
+    if (!found) return;
+    const { interaction, body, pending, user } = found;
+    if (pending.stage !== 'enroll') return;
+    const result = await deps.mfa.finishEnrollment(user, pending.enrollment, stringField(body, 'code').slice(0, 64));
+    if (!result.ok) {
+      const message = result.reason === 'locked' ? lockedMessage(result.retryAfterSeconds) : 'That code is not valid. Check the time on your device and enter the current code.';
+      await renderStage(ctx, deps, interaction.uid, pending, message, result.reason === 'locked' ? 429 : 400);
+      return;
+    }
+    await deps.pending.put(interaction.uid, { stage: 'enrolled', accountId: user.id, amr: pending.amr });
+    renderPage(ctx, 'recovery-codes', { csrf: csrfToken(ctx), codes: result.recoveryCodes, action: `/interaction/${interaction.uid}/continue`, username: user.username });
+  };
+}
+
+/** POST /interaction/:uid/continue — after the recovery codes were shown. */
+export function submitContinue(deps: InteractionDeps) {
+  return async function proceed(ctx: Context): Promise<void> {
+    const found = await pendingFor(ctx, deps, 'enrolled');
+    if (!found) return;
+    await deps.pending.drop(found.interaction.uid);
+    await finishWithMfa(ctx, deps, found.user);
+  };
+}
