@@ -82,6 +82,8 @@ export interface Harness {
   logs: string[];
   /** The store's shared clock, pinned at the harness's start; tests move it. */
   clock: SharedClock;
+  /** The authenticators' time (TOTP), separate from the sessions' clock; tests move it. */
+  totp: ManualClock;
   /** An openid-client configuration for one of the seed's clients. */
   rp(clientId: string): Promise<oidc.Configuration>;
   userAgent(options?: { ip?: string }): UserAgent;
@@ -106,7 +108,8 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
     },
   });
   const logger = createLogger('debug', sink);
-  const curfew = await createCurfew({ config, store, logger });
+  const totp = new ManualClock(start);
+  const curfew = await createCurfew({ config, store, logger, totpClock: totp });
   await curfew.applySeed(parseSeed(options.seed ?? testSeed()));
   await curfew.listen(port, '127.0.0.1');
 
@@ -117,6 +120,7 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
     config,
     logs,
     clock,
+    totp,
     async rp(clientId) {
       const client = await store.directory.getClient(clientId);
       if (!client) throw new Error(`no client ${clientId}`);
