@@ -41,6 +41,8 @@ export function demoRoutes({ provider, clientSecret, internalBase, publicJwks }:
       nonce,
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
+      // /demo?stepup asks for the MFA context class, as an RP guarding a sensitive page would.
+      ...(ctx.query.stepup !== undefined ? { acr_values: 'urn:curfew:acr:mfa' } : {}),
     }).toString();
     ctx.redirect(url.href);
   });

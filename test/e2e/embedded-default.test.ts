@@ -73,6 +73,19 @@ describe('npm start on the embedded default', () => {
       await page.getByRole('link', { name: 'Sign out' }).click();
       await page.getByRole('button', { name: /Yes, sign me out/ }).click();
       await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+
+      // Back with an RP that asks for the MFA context class: password, then the code. The code
+      // is the next step's (accepted within ±1 step): this step's was spent at enrollment.
+      await page.goto(`${base}/demo?stepup`);
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Verification code').waitFor();
+      await page.screenshot({ path: join(shots, 'totp.png') });
+      await page.getByLabel('Verification code').fill(await totpCode(secret, Date.now() + 30_000));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+      expect(await page.locator('table').innerText()).toMatch(/amr\s+\["pwd","otp"\]/);
     } finally {
       await browser.close();
     }

@@ -268,3 +268,30 @@ describe.each(STORE_KINDS)('TOTP and step-up (%s store)', (kind) => {
     }
   });
 });
+
+describe('acr after a timeout', () => {
+  it('never carries over: an MFA session that timed out gives a password-only sign-in pwd again', async () => {
+    const h = await startCurfew('memory', { seed: seed({ mfa: 'off' }) });
+    try {
+      const t0 = await h.clock.now();
+      const ua = h.userAgent();
+      const rp = await h.rp('acme-app');
+      const first = await authorizationUrl(rp, { acr_values: MFA });
+      const login = await ua.navigate(first.url.href);
+      const askCode = await ua.submit(login, '/login', { username: 'bob', password: PASSWORDS.bob });
+      h.totp.advance(30_000);
+      const done = await ua.submit(askCode, '/totp', { code: await totpCode(BOB_SECRET, h.totp.now()) });
+      expect((await completeSignIn(rp, done.leftTo!, first)).claims.acr).toBe(MFA);
+
+      await h.clock.set(t0 + 15 * MIN);
+      const again = await authorizationUrl(rp);
+      const page = await ua.navigate(again.url.href);
+      const back = await ua.submit(page, '/login', { username: 'bob', password: PASSWORDS.bob });
+      const { claims } = await completeSignIn(rp, back.leftTo!, again);
+      expect(claims.acr).toBe('urn:curfew:acr:pwd');
+      expect(claims.amr).toEqual(['pwd']);
+    } finally {
+      await h.close();
+    }
+  });
+});
