@@ -21,6 +21,10 @@ import { systemClock, type Clock } from './clock.ts';
 import { createSecretBox, parseKeyring } from './mfa/secret-box.ts';
 import { createMfaService, type MfaService } from './mfa/service.ts';
 import { stepUpAfterTimeouts } from './mfa/step-up.ts';
+import { enqueueLogoutTokens } from './logout/enqueue.ts';
+import { createLogoutTokenSigner } from './logout/logout-token.ts';
+import { createLogoutSender, type LogoutSender } from './logout/sender.ts';
+import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { createPendingSignIns } from './oidc/interactions/pending.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
@@ -45,6 +49,16 @@ export interface Curfew {
   audit: Audit;
   sessions: SessionService;
   mfa: MfaService;
+  /** Finds sessions past a deadline (started by startWorkers; tests tick it by hand). */
+  sweeper: Sweeper;
+  /** Delivers queued logout tokens (started by startWorkers; tests tick it by hand). */
+  sender: LogoutSender;
+  /** Starts the sweeper and the delivery worker in the background. */
+  startWorkers(): void;
+  /** SPEC §9: disabling a user ends their sessions (reason user_disabled). */
+  disableUser(userId: string): Promise<void>;
+  /** Deleting a user ends their sessions too. */
+  deleteUser(userId: string): Promise<void>;
   /** Applies a seed; a changed policy of an existing org reaches its live sessions at once. */
   applySeed(seed: Seed): Promise<void>;
   /** SPEC §4: stores a valid policy and applies it to the org's live sessions now. */
@@ -79,8 +93,21 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     issuerLabel: config.mfa.issuerLabel,
   });
   sessions.onEnded(stepUpAfterTimeouts(store.directory, mfa));
-  const provider = createProvider({ config, store, keys, hash, logger, sessions, mfa });
   const metrics = createMetrics();
+  sessions.onEnded(enqueueLogoutTokens(store, (queued) => {
+    for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
+  }));
+  const sender = createLogoutSender({
+    store,
+    audit,
+    logger,
+    issuer: config.issuer,
+    sign: createLogoutTokenSigner(keys.jwks),
+    options: { ...config.backchannel },
+    lag: metrics.logoutLag,
+  });
+  const sweeper = createSweeper({ store: store.sessions, sessions, logger }, config.sweeper);
+  const provider = createProvider({ config, store, keys, hash, logger, sessions, mfa });
   const login = config.login;
   const authenticator = createAuthenticator(store.directory, {
     account: store.rateLimiter({ name: 'login-account', points: login.accountFailures, durationSeconds: login.accountWindowSeconds, blockSeconds: login.accountBlockSeconds }),
@@ -126,6 +153,23 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     audit,
     sessions,
     mfa,
+    sweeper,
+    sender,
+    startWorkers() {
+      sweeper.start();
+      sender.start();
+    },
+    async disableUser(userId) {
+      const user = await store.directory.getUser(userId);
+      if (!user) return;
+      await store.directory.putUser({ ...user, disabled: true });
+      await sessions.endUserSessions(userId, 'user_disabled');
+    },
+    async deleteUser(userId) {
+      await sessions.endUserSessions(userId, 'user_disabled');
+      await store.directory.deleteUser(userId);
+      await mfa.reset(userId);
+    },
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     async applySeed(seed) {
       await applySeed(seed, store.directory, audit, {
@@ -148,6 +192,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       return boundPort;
     },
     async close() {
+      await Promise.all([sweeper.stop(), sender.stop()]);
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -15,7 +15,7 @@ const DEMO_SEED = fileURLToPath(new URL('../config/demo-seed.json', import.meta.
 /** The demo seed names http://localhost:3000; a different ISSUER gets the demo app's URLs rewritten. */
 async function demoSeed(issuer: string): Promise<Seed> {
   const text = (await readFile(DEMO_SEED, 'utf8')).replaceAll('http://localhost:3000', issuer);
-  return parseSeed(JSON.parse(text), DEMO_SEED);
+  return parseSeed(JSON.parse(text), DEMO_SEED, [new URL(issuer).origin]);
 }
 
 async function openStore(config: Config): Promise<Store> {
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   // The seed is validated before the store is touched: a bad seed changes nothing.
-  const seed = config.seedFile ? await readSeedFile(config.seedFile) : config.redis.url ? undefined : await demoSeed(config.issuer);
+  const seed = config.seedFile ? await readSeedFile(config.seedFile, config.backchannel.allowlist) : config.redis.url ? undefined : await demoSeed(config.issuer);
   const store = await openStore(config);
   const demoClient = !config.seedFile && !config.redis.url
     ? seed?.orgs.flatMap((o) => o.clients).find((c) => c.client_id === DEMO_CLIENT_ID)
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   });
   if (seed) await curfew.applySeed(seed);
   const port = await curfew.listen();
+  curfew.startWorkers();
 
   logger.info({ port, issuer: config.issuer, store: store.kind }, 'Curfew is serving');
   if (demoClient) {
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   // SIGHUP re-reads CURFEW_SEED: a changed policy applies to live sessions at once.
   process.on('SIGHUP', () => {
     if (!config.seedFile) return;
-    readSeedFile(config.seedFile)
+    readSeedFile(config.seedFile, config.backchannel.allowlist)
       .then((next) => curfew.applySeed(next))
       .then(() => logger.info({ seed: config.seedFile }, 'seed reloaded'))
       .catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : err }, 'seed reload failed; nothing changed'));

@@ -77,7 +77,20 @@ export const configSchema = z
           .describe('Tests only (CURFEW_TEST_PINNABLE_CLOCK): let a test pin the shared Redis clock. Never in production.'),
       })
       .default({ pinnableClock: false }),
+    sweeper: z.object({
+      tickMs: z.number().int().min(10).max(60_000).describe('How often each instance looks for sessions past a deadline.'),
+      batch: z.number().int().positive().max(10_000).describe('Sessions claimed per look.'),
+      leaseMs: z.number().int().positive().describe('How long a claimed session is hidden from other sweepers.'),
+    }),
     backchannel: z.object({
+      maxAttempts: z.number().int().min(1).max(50).describe('Delivery attempts before a logout token is dead-lettered.'),
+      baseDelayMs: z.number().int().positive().describe('First retry delay; doubles per attempt, with jitter.'),
+      maxDelayMs: z.number().int().positive().describe('Longest retry delay.'),
+      timeoutMs: z.number().int().positive().max(60_000).describe('Per-attempt HTTP timeout.'),
+      concurrencyPerClient: z.number().int().positive().max(256).describe('Open connections per RP origin.'),
+      batch: z.number().int().positive().max(10_000).describe('Deliveries claimed per look.'),
+      tickMs: z.number().int().min(10).max(60_000).describe('How often an idle worker looks for due deliveries.'),
+      leaseMs: z.number().int().positive().describe('After this, a claimed delivery no instance finished is claimable again.'),
       allowlist: z
         .array(
           z.string().regex(/^https?:\/\/[^/]+$/, 'must be an origin such as http://127.0.0.1:8090 (port may be *)'),

@@ -3,6 +3,8 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 export interface Metrics {
   registry: Registry;
+  /** Seconds from a session's deadline (or end) to its logout token being queued / delivered. */
+  logoutLag: Histogram<'stage'>;
   middleware: (ctx: Context, next: Next) => Promise<void>;
 }
 
@@ -31,8 +33,16 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const logoutLag = new Histogram({
+    name: 'curfew_backchannel_lag_seconds',
+    help: 'From a session end (its deadline, for timeouts) to its logout token being enqueued or delivered',
+    labelNames: ['stage'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
   return {
     registry,
+    logoutLag,
     async middleware(ctx, next) {
       const route = routeLabel(ctx.path);
       const end = duration.startTimer({ method: ctx.method, route });

@@ -156,6 +156,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
   alwaysIncludeSid(provider);
+  queueOwnsBackchannelLogout(provider);
   forwardProviderErrors(provider, logger);
   return provider;
 }
@@ -167,6 +168,14 @@ export function createProvider(deps: ProviderDeps): Provider {
  */
 function alwaysIncludeSid(provider: Provider): void {
   Object.defineProperty(provider.Client.prototype, 'includeSid', { value: () => true, configurable: true });
+}
+
+/**
+ * The library would POST logout tokens itself on RP-initiated logout, once, without retry.
+ * Curfew's durable queue (src/logout) delivers every end instead, so the library sends nothing.
+ */
+function queueOwnsBackchannelLogout(provider: Provider): void {
+  Object.defineProperty(provider.Client.prototype, 'backchannelLogout', { value: async () => {}, configurable: true });
 }
 
 /** Library-internal failures reach pino with the request's route, never the client. */

@@ -5,6 +5,7 @@ import { hashPassword, verifyPassword } from '../accounts/passwords.ts';
 import { newUserId, normalizeUsername, USERNAME } from '../accounts/users.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { DirectoryStore } from '../store/types.ts';
+import { checkBackchannelUri } from '../logout/ssrf.ts';
 import { clientInputSchema } from './client-validate.ts';
 import type { Policy } from '../sessions/policy-types.ts';
 import type { ClientRecord, User } from './types.ts';
@@ -43,7 +44,7 @@ export class SeedError extends Error {
 }
 
 /** Parses and validates a whole seed before anything is written: a bad seed changes nothing. */
-export function parseSeed(input: unknown, source = '(inline)'): Seed {
+export function parseSeed(input: unknown, source = '(inline)', backchannelAllowlist: readonly string[] = []): Seed {
   const parsed = seedSchema.safeParse(input);
   if (!parsed.success) {
     throw new SeedError(source, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -59,6 +60,10 @@ export function parseSeed(input: unknown, source = '(inline)'): Seed {
     org.clients.forEach((c, i) => {
       if (clientIds.has(c.client_id)) problems.push(`orgs.${o}.clients.${i}.client_id: "${c.client_id}" appears twice`);
       clientIds.add(c.client_id);
+      if (c.backchannel_logout_uri) {
+        const check = checkBackchannelUri(c.backchannel_logout_uri, backchannelAllowlist);
+        if (!check.ok) problems.push(`orgs.${o}.clients.${i}.backchannel_logout_uri: ${check.reason}`);
+      }
     });
     const roles = [...new Set(['admin', ...org.users.flatMap((u) => u.roles)])];
     const policy = validatePolicy(org.policy, { clients: org.clients.map((c) => c.client_id), roles });
@@ -68,7 +73,7 @@ export function parseSeed(input: unknown, source = '(inline)'): Seed {
   return parsed.data;
 }
 
-export async function readSeedFile(path: string): Promise<Seed> {
+export async function readSeedFile(path: string, backchannelAllowlist: readonly string[] = []): Promise<Seed> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -81,7 +86,7 @@ export async function readSeedFile(path: string): Promise<Seed> {
   } catch (cause) {
     throw new SeedError(path, [`is not JSON: ${(cause as Error).message}`]);
   }
-  return parseSeed(json, path);
+  return parseSeed(json, path, backchannelAllowlist);
 }
 
 export interface SeedHooks {

@@ -1,4 +1,4 @@
-import { isAlive, rpDeadlines, ssoDeadlines, type EpochMs } from './deadlines.ts';
+import { expiresAt, isAlive, rpDeadlines, ssoDeadlines, type EpochMs } from './deadlines.ts';
 import type { Liveness, SessionCheck, SsoSession } from './types.ts';
 
 const ssoTimes = (s: SsoSession) => ({
@@ -23,6 +23,18 @@ export function judge(session: SsoSession | undefined, client: string | undefine
   const deadlines = rpDeadlines(ssoTimes(session), rp);
   const rpLive = rp.endedAt === undefined && isAlive(deadlines, now);
   return { now, sso: ssoLive, rp: rpLive ? 'alive' : 'dead', session, deadlines };
+}
+
+/**
+ * When the sweeper must look at the session next: its SSO deadline or the first deadline of a
+ * live RP session, whichever comes first (mirrored by the Redis scripts' next_deadline).
+ */
+export function nextDeadline(session: SsoSession): EpochMs {
+  let next = expiresAt(ssoDeadlines(ssoTimes(session)));
+  for (const rp of Object.values(session.rps)) {
+    if (rp.endedAt === undefined) next = Math.min(next, rp.lastActiveAt + rp.idleSeconds * 1000, rp.startedAt + rp.absoluteSeconds * 1000);
+  }
+  return next;
 }
 
 /** An active signal: moves lastActiveAt of the live SSO session and, if named and live, the RP's. */

@@ -15,6 +15,8 @@ export interface SessionEnded {
   session: SsoSession;
   /** The RP sessions that ended: all of the SSO session's, or the one that ended alone. */
   rps: RpSession[];
+  /** Shared-clock ms of the deadline that ended it (timeouts), for the end-to-delivery lag. */
+  deadlineAt?: number;
 }
 
 export type EndListener = (ended: SessionEnded) => Promise<void>;
@@ -41,6 +43,13 @@ export interface SessionService {
   statusBySid(sid: string, client: string, activity: Activity): Promise<SessionStatus>;
   end(uid: string, reason: EndReason): Promise<SessionEnded | undefined>;
   endRp(uid: string, client: string, reason: EndReason): Promise<SessionEnded | undefined>;
+  /** Ends every session of a user (admin revocation of all, user disabled or deleted). */
+  endUserSessions(userId: string, reason: EndReason): Promise<number>;
+  /**
+   * The sweeper's step for one session found by the deadline index: judges it and every live
+   * RP session now, ending what is past its deadline. Returns how many ends it caused.
+   */
+  sweep(sessionKey: string): Promise<number>;
   /** Recomputes every live session of the org with its current policy; ends those past a new deadline. */
   applyPolicy(org: string): Promise<{ recomputed: number; ended: number }>;
   onEnded(listener: EndListener): void;
@@ -105,15 +114,15 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     return ended;
   }
 
-  async function endSso(uid: string, reason: EndReason): Promise<SessionEnded | undefined> {
+  async function endSso(uid: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
     const session = await store.sessions.end(key(uid));
-    return session ? finish({ reason, scope: 'sso', session, rps: liveRps(session) }) : undefined;
+    return session ? finish({ reason, scope: 'sso', session, rps: liveRps(session), ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
   }
 
-  async function endRp(uid: string, client: string, reason: EndReason): Promise<SessionEnded | undefined> {
+  async function endRp(uid: string, client: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
     const session = await store.sessions.get(key(uid));
     const rp = session ? await store.sessions.endRp(key(uid), client) : undefined;
-    return session && rp ? finish({ reason, scope: 'rp', session, rps: [rp] }) : undefined;
+    return session && rp ? finish({ reason, scope: 'rp', session, rps: [rp], ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
   }
 
   /** Ends whatever the check found dead, with the deadline that passed as the reason. */
@@ -121,9 +130,10 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     if (!check.session) return;
     if (check.sso === 'dead') {
       const sso = { idleAt: check.session.lastActiveAt + check.session.idleSeconds * 1000, absoluteAt: check.session.signedInAt + check.session.absoluteSeconds * 1000 };
-      await endSso(uid, deathCause(sso, check.now) ?? 'idle');
+      await endSso(uid, deathCause(sso, check.now) ?? 'idle', expiresAt(sso));
     } else if (client !== undefined && check.rp === 'dead' && check.deadlines) {
-      await endRp(uid, client, deathCause(check.deadlines, check.now) ?? 'idle');
+      const ended = check.session.rps[client]?.endedAt;
+      if (ended === undefined) await endRp(uid, client, deathCause(check.deadlines, check.now) ?? 'idle', expiresAt(check.deadlines));
     }
   }
 
@@ -184,8 +194,36 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       return statusBody(check.deadlines, check.session.warningSeconds, check.sso === 'alive' && check.rp === 'alive');
     },
 
-    end: endSso,
-    endRp,
+    end: (uid, reason) => endSso(uid, reason),
+    endRp: (uid, client, reason) => endRp(uid, client, reason),
+
+    async endUserSessions(userId, reason) {
+      let ended = 0;
+      for (const k of await store.sessions.keysOfUser(userId)) {
+        const session = await store.sessions.get(k);
+        if (session && (await endSso(session.id, reason))) ended++;
+      }
+      return ended;
+    },
+
+    async sweep(sessionKey) {
+      const session = await store.sessions.get(sessionKey);
+      if (!session) return 0;
+      const sso = await store.sessions.check(sessionKey, undefined, 'passive');
+      if (sso.sso === 'dead') {
+        await settle(session.id, undefined, sso);
+        return 1;
+      }
+      let ended = 0;
+      for (const rp of liveRps(session)) {
+        const check = await store.sessions.check(sessionKey, rp.client, 'passive');
+        if (check.rp === 'dead') {
+          await settle(session.id, rp.client, check);
+          ended++;
+        }
+      }
+      return ended;
+    },
 
     async applyPolicy(org) {
       let recomputed = 0;

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import { judge, touched } from '../sessions/judge.ts';
+import { judge, nextDeadline, touched } from '../sessions/judge.ts';
 import type { RpSession, SsoSession } from '../sessions/types.ts';
 import type { SessionStore } from './types.ts';
 
@@ -7,7 +7,21 @@ const clone = <T>(v: T): T => structuredClone(v);
 
 /** Sessions in process memory, judged by the injected clock with the pure `judge`. */
 export function createMemorySessions(clock: Clock): SessionStore {
-  const sessions = new Map<string, SsoSession>();
+  const store = new Map<string, SsoSession>();
+  const index = new Map<string, number>();
+  // Every write keeps the deadline index current, as the Redis scripts do.
+  const sessions = {
+    get: (key: string) => store.get(key),
+    set(key: string, session: SsoSession) {
+      store.set(key, session);
+      index.set(key, nextDeadline(session));
+    },
+    delete(key: string) {
+      store.delete(key);
+      index.delete(key);
+    },
+    [Symbol.iterator]: () => store[Symbol.iterator](),
+  };
   const sids = new Map<string, { key: string; client: string }>();
   const alive = (key: string, client?: string) => judge(sessions.get(key), client, clock.now());
 
@@ -47,7 +61,7 @@ export function createMemorySessions(clock: Clock): SessionStore {
       const current = session.rps[rp.client];
       const currentLive = current && alive(key, rp.client).rp === 'alive';
       if (current && currentLive && current.sid === rp.sid) {
-        if (rp.grantId && current.grantId !== rp.grantId) session.rps[rp.client] = { ...current, grantId: rp.grantId };
+        if (rp.grantId && current.grantId !== rp.grantId) sessions.set(key, { ...session, rps: { ...session.rps, [rp.client]: { ...current, grantId: rp.grantId } } });
         return { session: clone(session), now };
       }
       const next: RpSession = {
@@ -62,6 +76,7 @@ export function createMemorySessions(clock: Clock): SessionStore {
       };
       if (current) dropSids(key, rp.client);
       session.rps = { ...session.rps, [rp.client]: next };
+      sessions.set(key, session);
       sids.set(rp.sidKey, { key, client: rp.client });
       return current ? { session: clone(session), replaced: clone(current), now } : { session: clone(session), now };
     },
@@ -120,6 +135,12 @@ export function createMemorySessions(clock: Clock): SessionStore {
     },
     async keyOfSid(sidKey) {
       return sids.get(sidKey)?.key;
+    },
+    async claimDue(limit, leaseMs) {
+      const now = clock.now();
+      const keys = [...index].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]).slice(0, limit).map(([k]) => k);
+      for (const key of keys) index.set(key, now + leaseMs);
+      return { keys, now };
     },
   };
 }

@@ -5,6 +5,7 @@ import type { ClientRecord, Org, User } from '../orgs/types.ts';
 import { decodeCursor, encodeCursor, matchesAudit } from './audit-query.ts';
 import { createMemorySessions } from './memory-sessions.ts';
 import { createMemoryMfa } from './memory-mfa.ts';
+import { createMemoryDeliveries } from './memory-deliveries.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -280,6 +281,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
     audit: createAuditStore(clock),
     sessions: createMemorySessions(clock),
     mfa: createMemoryMfa(),
+    deliveries: createMemoryDeliveries(clock),
     rateLimiter(o: RateLimitOptions) {
       const limiter = new RateLimiterMemory({ keyPrefix: o.name, points: o.points, duration: o.durationSeconds, blockDuration: o.blockSeconds });
       return wrapLimiter(limiter, o);

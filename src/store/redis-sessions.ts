@@ -41,9 +41,21 @@ local function judge(s, client, now)
 end
 -- A dead session stays readable for a day after its absolute deadline, so whoever ends it
 -- (a request, the sweeper) still sees what it was.
+local function next_deadline(s)
+  local idle, abs = sso_deadlines(s)
+  local next_at = math.min(idle, abs)
+  for _, rp in pairs(s.rps) do
+    if not rp.endedAt then
+      next_at = math.min(next_at, rp.lastActiveAt + rp.idleSeconds * 1000, rp.startedAt + rp.absoluteSeconds * 1000)
+    end
+  end
+  return next_at
+end
+-- KEYS[3] of every writing script is the deadline index; the record key is its member.
 local function save(key, s)
   local _, abs = sso_deadlines(s)
   redis.call('SET', key, cjson.encode(s), 'PXAT', abs + RETAIN_MS)
+  redis.call('ZADD', KEYS[3], next_deadline(s), key)
 end
 local function result(s, client, now)
   local sso, rp, idle, abs = judge(s, client, now)
@@ -70,7 +82,7 @@ local function drop_sids(prefix, s, only)
 end
 `;
 
-/** KEYS: session, pin  ARGV: input json, prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: input json, prefix, sessionKey */
 const LOGIN = `${PRELUDE}
 local input = cjson.decode(ARGV[1])
 local now = now_ms(KEYS[2])
@@ -99,7 +111,7 @@ redis.call('SADD', ARGV[2] .. 'org:' .. input.org .. ':sessions', ARGV[3])
 redis.call('SADD', ARGV[2] .. 'user:' .. input.user .. ':sessions', ARGV[3])
 return cjson.encode({ now = now, session = input, replaced = existing })`;
 
-/** KEYS: session, pin  ARGV: rp json, prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: rp json, prefix, sessionKey */
 const ADD_RP = `${PRELUDE}
 local rp = cjson.decode(ARGV[1])
 local now = now_ms(KEYS[2])
@@ -122,7 +134,7 @@ save(KEYS[1], s)
 redis.call('SET', ARGV[2] .. 'sid:' .. rp.sidKey, ARGV[3], 'PXAT', s.signedInAt + s.absoluteSeconds * 1000 + RETAIN_MS)
 return cjson.encode({ now = now, session = s, replaced = current })`;
 
-/** KEYS: session, pin  ARGV: client|'', 'active'|'passive'|'all' */
+/** KEYS: session, pin, index  ARGV: client|'', 'active'|'passive'|'all' */
 const CHECK = `${PRELUDE}
 local now = now_ms(KEYS[2])
 local s = load(KEYS[1])
@@ -135,8 +147,9 @@ elseif s and ARGV[2] == 'all' then
 end
 return result(s, ARGV[1], now)`;
 
-/** KEYS: session  ARGV: prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: prefix, sessionKey */
 const END = `${PRELUDE}
+redis.call('ZREM', KEYS[3], KEYS[1])
 local s = load(KEYS[1])
 if not s then return false end
 drop_sids(ARGV[1], s, nil)
@@ -145,7 +158,7 @@ redis.call('SREM', ARGV[1] .. 'org:' .. s.org .. ':sessions', ARGV[2])
 redis.call('SREM', ARGV[1] .. 'user:' .. s.user .. ':sessions', ARGV[2])
 return cjson.encode(s)`;
 
-/** KEYS: session, pin  ARGV: prefix, client */
+/** KEYS: session, pin, index  ARGV: prefix, client */
 const END_RP = `${PRELUDE}
 local s = load(KEYS[1])
 if not s or not s.rps[ARGV[2]] or s.rps[ARGV[2]].endedAt then return false end
@@ -153,9 +166,10 @@ local rp = s.rps[ARGV[2]]
 drop_sids(ARGV[1], s, ARGV[2])
 rp.endedAt = now_ms(KEYS[2])
 redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
+redis.call('ZADD', KEYS[3], next_deadline(s), KEYS[1])
 return cjson.encode(rp)`;
 
-/** KEYS: session, pin  ARGV: limits json */
+/** KEYS: session, pin, index  ARGV: limits json */
 const SET_LIMITS = `${PRELUDE}
 local l = cjson.decode(ARGV[1])
 local now = now_ms(KEYS[2])
@@ -180,26 +194,38 @@ return result(s, '', now)`;
 const NOW = `${PRELUDE}
 return now_ms(KEYS[1])`;
 
+/**
+ * KEYS: pin, index  ARGV: limit, leaseMs. Takes due entries and pushes their score a lease
+ * ahead in the same step, so concurrent sweepers never take the same session.
+ */
+const CLAIM_DUE = `${PRELUDE}
+local now = now_ms(KEYS[1])
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), member) end
+return cjson.encode({ now = now, keys = due })`;
+
 interface SessionScripts {
-  curfewSessLogin(key: string, pin: string, input: string, prefix: string, sessionKey: string): Promise<string>;
-  curfewSessAddRp(key: string, pin: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
-  curfewSessCheck(key: string, pin: string, client: string, activity: string): Promise<string>;
-  curfewSessEnd(key: string, prefix: string, sessionKey: string): Promise<string | null>;
-  curfewSessEndRp(key: string, pin: string, prefix: string, client: string): Promise<string | null>;
-  curfewSessSetLimits(key: string, pin: string, limits: string): Promise<string>;
+  curfewSessLogin(key: string, pin: string, index: string, input: string, prefix: string, sessionKey: string): Promise<string>;
+  curfewSessAddRp(key: string, pin: string, index: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
+  curfewSessCheck(key: string, pin: string, index: string, client: string, activity: string): Promise<string>;
+  curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string): Promise<string | null>;
+  curfewSessEndRp(key: string, pin: string, index: string, prefix: string, client: string): Promise<string | null>;
+  curfewSessSetLimits(key: string, pin: string, index: string, limits: string): Promise<string>;
   curfewNow(pin: string): Promise<number>;
+  curfewClaimDue(pin: string, index: string, limit: string, leaseMs: string): Promise<string>;
 }
 
 export type SessionRedis = Redis & SessionScripts;
 
 export function defineSessionScripts(redis: Redis): SessionRedis {
-  redis.defineCommand('curfewSessLogin', { numberOfKeys: 2, lua: LOGIN });
-  redis.defineCommand('curfewSessAddRp', { numberOfKeys: 2, lua: ADD_RP });
-  redis.defineCommand('curfewSessCheck', { numberOfKeys: 2, lua: CHECK });
-  redis.defineCommand('curfewSessEnd', { numberOfKeys: 1, lua: END });
-  redis.defineCommand('curfewSessEndRp', { numberOfKeys: 2, lua: END_RP });
-  redis.defineCommand('curfewSessSetLimits', { numberOfKeys: 2, lua: SET_LIMITS });
+  redis.defineCommand('curfewSessLogin', { numberOfKeys: 3, lua: LOGIN });
+  redis.defineCommand('curfewSessAddRp', { numberOfKeys: 3, lua: ADD_RP });
+  redis.defineCommand('curfewSessCheck', { numberOfKeys: 3, lua: CHECK });
+  redis.defineCommand('curfewSessEnd', { numberOfKeys: 3, lua: END });
+  redis.defineCommand('curfewSessEndRp', { numberOfKeys: 3, lua: END_RP });
+  redis.defineCommand('curfewSessSetLimits', { numberOfKeys: 3, lua: SET_LIMITS });
   redis.defineCommand('curfewNow', { numberOfKeys: 1, lua: NOW });
+  redis.defineCommand('curfewClaimDue', { numberOfKeys: 2, lua: CLAIM_DUE });
   return redis as SessionRedis;
 }
 
@@ -229,45 +255,51 @@ function toCheck(raw: RawCheck): SessionCheck {
 
 export function createRedisSessions(redis: SessionRedis, p: string, pinKey: string): SessionStore {
   const sess = (key: string) => `${p}sso:${key}`;
+  const index = `${p}deadlines`;
   return {
     async login(key, input) {
-      const raw = JSON.parse(await redis.curfewSessLogin(sess(key), pinKey, JSON.stringify(input), p, key)) as RawCheck;
+      const raw = JSON.parse(await redis.curfewSessLogin(sess(key), pinKey, index, JSON.stringify(input), p, key)) as RawCheck;
       const out: { session: SsoSession; replaced?: SsoSession; now: number } = { session: normalize(raw.session)!, now: raw.now };
       if (raw.replaced) out.replaced = normalize(raw.replaced as SsoSession)!;
       return out;
     },
     async addRp(key, rp) {
-      const raw = JSON.parse(await redis.curfewSessAddRp(sess(key), pinKey, JSON.stringify(rp), p, key)) as RawCheck;
+      const raw = JSON.parse(await redis.curfewSessAddRp(sess(key), pinKey, index, JSON.stringify(rp), p, key)) as RawCheck;
       const out: { session?: SsoSession; replaced?: RpSession; now: number } = { now: raw.now };
       if (raw.session) out.session = normalize(raw.session)!;
       if (raw.replaced) out.replaced = raw.replaced as RpSession;
       return out;
     },
     async check(key, client, activity) {
-      return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, client ?? '', activity)) as RawCheck);
+      return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, index, client ?? '', activity)) as RawCheck);
     },
     async touchAll(key) {
-      return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, '', 'all')) as RawCheck);
+      return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, index, '', 'all')) as RawCheck);
     },
     async get(key) {
       const raw = await redis.get(sess(key));
       return raw === null ? undefined : normalize(JSON.parse(raw) as SsoSession);
     },
     async end(key) {
-      const raw = await redis.curfewSessEnd(sess(key), p, key);
+      const raw = await redis.curfewSessEnd(sess(key), pinKey, index, p, key);
       return raw ? normalize(JSON.parse(raw) as SsoSession) : undefined;
     },
     async endRp(key, client) {
-      const raw = await redis.curfewSessEndRp(sess(key), pinKey, p, client);
+      const raw = await redis.curfewSessEndRp(sess(key), pinKey, index, p, client);
       return raw ? (JSON.parse(raw) as RpSession) : undefined;
     },
     async setLimits(key, limits) {
-      return toCheck(JSON.parse(await redis.curfewSessSetLimits(sess(key), pinKey, JSON.stringify(limits))) as RawCheck);
+      return toCheck(JSON.parse(await redis.curfewSessSetLimits(sess(key), pinKey, index, JSON.stringify(limits))) as RawCheck);
     },
     keysOfOrg: (org) => redis.smembers(`${p}org:${org}:sessions`),
     keysOfUser: (user) => redis.smembers(`${p}user:${user}:sessions`),
     async keyOfSid(sidKey) {
       return (await redis.get(`${p}sid:${sidKey}`)) ?? undefined;
+    },
+    async claimDue(limit, leaseMs) {
+      const raw = JSON.parse(await redis.curfewClaimDue(pinKey, index, String(limit), String(leaseMs))) as { now: number; keys: string[] | Record<string, never> };
+      const members = Array.isArray(raw.keys) ? raw.keys : [];
+      return { now: raw.now, keys: members.map((m) => m.slice(`${p}sso:`.length)) };
     },
   };
 }

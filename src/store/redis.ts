@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor, matchesAudit } from './audit-query.ts';
 import { wrapLimiter } from './memory.ts';
 import { createRedisSessions, defineSessionScripts } from './redis-sessions.ts';
 import { createRedisMfa } from './redis-mfa.ts';
+import { createRedisDeliveries } from './redis-deliveries.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -287,6 +288,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     audit: createAuditStore(redis, p),
     sessions: createRedisSessions(sessionRedis, p, pinKey),
     mfa: createRedisMfa(redis, p),
+    deliveries: createRedisDeliveries(redis, p, pinKey),
     rateLimiter(o: RateLimitOptions) {
       const limiter = new RateLimiterRedis({
         storeClient: redis,

@@ -169,6 +169,53 @@ export interface SessionStore {
   keysOfUser(user: string): Promise<string[]>;
   /** The session key an RP's `sid` belongs to. */
   keyOfSid(sidKey: string): Promise<string | undefined>;
+  /**
+   * The deadline index: keys of sessions whose next deadline (SSO or any live RP) is at or
+   * before the shared clock's now, claimed atomically — each claimed key is hidden from other
+   * claimers for `leaseMs`, so of many sweeping instances one handles it. Every write to a
+   * session keeps its index entry current; ending a session removes it.
+   */
+  claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number }>;
+}
+
+export type DeliveryState = 'pending' | 'dead';
+
+/** One logout token owed to one RP (SPEC §9). */
+export interface Delivery {
+  id: string;
+  org: string;
+  client: string;
+  uri: string;
+  sub: string;
+  sid: string;
+  reason: string;
+  session: string;
+  /** Shared-clock ms the session ended at (for the lag metric). */
+  endedAt: number;
+  enqueuedAt: number;
+  attempts: number;
+  state: DeliveryState;
+  nextAttemptAt: number;
+  lastError?: string;
+}
+
+/**
+ * The durable logout-token queue. Claims are leases: a delivery claimed by an instance that
+ * dies is claimable again after `leaseMs`, so nothing is lost (at-least-once).
+ */
+export interface DeliveryStore {
+  enqueue(deliveries: Delivery[]): Promise<void>;
+  claim(limit: number, leaseMs: number): Promise<{ deliveries: Delivery[]; now: number }>;
+  /** Delivered: gone from the queue. */
+  complete(id: string): Promise<void>;
+  /** Failed, to be tried again at `nextAttemptAt`. */
+  retryLater(id: string, attempts: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** Failed for good: kept as a dead letter for admins. */
+  bury(id: string, attempts: number, error: string): Promise<void>;
+  get(id: string): Promise<Delivery | undefined>;
+  list(org: string, state: DeliveryState): Promise<Delivery[]>;
+  /** A dead letter back into the queue, due now (admin retry). */
+  revive(id: string): Promise<boolean>;
 }
 
 /** A user's TOTP enrollment; the secret only ever sealed (src/mfa/secret-box.ts). */
@@ -207,6 +254,7 @@ export interface Store {
   readonly audit: AuditStore;
   readonly sessions: SessionStore;
   readonly mfa: MfaStore;
+  readonly deliveries: DeliveryStore;
   rateLimiter(options: RateLimitOptions): RateLimiter;
   /**
    * The one clock every instance shares, in epoch milliseconds: the Redis server's `TIME` in

@@ -110,7 +110,7 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
   const logger = createLogger('debug', sink);
   const totp = new ManualClock(start);
   const curfew = await createCurfew({ config, store, logger, totpClock: totp });
-  await curfew.applySeed(parseSeed(options.seed ?? testSeed()));
+  await curfew.applySeed(parseSeed(options.seed ?? testSeed(), '(test seed)', config.backchannel.allowlist));
   await curfew.listen(port, '127.0.0.1');
 
   return {

@@ -1,0 +1,149 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type { Histogram } from 'prom-client';
+import type { Audit } from '../audit/audit.ts';
+import type { Logger } from '../logger.ts';
+import type { Delivery, Store } from '../store/types.ts';
+import { isPermanentFailure, retryDelayMs } from './backoff.ts';
+import { logoutTokenClaims, type LogoutTokenSigner } from './logout-token.ts';
+import { checkBackchannelUri, guardedLookup } from './ssrf.ts';
+
+export interface SenderOptions {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  timeoutMs: number;
+  concurrencyPerClient: number;
+  batch: number;
+  tickMs: number;
+  leaseMs: number;
+  allowlist: readonly string[];
+}
+
+export interface SenderDeps {
+  store: Store;
+  audit: Audit;
+  logger: Logger;
+  issuer: string;
+  sign: LogoutTokenSigner;
+  options: SenderOptions;
+  /** Seconds from a session's deadline to its token's delivery. */
+  lag?: Histogram<'stage'>;
+}
+
+export interface LogoutSender {
+  /** Claims one batch of due deliveries and attempts each; resolves with how many it took. */
+  tick(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+type Outcome = { kind: 'delivered'; status: number } | { kind: 'permanent' | 'transient'; error: string; status?: number };
+
+/** Validates options once, naming the bad one, as every Curfew factory does. */
+function checkOptions(o: SenderOptions): void {
+  for (const name of ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'timeoutMs', 'concurrencyPerClient', 'batch', 'tickMs', 'leaseMs'] as const) {
+    if (!Number.isInteger(o[name]) || o[name] <= 0) throw new Error(`createLogoutSender: ${name} must be a positive integer`);
+  }
+  if (o.leaseMs <= o.timeoutMs) throw new Error('createLogoutSender: leaseMs must exceed timeoutMs, or a slow attempt would be claimed twice');
+}
+
+/**
+ * Delivers queued logout tokens (SPEC §9): at-least-once, keep-alive connections with a
+ * concurrency limit per RP origin, a timeout per attempt, exponential backoff with jitter,
+ * 4xx other than 408/429 final, a dead letter after the last attempt. Every attempt is audited.
+ */
+export function createLogoutSender({ store, audit, logger, issuer, sign, options, lag }: SenderDeps): LogoutSender {
+  checkOptions(options);
+  const log = logger.child({ component: 'backchannel' });
+  const agentOptions = { connections: options.concurrencyPerClient, keepAliveTimeout: 30_000, connectTimeout: options.timeoutMs };
+  // Allow-listed origins may be loopback/private; everything else resolves through the guard.
+  const allowListedAgent = new Agent(agentOptions);
+  const guardedAgent = new Agent({ ...agentOptions, connect: { lookup: guardedLookup } as Agent.Options['connect'] });
+  let running = false;
+  let loop: Promise<void> | undefined;
+
+  async function post(url: URL, dispatcher: Dispatcher, token: string): Promise<Outcome> {
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store' },
+        body: new URLSearchParams({ logout_token: token }).toString(),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
+      await res.body.dump({ limit: 64 * 1024 });
+      if (res.statusCode >= 200 && res.statusCode < 300) return { kind: 'delivered', status: res.statusCode };
+      const error = `HTTP ${res.statusCode}`;
+      return { kind: isPermanentFailure(res.statusCode) ? 'permanent' : 'transient', error, status: res.statusCode };
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      if (e.code === 'ESPECIALADDRESS') return { kind: 'permanent', error: e.message ?? 'special-use address' };
+      return { kind: 'transient', error: e.code ?? e.message ?? 'network error' };
+    }
+  }
+
+  async function attempt(d: Delivery, now: number): Promise<void> {
+    const attemptNo = d.attempts + 1;
+    const base = { org: d.org, user: d.sub, session: d.session, client: d.client };
+    const client = await store.directory.getClient(d.client);
+    const target = client?.backchannel_logout_uri ? checkBackchannelUri(client.backchannel_logout_uri, options.allowlist) : undefined;
+    let outcome: Outcome;
+    if (!client || !target) outcome = { kind: 'permanent', error: 'the client or its backchannel_logout_uri no longer exists' };
+    else if (!target.ok) outcome = { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
+    else {
+      const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now }), client.id_token_signed_response_alg);
+      outcome = await post(target.url, target.allowListed ? allowListedAgent : guardedAgent, token);
+    }
+
+    if (outcome.kind === 'delivered') {
+      await store.deliveries.complete(d.id);
+      lag?.observe({ stage: 'delivered' }, Math.max(0, now - d.endedAt) / 1000);
+      await audit({ type: 'backchannel.delivered', ...base, data: { delivery: d.id, attempt: attemptNo, status: outcome.status, sid: d.sid, reason: d.reason } });
+      return;
+    }
+    const final = outcome.kind === 'permanent' || attemptNo >= options.maxAttempts;
+    if (final) {
+      await store.deliveries.bury(d.id, attemptNo, outcome.error);
+      await audit({ type: 'backchannel.dead', ...base, data: { delivery: d.id, attempt: attemptNo, error: outcome.error, sid: d.sid } });
+      log.warn({ delivery: d.id, client: d.client, attempt: attemptNo, error: outcome.error }, 'logout token dead-lettered');
+      return;
+    }
+    const nextAttemptAt = now + retryDelayMs(attemptNo, options.baseDelayMs, options.maxDelayMs);
+    await store.deliveries.retryLater(d.id, attemptNo, nextAttemptAt, outcome.error);
+    await audit({ type: 'backchannel.retrying', ...base, data: { delivery: d.id, attempt: attemptNo, error: outcome.error, nextAttemptAt: new Date(nextAttemptAt).toISOString() } });
+  }
+
+  async function tick(): Promise<number> {
+    const { deliveries, now } = await store.deliveries.claim(options.batch, options.leaseMs);
+    await Promise.all(
+      deliveries.map((d) => attempt(d, now).catch((err: unknown) => log.error({ err, delivery: d.id }, 'delivery attempt failed; it will be claimed again after its lease'))),
+    );
+    return deliveries.length;
+  }
+
+  return {
+    tick,
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (running) {
+          let taken = 0;
+          try {
+            taken = await tick();
+          } catch (err) {
+            log.error({ err }, 'claiming deliveries failed');
+          }
+          // A full batch means more may be due: go again at once.
+          if (taken < options.batch && running) await new Promise((r) => setTimeout(r, options.tickMs));
+        }
+      })();
+    },
+    async stop() {
+      running = false;
+      await loop;
+      await Promise.all([allowListedAgent.close(), guardedAgent.close()]);
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import type { Logger } from '../logger.ts';
+import type { SessionStore } from '../store/types.ts';
+import type { SessionService } from './service.ts';
+
+export interface SweeperOptions {
+  tickMs: number;
+  batch: number;
+  leaseMs: number;
+}
+
+export interface Sweeper {
+  /** Claims one batch of sessions past a deadline and ends what is due; resolves with the count claimed. */
+  tick(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Finds sessions that reached a deadline without any request noticing, so their RPs hear of
+ * it within a tick (SPEC §9). Enforcement never waits for it: requests judge sessions
+ * themselves. Claims are atomic leases on the deadline index, so several instances sweep
+ * together and each session is ended once (the end itself is atomic too).
+ */
+export function createSweeper(deps: { store: SessionStore; sessions: SessionService; logger: Logger }, options: SweeperOptions): Sweeper {
+  for (const name of ['tickMs', 'batch', 'leaseMs'] as const) {
+    if (!Number.isInteger(options[name]) || options[name] <= 0) throw new Error(`createSweeper: ${name} must be a positive integer`);
+  }
+  const log = deps.logger.child({ component: 'sweeper' });
+  let running = false;
+  let loop: Promise<void> | undefined;
+
+  async function tick(): Promise<number> {
+    const { keys } = await deps.store.claimDue(options.batch, options.leaseMs);
+    await Promise.all(keys.map((key) => deps.sessions.sweep(key).catch((err: unknown) => log.error({ err }, 'sweeping a session failed; it is claimed again after its lease'))));
+    return keys.length;
+  }
+
+  return {
+    tick,
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (running) {
+          let taken = 0;
+          try {
+            taken = await tick();
+          } catch (err) {
+            log.error({ err }, 'claiming due sessions failed');
+          }
+          if (taken < options.batch && running) await new Promise((r) => setTimeout(r, options.tickMs));
+        }
+      })();
+    },
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Clock } from '../clock.ts';
+import type { Delivery, DeliveryStore } from './types.ts';
+
+/** The in-process queue of the embedded default: same leases and dead letters, one process. */
+export function createMemoryDeliveries(clock: Clock): DeliveryStore {
+  const all = new Map<string, Delivery>();
+  const visibleAt = new Map<string, number>();
+  return {
+    async enqueue(deliveries) {
+      for (const d of deliveries) {
+        all.set(d.id, structuredClone(d));
+        visibleAt.set(d.id, d.nextAttemptAt);
+      }
+    },
+    async claim(limit, leaseMs) {
+      const now = clock.now();
+      const due = [...visibleAt].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]).slice(0, limit);
+      for (const [id] of due) visibleAt.set(id, now + leaseMs);
+      return { now, deliveries: due.map(([id]) => structuredClone(all.get(id)!)) };
+    },
+    async complete(id) {
+      all.delete(id);
+      visibleAt.delete(id);
+    },
+    async retryLater(id, attempts, nextAttemptAt, error) {
+      const d = all.get(id);
+      if (!d) return;
+      all.set(id, { ...d, attempts, nextAttemptAt, lastError: error });
+      visibleAt.set(id, nextAttemptAt);
+    },
+    async bury(id, attempts, error) {
+      const d = all.get(id);
+      if (!d) return;
+      all.set(id, { ...d, attempts, state: 'dead', lastError: error });
+      visibleAt.delete(id);
+    },
+    async get(id) {
+      const d = all.get(id);
+      return d && structuredClone(d);
+    },
+    async list(org, state) {
+      return [...all.values()].filter((d) => d.org === org && d.state === state).map((d) => structuredClone(d)).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
+    },
+    async revive(id) {
+      const d = all.get(id);
+      if (!d || d.state !== 'dead') return false;
+      const now = clock.now();
+      all.set(id, { ...d, state: 'pending', nextAttemptAt: now });
+      visibleAt.set(id, now);
+      return true;
+    },
+  };
+}
