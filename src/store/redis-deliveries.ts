@@ -23,7 +23,7 @@ return { tostring(now), unpack(out) }`;
 
 type DeliveryRedis = Redis & { curfewClaimDeliveries(pin: string, due: string, limit: string, lease: string, prefix: string): Promise<string[]> };
 
-export function createRedisDeliveries(redis: Redis, p: string, pinKey: string): DeliveryStore {
+export function createRedisDeliveries(redis: Redis, p: string, pinKey: string, sharedNow: () => Promise<number>): DeliveryStore {
   const r = redis as DeliveryRedis;
   r.defineCommand('curfewClaimDeliveries', { numberOfKeys: 2, lua: CLAIM });
   const due = `${p}deliveries:due`;
@@ -79,8 +79,7 @@ export function createRedisDeliveries(redis: Redis, p: string, pinKey: string): 
     async revive(id) {
       const d = await load(id);
       if (!d || d.state !== 'dead') return false;
-      const [seconds, micros] = await redis.time();
-      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      const now = await sharedNow();
       await redis
         .multi()
         .set(rec(id), JSON.stringify({ ...d, state: 'pending', nextAttemptAt: now }))

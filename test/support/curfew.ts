@@ -174,7 +174,7 @@ export async function signIn(h: Harness, ua: UserAgent, clientId: string, userna
   const rp = await h.rp(clientId);
   const request = await authorizationUrl(rp, extra);
   let page = await ua.navigate(request.url.href);
-  if (!page.leftTo) page = await ua.submit(page, '/login', { username, password: PASSWORDS[username] });
+  if (!page.leftTo && /\/login"/.test(page.html)) page = await ua.submit(page, '/login', { username, password: PASSWORDS[username] });
   if (!page.leftTo && /\/confirm"/.test(page.html)) page = await ua.submit(page, '/confirm');
   if (!page.leftTo) throw new Error(`sign-in did not return to the RP (status ${page.status}): ${page.html.slice(0, 400)}`);
   return completeSignIn(rp, page.leftTo, request);
