@@ -1,0 +1,136 @@
+/**
+ * Curfew benchmarks, against the local Redis (REDIS_URL, default 127.0.0.1:6379), under a
+ * throwaway key prefix that is deleted afterwards. Numbers go to stdout as a Markdown table.
+ *
+ *   npm run bench                  # defaults
+ *   BENCH_SESSIONS=20000 npm run bench
+ *
+ * 1. Enforcement cost: one passive session check (the Lua script that reads the session and
+ *    the shared clock together) — the round trip enforcement adds to a request.
+ * 2. Mass expiry: N sessions with 2 RP sessions each expire in the same second; the sweeper
+ *    and the delivery worker of one instance end them and deliver 2·N logout tokens to a
+ *    loopback receiver. Reported: time from the deadline until the last token arrived.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { createCurfew } from '../src/app.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { createLogger } from '../src/logger.ts';
+import { parseSeed } from '../src/orgs/seed.ts';
+import { createRedisStore } from '../src/store/redis.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 5000);
+const CHECKS = Number(process.env.BENCH_CHECKS ?? 5000);
+const prefix = `curfew-bench-${process.pid}:`;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function cleanup(): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+async function main(): Promise<void> {
+  let received = 0;
+  let lastAt = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      lastAt = Date.now();
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const rpBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+  const config = loadConfig({ LOG_LEVEL: 'warn' }, {
+    port: 0,
+    issuer: 'http://127.0.0.1:1',
+    'redis.url': REDIS_URL,
+    'redis.prefix': prefix,
+    'backchannel.allowlist': [`${rpBase}`],
+    'backchannel.batch': 1000,
+    'backchannel.concurrencyPerClient': 64,
+    'sweeper.batch': 1000,
+  });
+  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
+  const logger = createLogger('warn', new Writable({ write: (_c, _e, done) => done() }));
+  const curfew = await createCurfew({ config, store, logger });
+  const policy = { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 3600, warningSeconds: 60, mfa: 'off' };
+  const client = (id: string) => ({ client_id: id, client_secret: `${id}-secret-0123456789`, redirect_uris: ['https://rp.example/cb'], backchannel_logout_uri: `${rpBase}/${id}` });
+  await curfew.applySeed(parseSeed({
+    orgs: [{ id: 'bench', name: 'Bench', policy, users: [{ username: 'u', password: 'bench password', roles: [] }], clients: [client('rp-a'), client('rp-b')] }],
+  }, 'bench', config.backchannel.allowlist));
+  const org = (await store.directory.getOrg('bench'))!;
+  const user = (await store.directory.findUserByName('bench', 'u'))!;
+  const redis = new Redis(REDIS_URL);
+  const t0 = Date.now();
+  await redis.set(`${prefix}clock:pinned`, String(t0));
+
+  // 1. Enforcement cost.
+  await curfew.sessions.recordLogin({ uid: 'probe', user, org, ip: '127.0.0.1' });
+  await curfew.sessions.recordRp({ uid: 'probe', client: 'rp-a', sid: 'probe-sid' });
+  const latencies: number[] = [];
+  for (let i = 0; i < CHECKS; i++) {
+    const start = process.hrtime.bigint();
+    await curfew.sessions.check('probe', 'rp-a', 'passive');
+    latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  latencies.sort((a, b) => a - b);
+  await curfew.sessions.end('probe', 'logout');
+
+  // 2. Mass expiry.
+  const setupStart = Date.now();
+  const batch = 200;
+  for (let i = 0; i < SESSIONS; i += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, SESSIONS - i) }, async (_, j) => {
+      const uid = `s${i + j}`;
+      await curfew.sessions.recordLogin({ uid, user, org, ip: '127.0.0.1' });
+      await curfew.sessions.recordRp({ uid, client: 'rp-a', sid: `${uid}-a` });
+      await curfew.sessions.recordRp({ uid, client: 'rp-b', sid: `${uid}-b` });
+    }));
+  }
+  const setupSeconds = (Date.now() - setupStart) / 1000;
+  await curfew.sender.tick(); // drain the probe's logout, if any
+  received = 0;
+  await redis.set(`${prefix}clock:pinned`, String(t0 + 900_000));
+  const deadlineReached = Date.now();
+  curfew.startWorkers();
+  const expected = 2 * SESSIONS;
+  while (received < expected && Date.now() - deadlineReached < 600_000) await new Promise((r) => setTimeout(r, 50));
+  const allSeconds = (lastAt - deadlineReached) / 1000;
+
+  await curfew.close();
+  await store.close();
+  redis.disconnect();
+  receiver.close();
+  await cleanup();
+
+  const rows = [
+    ['Passive session check (1 Lua round trip), p50', `${percentile(latencies, 50).toFixed(3)} ms`],
+    ['Passive session check, p99', `${percentile(latencies, 99).toFixed(3)} ms`],
+    [`Set-up of ${SESSIONS} sessions × 2 RPs`, `${setupSeconds.toFixed(1)} s`],
+    [`${SESSIONS} sessions × 2 RPs expiring at once: deadline → last token delivered`, `${allSeconds.toFixed(1)} s (${received}/${expected} delivered)`],
+    ['Delivery throughput', `${Math.round(received / Math.max(allSeconds, 0.001))} tokens/s`],
+  ];
+  console.log(`\n| Measure | Result |\n| --- | --- |\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`);
+  console.log(`Node ${process.version}, ${SESSIONS} sessions, ${CHECKS} checks, one instance, Redis at ${new URL(REDIS_URL).host}.`);
+}
+
+main().catch(async (err: unknown) => {
+  console.error(err);
+  await cleanup().catch(() => {});
+  process.exit(1);
+});
