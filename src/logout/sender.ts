@@ -2,6 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { Histogram } from 'prom-client';
 import type { Audit } from '../audit/audit.ts';
 import type { Logger } from '../logger.ts';
+import { pollLoop } from '../workers/poll-loop.ts';
 import type { Delivery, Store } from '../store/types.ts';
 import { isPermanentFailure, retryDelayMs } from './backoff.ts';
 import { logoutTokenClaims, type LogoutTokenSigner } from './logout-token.ts';
@@ -59,8 +60,6 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
   // Allow-listed origins may be loopback/private; everything else resolves through the guard.
   const allowListedAgent = new Agent(agentOptions);
   const guardedAgent = new Agent({ ...agentOptions, connect: { lookup: guardedLookup } as Agent.Options['connect'] });
-  let running = false;
-  let loop: Promise<void> | undefined;
 
   async function post(url: URL, dispatcher: Dispatcher, token: string): Promise<Outcome> {
     try {
@@ -122,27 +121,12 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     return deliveries.length;
   }
 
+  const loop = pollLoop(tick, { batch: options.batch, idleMs: options.tickMs, logger: log, what: 'delivering logout tokens' });
   return {
     tick,
-    start() {
-      if (running) return;
-      running = true;
-      loop = (async () => {
-        while (running) {
-          let taken = 0;
-          try {
-            taken = await tick();
-          } catch (err) {
-            log.error({ err }, 'claiming deliveries failed');
-          }
-          // A full batch means more may be due: go again at once.
-          if (taken < options.batch && running) await new Promise((r) => setTimeout(r, options.tickMs));
-        }
-      })();
-    },
+    start: loop.start,
     async stop() {
-      running = false;
-      await loop;
+      await loop.stop();
       await Promise.all([allowListedAgent.close(), guardedAgent.close()]);
     },
   };

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.ts';
+import { pollLoop } from '../workers/poll-loop.ts';
 import type { SessionStore } from '../store/types.ts';
 import type { SessionService } from './service.ts';
 
@@ -26,35 +27,12 @@ export function createSweeper(deps: { store: SessionStore; sessions: SessionServ
     if (!Number.isInteger(options[name]) || options[name] <= 0) throw new Error(`createSweeper: ${name} must be a positive integer`);
   }
   const log = deps.logger.child({ component: 'sweeper' });
-  let running = false;
-  let loop: Promise<void> | undefined;
-
   async function tick(): Promise<number> {
     const { keys } = await deps.store.claimDue(options.batch, options.leaseMs);
     await Promise.all(keys.map((key) => deps.sessions.sweep(key).catch((err: unknown) => log.error({ err }, 'sweeping a session failed; it is claimed again after its lease'))));
     return keys.length;
   }
 
-  return {
-    tick,
-    start() {
-      if (running) return;
-      running = true;
-      loop = (async () => {
-        while (running) {
-          let taken = 0;
-          try {
-            taken = await tick();
-          } catch (err) {
-            log.error({ err }, 'claiming due sessions failed');
-          }
-          if (taken < options.batch && running) await new Promise((r) => setTimeout(r, options.tickMs));
-        }
-      })();
-    },
-    async stop() {
-      running = false;
-      await loop;
-    },
-  };
+  const loop = pollLoop(tick, { batch: options.batch, idleMs: options.tickMs, logger: log, what: 'claiming due sessions' });
+  return { tick, start: loop.start, stop: loop.stop };
 }

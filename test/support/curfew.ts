@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import * as oidc from 'openid-client';
 import { createCurfew, type Curfew } from '../../src/app.ts';
@@ -13,6 +12,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from './redis.ts';
 import { manualSharedClock, redisSharedClock, type SharedClock } from './shared-clock.ts';
 import { UserAgent } from './user-agent.ts';
+import { freePort } from './process.ts';
 
 export type StoreKind = 'memory' | 'redis';
 export const STORE_KINDS: StoreKind[] = ['memory', 'redis'];
@@ -63,16 +63,6 @@ export function testSeed() {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Harness {
   url: string;
