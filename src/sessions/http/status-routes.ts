@@ -9,9 +9,9 @@ import type { Activity } from '../types.ts';
 
 const forms = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
-function params(ctx: Context): Record<string, unknown> {
+function bodyOf(ctx: Context): Record<string, unknown> {
   const body = (ctx.request as unknown as { body?: unknown }).body;
-  return { ...ctx.query, ...(typeof body === 'object' && body !== null ? body : {}) };
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
 }
 
 /**
@@ -22,13 +22,16 @@ export function sessionStatusRoutes(provider: Provider, sessions: SessionService
   const router = new Router({ prefix: '/session' });
 
   const answer = (activity: Activity) => async (ctx: Context) => {
-    const p = params(ctx);
-    const client = await authenticateClient(ctx, provider, p);
-    if (typeof p.sid !== 'string' || !p.sid || p.sid.length > 256) {
+    const body = bodyOf(ctx);
+    // Credentials only from the Authorization header or the body, never the query string,
+    // which ends up in access logs (RFC 6749 §2.3.1).
+    const client = await authenticateClient(ctx, provider, { client_id: body.client_id ?? ctx.query.client_id, client_secret: body.client_secret });
+    const sid = body.sid ?? ctx.query.sid;
+    if (typeof sid !== 'string' || !sid || sid.length > 256) {
       throw new CurfewError('invalid_request', 400, 'sid is required');
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await sessions.statusBySid(p.sid, client.clientId, activity);
+    ctx.body = await sessions.statusBySid(sid, client.clientId, activity);
   };
 
   router.get('/status', forms, answer('passive'));
