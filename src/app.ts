@@ -25,6 +25,7 @@ import { enqueueLogoutTokens } from './logout/enqueue.ts';
 import { createLogoutTokenSigner } from './logout/logout-token.ts';
 import { createLogoutSender, type LogoutSender } from './logout/sender.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { createPendingSignIns } from './oidc/interactions/pending.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
@@ -114,6 +115,18 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     ip: store.rateLimiter({ name: 'login-ip', points: login.ipFailures, durationSeconds: login.ipWindowSeconds, blockSeconds: login.ipBlockSeconds }),
   });
 
+  async function disableUser(userId: string): Promise<void> {
+    const user = await store.directory.getUser(userId);
+    if (!user) return;
+    await store.directory.putUser({ ...user, disabled: true });
+    await sessions.endUserSessions(userId, 'user_disabled');
+  }
+  async function deleteUser(userId: string): Promise<void> {
+    await sessions.endUserSessions(userId, 'user_disabled');
+    await store.directory.deleteUser(userId);
+    await mfa.reset(userId);
+  }
+
   let server: Server | undefined;
   let boundPort = 0;
   const routes = [
@@ -128,6 +141,17 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     }),
     sessionStatusRoutes(provider, sessions),
     accountRoutes(provider, sessions, store.directory),
+    adminRoutes({
+      provider,
+      store,
+      sessions,
+      mfa,
+      audit,
+      backchannelAllowlist: config.backchannel.allowlist,
+      changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
+      disableUser: (id) => disableUser(id),
+      deleteUser: (id) => deleteUser(id),
+    }),
   ];
   if (demo) {
     routes.push(demoRoutes({
@@ -159,17 +183,8 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       sweeper.start();
       sender.start();
     },
-    async disableUser(userId) {
-      const user = await store.directory.getUser(userId);
-      if (!user) return;
-      await store.directory.putUser({ ...user, disabled: true });
-      await sessions.endUserSessions(userId, 'user_disabled');
-    },
-    async deleteUser(userId) {
-      await sessions.endUserSessions(userId, 'user_disabled');
-      await store.directory.deleteUser(userId);
-      await mfa.reset(userId);
-    },
+    disableUser,
+    deleteUser,
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     async applySeed(seed) {
       await applySeed(seed, store.directory, audit, {

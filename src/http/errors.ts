@@ -9,7 +9,8 @@ export type CurfewErrorCode =
   | 'not_found'
   | 'invalid_form'
   | 'invalid_client'
-  | 'invalid_request';
+  | 'invalid_request'
+  | 'conflict';
 
 /**
  * An error a client caused. `status` < 500 and the message is safe to show; anything else
@@ -25,6 +26,16 @@ export class CurfewError extends Error {
     this.code = code;
     this.status = status;
     this.expose = status < 500;
+  }
+}
+
+/** A 400 that names every bad field, so a client fixes its request in one round. */
+export class ValidationError extends CurfewError {
+  readonly fields: Array<{ field: string; message: string }>;
+  constructor(fields: Array<{ field: string; message: string }>, message = 'the request is invalid') {
+    super('invalid_request', 400, message);
+    this.name = 'ValidationError';
+    this.fields = fields;
   }
 }
 
@@ -48,7 +59,8 @@ function describe(error: unknown): { status: number; code: string; message: stri
   return { status: 500, code: 'server_error', message: 'Something went wrong on our side. Please try again.' };
 }
 
-const wantsJson = (ctx: Context) => ctx.path.startsWith('/session/') || ctx.accepts('html', 'json') === 'json';
+const wantsJson = (ctx: Context) =>
+  ctx.path.startsWith('/session/') || ctx.path.startsWith('/admin/api/') || ctx.accepts('html', 'json') === 'json';
 
 /** One place turns errors of Curfew's own routes into responses: HTML pages or JSON bodies. */
 export function errorHandler(logger: Logger) {
@@ -63,7 +75,7 @@ export function errorHandler(logger: Logger) {
         ctx.status = status;
         if (status === 401) ctx.set('WWW-Authenticate', `Basic realm="curfew", error="${code}"`);
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = { error: code, error_description: message };
+        ctx.body = { error: code, error_description: message, ...(error instanceof ValidationError ? { fields: error.fields } : {}) };
       } else {
         renderPage(ctx, 'error', { title: status >= 500 ? 'Something went wrong' : 'This request could not be completed', message, code }, status);
       }

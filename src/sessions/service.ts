@@ -53,6 +53,8 @@ export interface SessionService {
   /** Recomputes every live session of the org with its current policy; ends those past a new deadline. */
   applyPolicy(org: string): Promise<{ recomputed: number; ended: number }>;
   onEnded(listener: EndListener): void;
+  /** The org's live sessions (optionally of one user, or with a live RP session of one client). */
+  list(org: string, filter?: { user?: string; client?: string }): Promise<SsoSession[]>;
 }
 
 /** RP sessions not already ended on their own (those were handled when they ended). */
@@ -249,6 +251,17 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
 
     onEnded(listener) {
       listeners.push(listener);
+    },
+
+    async list(org, filter = {}) {
+      const now = await store.now();
+      const keys = filter.user ? await store.sessions.keysOfUser(filter.user) : await store.sessions.keysOfOrg(org);
+      const found = await Promise.all(keys.map((k) => store.sessions.get(k)));
+      return found
+        .filter((s): s is SsoSession => s !== undefined && s.org === org && (filter.user === undefined || s.user === filter.user))
+        .filter((s) => now < Math.min(s.lastActiveAt + s.idleSeconds * 1000, s.signedInAt + s.absoluteSeconds * 1000))
+        .filter((s) => filter.client === undefined || liveRps(s).some((rp) => rp.client === filter.client))
+        .sort((a, b) => a.signedInAt - b.signedInAt);
     },
   };
 }

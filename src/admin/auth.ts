@@ -1,0 +1,41 @@
+import type { Context, Next } from 'koa';
+import type Provider from 'oidc-provider';
+
+export interface AdminPrincipal {
+  org: string;
+  /** Who acts, as recorded in the audit: `client:<client_id>`. */
+  actor: string;
+}
+
+declare module 'koa' {
+  interface DefaultState {
+    admin?: AdminPrincipal;
+  }
+}
+
+function deny(ctx: Context, status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', description: string): void {
+  ctx.status = status;
+  ctx.set('WWW-Authenticate', `Bearer realm="curfew-admin", error="${error}", error_description="${description}"`);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error, error_description: description };
+}
+
+/**
+ * SPEC §11: the admin API takes bearer tokens Curfew issued itself — client credentials of a
+ * client flagged `adminApi`, with scope `admin`. The token's client fixes the org it may act on.
+ */
+export function requireAdminToken(provider: Provider) {
+  return async function adminToken(ctx: Context, next: Next): Promise<void> {
+    const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(ctx.get('authorization'));
+    if (!match) return deny(ctx, 401, 'invalid_token', 'a bearer access token is required');
+    const token = await provider.ClientCredentials.find(match[1]!);
+    if (!token || token.isExpired) return deny(ctx, 401, 'invalid_token', 'the access token is invalid or expired');
+    const client = token.clientId ? await provider.Client.find(token.clientId) : undefined;
+    if (!client) return deny(ctx, 401, 'invalid_token', 'the access token\'s client no longer exists');
+    if (!client.adminApi || !String(token.scope ?? '').split(' ').includes('admin')) {
+      return deny(ctx, 403, 'insufficient_scope', 'the admin scope is required');
+    }
+    ctx.state.admin = { org: String(client.org), actor: `client:${client.clientId}` };
+    await next();
+  };
+}

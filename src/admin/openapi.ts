@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { auditQuerySchema, clientCreateSchema, clientPatchSchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema, userCreateSchema, userPatchSchema } from './schemas.ts';
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+
+function queryParams(s: z.ZodObject) {
+  return Object.entries(s.shape).map(([name, field]) => ({
+    name,
+    in: 'query',
+    required: !(field as z.ZodType).safeParse(undefined).success,
+    schema: schema(field as z.ZodType),
+  }));
+}
+
+const orgParam = { name: 'org', in: 'path', required: true, schema: { type: 'string' } };
+const ok = (description: string) => ({ description, content: { 'application/json': {} } });
+const errors = {
+  400: { description: 'Invalid request: `fields` names every bad field' },
+  401: { description: 'No valid bearer token' },
+  403: { description: 'The token lacks the admin scope' },
+  404: { description: 'Not found (or another org\'s)' },
+};
+const body = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
+const op = (summary: string, extra: Record<string, unknown> = {}, status = '200') => ({ summary, parameters: [orgParam], responses: { [status]: ok(summary), ...errors }, ...extra });
+
+let cached: Record<string, unknown> | undefined;
+
+/** The OpenAPI 3.1 description of /admin/api/v1, generated from the schemas the API validates with. */
+export function openApiDocument(): Record<string, unknown> {
+  cached ??= {
+    openapi: '3.1.0',
+    info: { title: 'Curfew admin API', version: '1' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Client-credentials access token of an adminApi client, scope admin' } } },
+    security: [{ bearer: [] }],
+    paths: {
+      '/admin/api/v1/orgs/{org}/policy': {
+        get: op('The org\'s session policy'),
+        put: op('Replace the policy; live sessions are recomputed at once', { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'The policy JSON of SPEC §4' } } } } }),
+      },
+      '/admin/api/v1/orgs/{org}/policy/explain': { get: { ...op('Effective limits for a user (and client, IP), with the deciding rules'), parameters: [orgParam, ...queryParams(explainQuerySchema)] } },
+      '/admin/api/v1/orgs/{org}/sessions': { get: { ...op('Live sessions with deadlines and RP sessions'), parameters: [orgParam, ...queryParams(sessionsQuerySchema)] } },
+      '/admin/api/v1/orgs/{org}/sessions/{id}': { delete: { ...op('Revoke a session (back-channel logout, TOTP at re-entry)', {}, '204'), parameters: [orgParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } },
+      '/admin/api/v1/orgs/{org}/users': { get: op('Users'), post: op('Create a user', { requestBody: body(userCreateSchema) }, '201') },
+      '/admin/api/v1/orgs/{org}/users/{user}': {
+        patch: { ...op('Update roles, password or disabled (disabling ends the user\'s sessions)', { requestBody: body(userPatchSchema) }), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] },
+        delete: { ...op('Delete a user (ends their sessions)', {}, '204'), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] },
+      },
+      '/admin/api/v1/orgs/{org}/users/{user}/sessions': { delete: { ...op('Revoke all of a user\'s sessions'), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] } },
+      '/admin/api/v1/orgs/{org}/users/{user}/totp/reset': { post: { ...op('Remove the user\'s authenticator and recovery codes', {}, '204'), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] } },
+      '/admin/api/v1/orgs/{org}/clients': { get: op('Clients'), post: op('Register a client', { requestBody: body(clientCreateSchema) }, '201') },
+      '/admin/api/v1/orgs/{org}/clients/{client}': {
+        patch: { ...op('Update a client', { requestBody: body(clientPatchSchema) }), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
+        delete: { ...op('Delete a client', {}, '204'), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
+      },
+      '/admin/api/v1/orgs/{org}/audit': { get: { ...op('The audit trail, newest first, cursor-paginated'), parameters: [orgParam, ...queryParams(auditQuerySchema)] } },
+      '/admin/api/v1/orgs/{org}/deliveries': { get: { ...op('Pending or dead logout-token deliveries'), parameters: [orgParam, ...queryParams(deliveriesQuerySchema)] } },
+      '/admin/api/v1/orgs/{org}/deliveries/{id}/retry': { post: { ...op('Retry a dead delivery', {}, '202'), parameters: [orgParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } },
+    },
+  };
+  return cached;
+}
