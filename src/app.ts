@@ -26,6 +26,9 @@ import { createLogoutTokenSigner } from './logout/logout-token.ts';
 import { createLogoutSender, type LogoutSender } from './logout/sender.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { ensureConsoleClients } from './admin/console/console-client.ts';
+import { consoleSessions } from './admin/console/console-sessions.ts';
+import { consoleRoutes } from './admin/console/routes.ts';
 import { createPendingSignIns } from './oidc/interactions/pending.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
@@ -104,7 +107,8 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     logger,
     issuer: config.issuer,
     sign: createLogoutTokenSigner(keys.jwks),
-    options: { ...config.backchannel },
+    // Curfew's own console receives logout tokens on Curfew's own origin.
+    options: { ...config.backchannel, allowlist: [...config.backchannel.allowlist, new URL(config.issuer).origin] },
     lag: metrics.logoutLag,
   });
   const sweeper = createSweeper({ store: store.sessions, sessions, logger }, config.sweeper);
@@ -153,6 +157,20 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       deleteUser: (id) => deleteUser(id),
     }),
   ];
+  routes.push(consoleRoutes({
+    provider,
+    store,
+    sessions,
+    mfa,
+    audit,
+    hash,
+    consoleSessions: consoleSessions(store.models, hash, 12 * 3600),
+    internalBase: () => `http://127.0.0.1:${boundPort}`,
+    publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
+    changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
+    disableUser,
+  }));
+  await ensureConsoleClients(store.directory, config.issuer, hash);
   if (demo) {
     routes.push(demoRoutes({
       provider,
@@ -193,6 +211,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
           await changePolicy({ directory: store.directory, sessions, audit }, org, policy, 'system:seed');
         },
       });
+      await ensureConsoleClients(store.directory, config.issuer, hash);
     },
     async listen(port = config.port, host?: string) {
       server = createServer(provider.callback());

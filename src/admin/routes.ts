@@ -20,6 +20,7 @@ import type { SessionService } from '../sessions/service.ts';
 import type { SsoSession } from '../sessions/types.ts';
 import { ConflictError, type Store } from '../store/types.ts';
 import { requireAdminToken } from './auth.ts';
+import { isConsoleClient } from './console/console-client.ts';
 import { openApiDocument } from './openapi.ts';
 import {
   auditQuerySchema,
@@ -225,6 +226,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
   router.post('/orgs/:org/clients', auth, ownOrg, json, async (ctx) => {
     const input = parse(clientCreateSchema, body(ctx));
+    if (isConsoleClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'the curfew-console- prefix is reserved' }]);
     checkUri(input.backchannel_logout_uri);
     if (await store.directory.getClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'is taken' }], 'conflict');
     const client: ClientRecord = {

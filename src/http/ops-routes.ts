@@ -5,7 +5,7 @@ import type { Store } from '../store/types.ts';
 import type { Metrics } from './metrics.ts';
 
 const STATIC = fileURLToPath(new URL('../../views/static/', import.meta.url));
-const ASSETS: Record<string, string> = { 'curfew.css': 'text/css; charset=utf-8', 'account.js': 'text/javascript; charset=utf-8' };
+const ASSETS: Record<string, string> = { 'curfew.css': 'text/css; charset=utf-8', 'account.js': 'text/javascript; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
 
 /** Liveness, readiness, metrics and the few static assets of Curfew's pages. */
 export function opsRoutes(store: Store, metrics: Metrics): Router {

@@ -11,7 +11,7 @@ const eta = new Eta({ views: VIEWS, autoEscape: true, cache: true });
  * A policy for Curfew's own pages: no inline script and no third-party origin, so an injected
  * string can never run. oidc-provider's own responses (form_post) carry their own policy.
  */
-const CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'";
 
 export function setPageHeaders(ctx: Context): void {
   ctx.set('Content-Security-Policy', CSP);

@@ -1,0 +1,36 @@
+import type { IdentifierHasher } from '../../store/identifier-hash.ts';
+import type { DirectoryStore } from '../../store/types.ts';
+
+/** Each org's console is a client of that org, so its admins sign in as to any of its apps. */
+export const consoleClientId = (org: string) => `curfew-console-${org}`;
+
+export const isConsoleClient = (clientId: string) => clientId.startsWith('curfew-console-');
+
+/** Derived, so every instance knows it without reading it back; never shown anywhere. */
+export const consoleClientSecret = (hash: IdentifierHasher, clientId: string) => hash(`console-secret:${clientId}`);
+
+/**
+ * Registers (or refreshes) the console client of every org: code flow at /admin/callback,
+ * back-channel logout at /admin/backchannel-logout on Curfew's own origin.
+ */
+export async function ensureConsoleClients(directory: DirectoryStore, issuer: string, hash: IdentifierHasher): Promise<void> {
+  for (const org of await directory.listOrgs()) {
+    const clientId = consoleClientId(org.id);
+    const existing = await directory.getClient(clientId);
+    await directory.putClient({
+      client_id: clientId,
+      org: org.id,
+      client_secret: consoleClientSecret(hash, clientId),
+      redirect_uris: [`${issuer}/admin/callback`],
+      post_logout_redirect_uris: [`${issuer}/admin`],
+      backchannel_logout_uri: `${issuer}/admin/backchannel-logout`,
+      backchannel_logout_session_required: true,
+      adminApi: false,
+      firstParty: true,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code'],
+      id_token_signed_response_alg: 'RS256',
+      createdAt: existing?.createdAt ?? new Date().toISOString(),
+    });
+  }
+}

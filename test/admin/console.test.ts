@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../../src/mfa/totp.ts';
+import { launchChromium } from '../support/chromium.ts';
+import { signIn, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
+import { ROOT } from '../support/process.ts';
+import { RpReceiver } from '../support/rp-receiver.ts';
+
+const MIN = 60_000;
+const BOB_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+const shots = process.env.CURFEW_SCREENSHOTS ? join(ROOT, 'docs') : join(ROOT, 'node_modules', '.cache', 'curfew-screens');
+
+/**
+ * SPEC §11 in a real browser: an admin signs in to the console with TOTP, lowers the org's idle
+ * timeout, sees a user's session end and its RP receive the logout token, revokes a session,
+ * and reads the audit log.
+ */
+describe('the admin console in Chromium', () => {
+  let h: Harness;
+  let rp: RpReceiver;
+  beforeAll(async () => {
+    rp = new RpReceiver();
+    await rp.start();
+    const seed = testSeed();
+    (seed.orgs[0]!.users.find((u) => u.username === 'bob') as Record<string, unknown>).totpSecret = BOB_SECRET;
+    (seed.orgs[0]!.clients[0] as Record<string, unknown>).backchannel_logout_uri = rp.uri('acme-app');
+    h = await startCurfew('redis', { seed, config: { 'backchannel.allowlist': ['http://127.0.0.1:*'] } });
+    rp.trust(h.url, `${h.url}/jwks`);
+    mkdirSync(shots, { recursive: true });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await rp?.close();
+  });
+
+  it('lets an admin with TOTP lower the idle timeout, revoke a session and read the audit log', async () => {
+    const t0 = await h.clock.now();
+    const early = await signIn(h, h.userAgent(), 'acme-app', 'alice');
+    await h.clock.set(t0 + 6 * MIN);
+    const late = await signIn(h, h.userAgent(), 'acme-app', 'alice');
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(5_000);
+      await page.goto(`${h.url}/admin`);
+      await page.getByLabel('Organization').fill('acme');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByLabel('Username').fill('bob');
+      await page.getByLabel('Password').fill('bob password 12');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      // The console always asks for the authenticator.
+      await page.getByLabel('Verification code').fill(await totpCode(BOB_SECRET, h.totp.now()));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('heading', { name: 'Session policy' }).waitFor();
+
+      // Live explain preview.
+      await page.getByLabel('User', { exact: true }).fill('alice');
+      await page.getByRole('button', { name: 'Explain' }).click();
+      await page.locator('#explain-result').filter({ hasText: 'idleTimeoutSeconds' }).waitFor();
+      await page.screenshot({ path: join(shots, 'console-policy.png'), fullPage: true });
+
+      // A bad policy is refused whole, naming the field; nothing changes.
+      const original = await page.getByLabel('Policy (JSON)').inputValue();
+      await page.getByLabel('Policy (JSON)').fill(original.replace('"idleTimeoutSeconds": 900', '"idleTimeoutSeconds": 30'));
+      await page.getByRole('button', { name: 'Save policy' }).click();
+      await page.getByRole('alert').filter({ hasText: 'idleTimeoutSeconds' }).waitFor();
+      expect((await h.store.directory.getOrg('acme'))!.policy.idleTimeoutSeconds).toBe(900);
+
+      // Lower idle to 5 minutes: the session idle since t0 ends now; the later one lives on.
+      await page.getByLabel('Policy (JSON)').fill(original.replace('"idleTimeoutSeconds": 900', '"idleTimeoutSeconds": 300'));
+      await page.getByRole('button', { name: 'Save policy' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+      expect((await h.store.directory.getOrg('acme'))!.policy.idleTimeoutSeconds).toBe(300);
+      await h.curfew.sender.tick();
+      expect(rp.received.map((r) => r.payload.sid)).toEqual([early.claims.sid]);
+
+      await page.getByRole('link', { name: 'Sessions' }).click();
+      await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+      const rows = page.locator('tbody tr');
+      const alice = rows.filter({ hasText: 'alice' });
+      await expect(alice.count()).resolves.toBe(1);
+      await page.screenshot({ path: join(shots, 'console-sessions.png'), fullPage: true });
+      await alice.getByRole('button', { name: /Revoke/ }).click();
+      await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+      await expect(rows.filter({ hasText: 'alice' }).count()).resolves.toBe(0);
+      await h.curfew.sender.tick();
+      expect(rp.received.map((r) => r.payload.sid).sort()).toEqual([early.claims.sid, late.claims.sid].sort());
+
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+      const log = await page.locator('table.audit').innerText();
+      expect(log).toContain('policy.changed');
+      expect(log).toContain('admin.write');
+      expect(log).toContain('backchannel.delivered');
+      await page.screenshot({ path: join(shots, 'console-audit.png') });
+
+      await page.getByRole('link', { name: 'Users' }).click();
+      await page.getByRole('heading', { name: 'Users' }).waitFor();
+      await page.getByLabel('Username').fill('erin');
+      await page.getByLabel('Initial password').fill('erin password 1');
+      await page.getByRole('button', { name: 'Add user' }).click();
+      await page.locator('tbody tr').filter({ hasText: 'erin' }).waitFor();
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('refuses a non-admin, and ends the console session with its Curfew session', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(5_000);
+      await page.goto(`${h.url}/admin/login?org=acme`);
+      await page.getByLabel('Username').fill('carol');
+      await page.getByLabel('Password').fill('wrong org password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Invalid username or password.' }).waitFor();
+
+      // Bob again, in a fresh browser: once his Curfew session idles out, the console ends too.
+      const t1 = await h.clock.now();
+      await page.context().clearCookies();
+      await page.goto(`${h.url}/admin/login?org=acme`);
+      await page.getByLabel('Username').fill('bob');
+      await page.getByLabel('Password').fill('bob password 12');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      h.totp.advance(30_000);
+      await page.getByLabel('Verification code').fill(await totpCode(BOB_SECRET, h.totp.now()));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('heading', { name: 'Session policy' }).waitFor();
+      await h.clock.set(t1 + 5 * MIN);
+      await page.getByRole('link', { name: 'Users' }).click();
+      await page.getByRole('heading', { name: 'Admin console' }).waitFor();
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('Your console session has ended');
+    } finally {
+      await browser.close();
+    }
+  });
+});
