@@ -131,6 +131,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     await mfa.reset(userId);
   }
 
+  const consoleSessionStore = consoleSessions(store.models, hash, 12 * 3600);
   let server: Server | undefined;
   let boundPort = 0;
   const routes = [
@@ -155,6 +156,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
       disableUser: (id) => disableUser(id),
       deleteUser: (id) => deleteUser(id),
+      console: { consoleSessions: consoleSessionStore, sessions },
     }),
   ];
   routes.push(consoleRoutes({
@@ -164,7 +166,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     mfa,
     audit,
     hash,
-    consoleSessions: consoleSessions(store.models, hash, 12 * 3600),
+    consoleSessions: consoleSessionStore,
     internalBase: () => `http://127.0.0.1:${boundPort}`,
     publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),

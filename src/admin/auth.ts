@@ -1,5 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
+import type { ConsoleSessions } from './console/console-sessions.ts';
+import type { SessionService } from '../sessions/service.ts';
 
 export interface AdminPrincipal {
   org: string;
@@ -20,13 +23,35 @@ function deny(ctx: Context, status: 401 | 403, error: 'invalid_token' | 'insuffi
   ctx.body = { error, error_description: description };
 }
 
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+export interface ConsoleAuth {
+  consoleSessions: ConsoleSessions;
+  sessions: SessionService;
+}
+
 /**
  * SPEC §11: the admin API takes bearer tokens Curfew issued itself — client credentials of a
- * client flagged `adminApi`, with scope `admin`. The token's client fixes the org it may act on.
+ * client flagged `adminApi`, with scope `admin` — or the console's own session, whose writes
+ * must carry its CSRF token in `X-CSRF-Token`. Either fixes the org the caller may act on.
  */
-export function requireAdminToken(provider: Provider) {
+export function requireAdminToken(provider: Provider, console?: ConsoleAuth) {
   return async function adminToken(ctx: Context, next: Next): Promise<void> {
     const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(ctx.get('authorization'));
+    if (!match && console && !ctx.get('authorization')) {
+      const session = await console.consoleSessions.load(ctx);
+      if (session && !(await console.consoleSessions.ended(session.sid))) {
+        const status = await console.sessions.statusBySid(session.sid, session.clientId, 'active');
+        if (status.active) {
+          if (!SAFE.has(ctx.method) && !same(ctx.get('x-csrf-token'), session.csrf)) {
+            return deny(ctx, 403, 'insufficient_scope', 'the console session\'s X-CSRF-Token header is required for writes');
+          }
+          ctx.state.admin = { org: session.org, actor: `user:${session.user}` };
+          return next();
+        }
+      }
+    }
     if (!match) return deny(ctx, 401, 'invalid_token', 'a bearer access token is required');
     const token = await provider.ClientCredentials.find(match[1]!);
     if (!token || token.isExpired) return deny(ctx, 401, 'invalid_token', 'the access token is invalid or expired');

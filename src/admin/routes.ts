@@ -19,7 +19,7 @@ import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { SessionService } from '../sessions/service.ts';
 import type { SsoSession } from '../sessions/types.ts';
 import { ConflictError, type Store } from '../store/types.ts';
-import { requireAdminToken } from './auth.ts';
+import { requireAdminToken, type ConsoleAuth } from './auth.ts';
 import { isConsoleClient } from './console/console-client.ts';
 import { openApiDocument } from './openapi.ts';
 import {
@@ -44,6 +44,8 @@ export interface AdminDeps {
   changePolicy(org: string, policy: Policy, actor: string): Promise<PolicyChange | undefined>;
   disableUser(userId: string): Promise<void>;
   deleteUser(userId: string): Promise<void>;
+  /** The console's sessions, which may call the API too (with their CSRF token for writes). */
+  console?: ConsoleAuth;
 }
 
 const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', onError: () => {
@@ -98,7 +100,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.body = openApiDocument();
   });
 
-  const auth = requireAdminToken(deps.provider);
+  const auth = requireAdminToken(deps.provider, deps.console);
   const ownOrg = async (ctx: Context, next: Next) => {
     if (ctx.params.org !== ctx.state.admin!.org || !(await store.directory.getOrg(ctx.params.org!))) throw notFound('org');
     ctx.set('Cache-Control', 'no-store');
