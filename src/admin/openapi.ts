@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { policySchema } from '../sessions/policy-validate.ts';
 import { auditQuerySchema, clientCreateSchema, clientPatchSchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema, userCreateSchema, userPatchSchema } from './schemas.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -35,7 +36,7 @@ export function openApiDocument(): Record<string, unknown> {
     paths: {
       '/admin/api/v1/orgs/{org}/policy': {
         get: op('The org\'s session policy'),
-        put: op('Replace the policy; live sessions are recomputed at once', { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'The policy JSON of SPEC §4' } } } } }),
+        put: op('Replace the policy; live sessions are recomputed at once', { requestBody: body(policySchema) }),
       },
       '/admin/api/v1/orgs/{org}/policy/explain': { get: { ...op('Effective limits for a user (and client, IP), with the deciding rules'), parameters: [orgParam, ...queryParams(explainQuerySchema)] } },
       '/admin/api/v1/orgs/{org}/sessions': { get: { ...op('Live sessions with deadlines and RP sessions'), parameters: [orgParam, ...queryParams(sessionsQuerySchema)] } },

@@ -35,7 +35,8 @@ const ruleSchema = z
   })
   .strict();
 
-const policySchema = z
+/** The structure of a policy (SPEC §4); `validatePolicy` adds the rules between fields. */
+export const policySchema = z
   .object({
     idleTimeoutSeconds: seconds,
     absoluteTimeoutSeconds: seconds,

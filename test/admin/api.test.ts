@@ -110,6 +110,7 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       await signIn(h, h.userAgent(), 'acme-app', 'alice');
       const all = await call('DELETE', `/orgs/acme/users/${signed.claims.sub}/sessions`);
       expect(all.body.ended).toBe(2);
+      expect(await lastWrite()).toMatchObject({ data: { action: 'user.sessions.revoke', target: signed.claims.sub, after: { ended: 2 } } });
       const reasons = (await h.store.audit.query({ org: 'acme', type: 'session.ended', limit: 3 })).items.map((e) => e.data?.reason);
       expect(reasons).toEqual(['admin', 'admin', 'admin']);
     });
@@ -150,6 +151,7 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       expect(await lastWrite()).toMatchObject({ data: { action: 'user.totp.reset', before: { enrolled: true } } });
 
       expect((await call('DELETE', `/orgs/acme/users/${created.body.id}`)).status).toBe(204);
+      expect(await lastWrite()).toMatchObject({ data: { action: 'user.delete', target: created.body.id, before: { username: 'erin' } } });
       expect(await h.store.directory.getUser(created.body.id)).toBeUndefined();
       expect((await call('DELETE', `/orgs/acme/users/${created.body.id}`)).status).toBe(404);
     });
@@ -176,6 +178,8 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       expect((await call('PATCH', '/orgs/acme/clients/wiki', { backchannel_logout_uri: 'http://127.0.0.2:80/x' })).status).toBe(400);
       expect((await call('GET', '/orgs/acme/clients')).body.clients.map((c: { client_id: string }) => c.client_id)).toContain('wiki');
       expect((await call('DELETE', '/orgs/acme/clients/wiki')).status).toBe(204);
+      expect(await lastWrite()).toMatchObject({ data: { action: 'client.delete', target: 'wiki' } });
+      expect((await call('POST', '/orgs/acme/clients', { client_id: 'curfew-console-x', redirect_uris: ['https://x.example/cb'] })).status).toBe(400);
       expect(await h.store.directory.getClient('wiki')).toBeUndefined();
     });
   });

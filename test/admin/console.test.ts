@@ -56,15 +56,15 @@ describe('the admin console in Chromium', () => {
       await page.getByRole('heading', { name: 'Session policy' }).waitFor();
 
       // The console's session may call the JSON API too; its writes need the CSRF header.
-      const api = await page.evaluate(async () => {
-        const csrf = (document.querySelector('input[name=csrf]') as HTMLInputElement).value;
+      const csrf = await page.locator('input[name=csrf]').first().inputValue();
+      const api = await page.evaluate(async (csrf) => {
         const read = await fetch('/admin/api/v1/orgs/acme/policy');
         const policy = await read.json();
         const put = (headers: Record<string, string>) =>
           fetch('/admin/api/v1/orgs/acme/policy', { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(policy) }).then((r) => r.status);
         const other = await fetch('/admin/api/v1/orgs/globex/policy');
         return { read: read.status, noCsrf: await put({}), withCsrf: await put({ 'x-csrf-token': csrf }), other: other.status };
-      });
+      }, csrf);
       expect(api).toEqual({ read: 200, noCsrf: 403, withCsrf: 200, other: 404 });
 
       // Live explain preview.
