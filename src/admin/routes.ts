@@ -4,13 +4,14 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { z } from 'zod';
 import { hashPassword } from '../accounts/passwords.ts';
-import { newUserId } from '../accounts/users.ts';
+import { newUser } from '../accounts/users.ts';
 import type { Audit } from '../audit/audit.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/types.ts';
 import { CurfewError, ValidationError } from '../http/errors.ts';
 import { checkBackchannelUri } from '../logout/ssrf.ts';
 import type { MfaService } from '../mfa/service.ts';
 import type { ClientRecord, User } from '../orgs/types.ts';
+import { clientRecord } from '../orgs/client-validate.ts';
 import { expiresAt, rpDeadlines, ssoDeadlines } from '../sessions/deadlines.ts';
 import { explain } from '../sessions/effective-limits.ts';
 import type { PolicyChange } from '../sessions/change-policy.ts';
@@ -178,10 +179,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
   router.post('/orgs/:org/users', auth, ownOrg, json, async (ctx) => {
     const input = parse(userCreateSchema, body(ctx));
-    const user: User = {
-      id: newUserId(), org: ctx.params.org!, username: input.username, passwordHash: await hashPassword(input.password),
-      roles: input.roles, disabled: input.disabled, createdAt: new Date().toISOString(),
-    };
+    const user = await newUser(ctx.params.org!, input);
     try {
       await store.directory.putUser(user);
     } catch (err) {
@@ -231,13 +229,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     if (isConsoleClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'the curfew-console- prefix is reserved' }]);
     checkUri(input.backchannel_logout_uri);
     if (await store.directory.getClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'is taken' }], 'conflict');
-    const client: ClientRecord = {
-      ...input,
-      org: ctx.params.org!,
-      token_endpoint_auth_method: input.client_secret ? 'client_secret_basic' : 'none',
-      grant_types: input.adminApi ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['authorization_code', 'refresh_token'],
-      createdAt: new Date().toISOString(),
-    };
+    const client = clientRecord(input, ctx.params.org!, new Date().toISOString());
     await store.directory.putClient(client);
     await written(ctx, 'client.create', { target: client.client_id, after: publicClient(client) });
     ctx.status = 201;
@@ -247,12 +239,8 @@ export function adminRoutes(deps: AdminDeps): Router {
     const before = await clientOf(ctx);
     const patch = parse(clientPatchSchema, body(ctx));
     checkUri(patch.backchannel_logout_uri);
-    const merged = { ...before, ...patch };
-    const after: ClientRecord = {
-      ...merged,
-      token_endpoint_auth_method: merged.client_secret ? 'client_secret_basic' : 'none',
-      grant_types: merged.adminApi ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['authorization_code', 'refresh_token'],
-    };
+    const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, ...current } = before;
+    const after = clientRecord({ ...current, ...patch }, before.org, createdAt);
     await store.directory.putClient(after);
     await written(ctx, 'client.update', { target: before.client_id, before: publicClient(before), after: publicClient(after) });
     ctx.body = publicClient(after);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ClientRecord } from './types.ts';
 
 /** Redirect URIs: absolute, no fragment (RFC 6749 §3.1.2). http only where the RP says so. */
 const redirectUri = z.url({ protocol: /^https?$/ }).refine((u) => !u.includes('#'), 'must not contain a fragment');
@@ -18,3 +19,17 @@ export const clientInputSchema = z
   .strict();
 
 export type ClientInput = z.infer<typeof clientInputSchema>;
+
+/**
+ * The stored client for validated input: confidential with a secret (client_secret_basic),
+ * public without one (PKCE only); client credentials only for admin API clients.
+ */
+export function clientRecord(input: ClientInput, org: string, createdAt: string): ClientRecord {
+  return {
+    ...input,
+    org,
+    token_endpoint_auth_method: input.client_secret ? 'client_secret_basic' : 'none',
+    grant_types: input.adminApi ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['authorization_code', 'refresh_token'],
+    createdAt,
+  };
+}

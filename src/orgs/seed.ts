@@ -6,9 +6,9 @@ import { newUserId, normalizeUsername, USERNAME } from '../accounts/users.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { DirectoryStore } from '../store/types.ts';
 import { checkBackchannelUri } from '../logout/ssrf.ts';
-import { clientInputSchema } from './client-validate.ts';
+import { clientInputSchema, clientRecord } from './client-validate.ts';
 import type { Policy } from '../sessions/policy-types.ts';
-import type { ClientRecord, User } from './types.ts';
+import type { User } from './types.ts';
 
 const userSchema = z
   .object({
@@ -115,16 +115,7 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
 
     for (const input of org.clients) {
       const existing = await directory.getClient(input.client_id);
-      const record: ClientRecord = {
-        ...input,
-        org: org.id,
-        token_endpoint_auth_method: input.client_secret ? 'client_secret_basic' : 'none',
-        grant_types: input.adminApi
-          ? ['authorization_code', 'refresh_token', 'client_credentials']
-          : ['authorization_code', 'refresh_token'],
-        createdAt: existing?.createdAt ?? now,
-      };
-      await directory.putClient(record);
+      await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now));
     }
 
     for (const input of org.users) {

@@ -4,8 +4,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
-import { hashPassword } from '../../accounts/passwords.ts';
-import { newUserId } from '../../accounts/users.ts';
+import { newUser } from '../../accounts/users.ts';
 import type { Audit } from '../../audit/audit.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../audit/types.ts';
 import { CurfewError } from '../../http/errors.ts';
@@ -14,7 +13,6 @@ import { BACKCHANNEL_EVENT } from '../../logout/logout-token.ts';
 import type { MfaService } from '../../mfa/service.ts';
 import { ACR } from '../../oidc/claims.ts';
 import { internalRp } from '../../oidc/internal-rp.ts';
-import type { User } from '../../orgs/types.ts';
 import type { PolicyChange } from '../../sessions/change-policy.ts';
 import { expiresAt, ssoDeadlines } from '../../sessions/deadlines.ts';
 import { explain } from '../../sessions/effective-limits.ts';
@@ -224,7 +222,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       roles: field(ctx, 'roles').split(',').map((r) => r.trim()).filter(Boolean),
     });
     if (!parsed.success) return showUsers(ctx, parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })), 400);
-    const user: User = { id: newUserId(), org: ctx.state.console!.org, username: parsed.data.username, passwordHash: await hashPassword(parsed.data.password), roles: parsed.data.roles, disabled: false, createdAt: new Date().toISOString() };
+    const user = await newUser(ctx.state.console!.org, parsed.data);
     try {
       await store.directory.putUser(user);
     } catch (err) {
