@@ -1,8 +1,10 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { ClientRecord, Org, User } from '../orgs/types.ts';
-import { decodeCursor, encodeCursor, matchesAudit } from './audit-query.ts';
+import { auditBounds, compareIds, idMs, matchesAudit, toPage } from './audit-query.ts';
+import { compareStrings } from './order.ts';
+import { wrapLimiter } from './rate-limit.ts';
 import { createMemorySessions } from './memory-sessions.ts';
 import { createMemoryMfa } from './memory-mfa.ts';
 import { createMemoryDeliveries } from './memory-deliveries.ts';
@@ -13,7 +15,6 @@ import {
   type ModelIndexes,
   type ModelPayload,
   type ModelStore,
-  type RateLimiter,
   type RateLimitOptions,
   type SecretStore,
   type Store,
@@ -63,11 +64,18 @@ function createModelStore(clock: Clock): ModelStore & { purge(): void } {
   const records = new ExpiringMap<ModelPayload>(clock);
   const uidIndex = new ExpiringMap<string>(clock);
   const userCodeIndex = new ExpiringMap<string>(clock);
+  // Grant sets carry no expiry of their own: members are pruned by purge() once their records die.
   const grants = new Map<string, Set<string>>();
   const key = (model: string, id: string) => `${model}\u0000${id}`;
+  const byIndex = (index: ExpiringMap<string>, model: string, value: string) => {
+    const id = index.get(key(model, value));
+    const found = id === undefined ? undefined : records.get(key(model, id));
+    return found && clone(found);
+  };
 
   return {
     async upsert(model, id, payload, expiresInSeconds, indexes: ModelIndexes) {
+      // A TTL of zero or less writes a record that is already dead, as Redis would drop it.
       const expiresAt = expiresInSeconds === undefined ? undefined : clock.now() + expiresInSeconds * 1000;
       records.set(key(model, id), clone(payload), expiresAt);
       if (indexes.uid) uidIndex.set(key(model, indexes.uid), id, expiresAt);
@@ -82,20 +90,13 @@ function createModelStore(clock: Clock): ModelStore & { purge(): void } {
       const found = records.get(key(model, id));
       return found && clone(found);
     },
-    async findByUid(model, uid) {
-      const id = uidIndex.get(key(model, uid));
-      const found = id === undefined ? undefined : records.get(key(model, id));
-      return found && clone(found);
-    },
-    async findByUserCode(model, userCode) {
-      const id = userCodeIndex.get(key(model, userCode));
-      const found = id === undefined ? undefined : records.get(key(model, id));
-      return found && clone(found);
-    },
+    findByUid: async (model, uid) => byIndex(uidIndex, model, uid),
+    findByUserCode: async (model, userCode) => byIndex(userCodeIndex, model, userCode),
     async consume(model, id, atEpochSeconds) {
       const k = key(model, id);
       const found = records.get(k);
-      if (found) records.set(k, { ...found, consumed: atEpochSeconds }, records.expiresAt(k));
+      // The first consumption is the fact worth keeping; a replay does not move it.
+      if (found && !found.consumed) records.set(k, { ...found, consumed: atEpochSeconds }, records.expiresAt(k));
     },
     async destroy(model, id) {
       records.delete(key(model, id));
@@ -116,50 +117,49 @@ function createModelStore(clock: Clock): ModelStore & { purge(): void } {
   };
 }
 
+/** Same rules as the Redis directory: a username index per org, a user never changes org. */
 function createDirectory(): DirectoryStore {
   const orgs = new Map<string, Org>();
   const users = new Map<string, User>();
   const clients = new Map<string, ClientRecord>();
-  const byName = (org: string, username: string) => [...users.values()].find((u) => u.org === org && u.username === username);
+  const userIds = new Map<string, string>();
+  const nameKey = (org: string, username: string) => `${org}\u0000${username}`;
+  const copy = <T>(value: T | undefined) => value && clone(value);
 
   return {
-    async getOrg(id) {
-      const org = orgs.get(id);
-      return org && clone(org);
-    },
+    getOrg: async (id) => copy(orgs.get(id)),
     async listOrgs() {
-      return [...orgs.values()].map(clone).sort((a, b) => a.id.localeCompare(b.id));
+      return [...orgs.values()].map(clone).sort((a, b) => compareStrings(a.id, b.id));
     },
     async putOrg(org) {
       orgs.set(org.id, clone(org));
     },
-    async getUser(id) {
-      const user = users.get(id);
-      return user && clone(user);
-    },
+    getUser: async (id) => copy(users.get(id)),
     async findUserByName(org, username) {
-      const user = byName(org, username);
-      return user && clone(user);
+      const id = userIds.get(nameKey(org, username));
+      return copy(id === undefined ? undefined : users.get(id));
     },
     async listUsers(org) {
-      return [...users.values()].filter((u) => u.org === org).map(clone).sort((a, b) => a.username.localeCompare(b.username));
+      return [...users.values()].filter((u) => u.org === org).map(clone).sort((a, b) => compareStrings(a.username, b.username));
     },
     async putUser(user) {
       const existing = users.get(user.id);
       if (existing && existing.org !== user.org) throw new Error(`user ${user.id} belongs to org ${existing.org}; a user never changes org`);
-      const holder = byName(user.org, user.username);
-      if (holder && holder.id !== user.id) throw new ConflictError('username', `username "${user.username}" is taken in org ${user.org}`);
+      const holder = userIds.get(nameKey(user.org, user.username));
+      if (holder !== undefined && holder !== user.id) throw new ConflictError('username', `username "${user.username}" is taken in org ${user.org}`);
+      if (existing) userIds.delete(nameKey(existing.org, existing.username));
+      userIds.set(nameKey(user.org, user.username), user.id);
       users.set(user.id, clone(user));
     },
     async deleteUser(id) {
+      const existing = users.get(id);
+      if (!existing) return;
+      userIds.delete(nameKey(existing.org, existing.username));
       users.delete(id);
     },
-    async getClient(clientId) {
-      const client = clients.get(clientId);
-      return client && clone(client);
-    },
+    getClient: async (clientId) => copy(clients.get(clientId)),
     async listClients(org) {
-      return [...clients.values()].filter((c) => c.org === org).map(clone).sort((a, b) => a.client_id.localeCompare(b.client_id));
+      return [...clients.values()].filter((c) => c.org === org).map(clone).sort((a, b) => compareStrings(a.client_id, b.client_id));
     },
     async putClient(client) {
       const existing = clients.get(client.client_id);
@@ -176,17 +176,35 @@ function createSecrets(): SecretStore {
   const values = new Map<string, string>();
   return {
     async getOrCreate(name, create) {
+      // Synchronous check-and-set: no await between them, so concurrent calls cannot both create.
       if (!values.has(name)) values.set(name, create());
       return values.get(name)!;
     },
   };
 }
 
+/** Mirrors the Redis stream's `MAXLEN ~ 1000000`: the embedded default must not grow forever. */
+const AUDIT_MAX = 1_000_000;
+const AUDIT_TRIM_SLACK = 10_000;
+
+/** Index of the newest record strictly older than `id` in an ascending list; -1 if none. */
+function lastBefore(list: AuditRecord[], id: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareIds(list[mid]!.id, id) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
 function createAuditStore(clock: Clock): AuditStore {
   const streams = new Map<string, AuditRecord[]>();
   let lastMs = 0;
   let seq = 0;
-  // Ids shaped like Redis stream ids (`<ms>-<seq>`), strictly increasing even if the clock stalls.
+  // Ids shaped like Redis stream ids (`<ms>-<seq>`), strictly increasing even if the clock stalls
+  // or steps back; `at` is the id's time, as in Redis.
   const nextId = () => {
     const now = clock.now();
     if (now > lastMs) {
@@ -195,76 +213,44 @@ function createAuditStore(clock: Clock): AuditStore {
     } else {
       seq += 1;
     }
-    return { id: `${lastMs}-${seq}`, ms: lastMs };
+    return `${lastMs}-${seq}`;
   };
-  const compare = (a: string, b: string) => {
-    const [am, as] = a.split('-').map(Number) as [number, number];
-    const [bm, bs] = b.split('-').map(Number) as [number, number];
-    return am - bm || as - bs;
+  const streamOf = (org: string) => {
+    let list = streams.get(org);
+    if (!list) streams.set(org, (list = []));
+    return list;
   };
   return {
     async append(event: NewAuditRecord) {
-      const { id, ms } = nextId();
-      const record: AuditRecord = { ...clone(event), id, at: new Date(ms).toISOString() };
-      const stream = `${event.org ?? '_'}`;
-      const list = streams.get(stream) ?? [];
+      const id = nextId();
+      const record: AuditRecord = { ...clone(event), id, at: new Date(idMs(id)).toISOString() };
+      const list = streamOf(event.org ?? '_');
       list.push(record);
-      streams.set(stream, list);
+      // Trimmed in chunks, like Redis's approximate MAXLEN, so appends stay O(1) amortised.
+      if (list.length > AUDIT_MAX + AUDIT_TRIM_SLACK) list.splice(0, list.length - AUDIT_MAX);
       return clone(record);
     },
     async query(query: AuditQuery): Promise<AuditPage> {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const items: AuditRecord[] = [];
+      const { before, sinceMs } = auditBounds(query);
       const list = streams.get(query.org) ?? [];
-      for (let i = list.length - 1; i >= 0 && items.length <= query.limit; i--) {
+      const matches: AuditRecord[] = [];
+      for (let i = before === undefined ? list.length - 1 : lastBefore(list, before); i >= 0 && matches.length <= query.limit; i--) {
         const record = list[i]!;
-        if (after && compare(record.id, after) >= 0) continue;
-        if (query.since && record.at < query.since) break;
-        if (matchesAudit(record, query)) items.push(clone(record));
+        if (sinceMs !== undefined && idMs(record.id) < sinceMs) break;
+        if (matchesAudit(record, query)) matches.push(clone(record));
       }
-      const more = items.length > query.limit;
-      const page = items.slice(0, query.limit);
-      return more ? { items: page, nextCursor: encodeCursor(page.at(-1)!.id) } : { items: page };
-    },
-  };
-}
-
-type FlexibleLimiter = Pick<RateLimiterMemory, 'get' | 'consume' | 'delete' | 'block'>;
-
-/**
- * Wraps rate-limiter-flexible (which rejects once out of points) into a plain state. The
- * failure that spends the last point starts the block at once, so the caller's very next
- * attempt is refused for the whole block duration, not just until the window ends.
- */
-export function wrapLimiter(limiter: FlexibleLimiter, options: RateLimitOptions): RateLimiter {
-  const state = (res: RateLimiterRes | null) => ({
-    blocked: res !== null && res.consumedPoints >= options.points,
-    retryAfterSeconds: res ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0,
-  });
-  return {
-    async check(key) {
-      return state(await limiter.get(key));
-    },
-    async fail(key) {
-      let res: RateLimiterRes;
-      try {
-        res = await limiter.consume(key);
-      } catch (rejection) {
-        if (rejection instanceof RateLimiterRes) return state(rejection);
-        throw rejection;
-      }
-      if (res.consumedPoints >= options.points) return state(await limiter.block(key, options.blockSeconds));
-      return state(res);
-    },
-    async reset(key) {
-      await limiter.delete(key);
+      return toPage(matches, query.limit);
     },
   };
 }
 
 /**
  * Everything in this process's memory: the embedded default of `npm start`, and a fast store
- * for tests. Time comes from the injected clock, so tests move expiry by hand.
+ * for tests. Every expiry is judged lazily on read against the injected clock (default: the
+ * system clock), so tests move time by hand; an unref'd purge drops dead records now and then
+ * and stops at `close()`. Each operation runs without an await inside, so it is atomic within
+ * the process. Rate limiters are the exception to the clock: rate-limiter-flexible keeps its
+ * own (real) time.
  */
 export function createMemoryStore(options: { clock?: Clock } = {}): Store {
   const clock = options.clock ?? systemClock;

@@ -2,13 +2,8 @@ import type { Redis } from 'ioredis';
 import type { RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
 import type { SessionStore } from './types.ts';
 
-/**
- * Lua shared by every session script. It mirrors `src/sessions/judge.ts` exactly (alive while
- * now < deadline) and takes `now` from the Redis server's TIME — so every instance judges by one
- * clock, whatever its own says. Test stores may pin that clock.
- */
-const PRELUDE = `
-local RETAIN_MS = 86400000
+/** The shared clock in Lua: a pinned test time if `pin_key` holds one, else the server's TIME. */
+export const NOW_MS_LUA = `
 local function now_ms(pin_key)
   if pin_key ~= '' then
     local pinned = redis.call('GET', pin_key)
@@ -16,7 +11,16 @@ local function now_ms(pin_key)
   end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+end`;
+
+/**
+ * Lua shared by every session script. It mirrors `src/sessions/judge.ts` exactly (alive while
+ * now < deadline) and takes `now` from the Redis server's TIME — so every instance judges by one
+ * clock, whatever its own says. Test stores may pin that clock.
+ */
+const PRELUDE = `
+local RETAIN_MS = 86400000
+${NOW_MS_LUA}
 local function load(key)
   local raw = redis.call('GET', key)
   if not raw then return nil end

@@ -2,15 +2,17 @@ import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { AuditPage, AuditQuery, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import type { ClientRecord, Org, User } from '../orgs/types.ts';
-import { decodeCursor, encodeCursor, matchesAudit } from './audit-query.ts';
-import { wrapLimiter } from './memory.ts';
-import { createRedisSessions, defineSessionScripts } from './redis-sessions.ts';
+import { auditBounds, idMs, matchesAudit, toPage } from './audit-query.ts';
+import { compareStrings } from './order.ts';
+import { wrapLimiter } from './rate-limit.ts';
+import { createRedisSessions, defineSessionScripts, NOW_MS_LUA } from './redis-sessions.ts';
 import { createRedisMfa } from './redis-mfa.ts';
 import { createRedisDeliveries } from './redis-deliveries.ts';
 import {
   ConflictError,
   type AuditStore,
   type DirectoryStore,
+  type ModelPayload,
   type ModelStore,
   type RateLimitOptions,
   type SecretStore,
@@ -18,12 +20,18 @@ import {
 } from './types.ts';
 
 /**
- * Upsert of one model record and its indexes in one round trip. The grant set's TTL is only
- * ever extended, never shortened, so it outlives every member it lists.
- * KEYS: record, uidIndex|'', userCodeIndex|'', grantSet|''   ARGV: json, ttlMs|'' , id
+ * Upsert of one model record and its indexes in one round trip. Every key is written with
+ * `SET … PX`, never `SET` then `PEXPIRE`, so no key (even one that had just expired) is ever
+ * left without its TTL. A TTL of zero or less deletes the record (Redis refuses `PX 0`). The
+ * grant set's TTL is only ever extended, never shortened, so it outlives every member it lists.
+ * KEYS: record, uidIndex|'', userCodeIndex|'', grantSet|''   ARGV: json, ttlMs|'', id
  */
 const UPSERT = `
 local ttl = tonumber(ARGV[2])
+if ttl and ttl <= 0 then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
 if ttl then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
 for i = 2, 3 do
   if KEYS[i] ~= '' then
@@ -42,13 +50,24 @@ if KEYS[4] ~= '' then
 end
 return 1`;
 
-/** Marks a record consumed, keeping its remaining TTL. KEYS: record  ARGV: epoch seconds */
+/**
+ * Marks a record consumed, keeping its remaining TTL (KEEPTTL). The payload is spliced as
+ * text rather than re-encoded: Redis's cjson would turn every empty array into `{}` and round
+ * numbers to 14 digits. JSON.stringify writes objects without trailing space, so appending a
+ * member before the closing brace is exact; should a falsy `consumed` already be there, the
+ * appended one comes last, and JSON.parse keeps the last. A truthy one is kept: the first
+ * consumption is the fact, a replay does not move it.
+ * KEYS: record  ARGV: epoch seconds (a JSON number)
+ */
 const CONSUME = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
-local payload = cjson.decode(raw)
-payload['consumed'] = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], cjson.encode(payload), 'KEEPTTL')
+local current = cjson.decode(raw)['consumed']
+if current ~= nil and current ~= cjson.null and current ~= false and current ~= 0 and current ~= '' then return 0 end
+local member = '"consumed":' .. ARGV[1]
+local consumed
+if raw == '{}' then consumed = '{' .. member .. '}' else consumed = string.sub(raw, 1, -2) .. ',' .. member .. '}' end
+redis.call('SET', KEYS[1], consumed, 'KEEPTTL')
 return 1`;
 
 /** Deletes every record of a grant and the grant set itself. KEYS: grantSet */
@@ -59,23 +78,39 @@ redis.call('DEL', KEYS[1])
 return #members`;
 
 /**
- * Creates or replaces a user, keeping the per-org username index consistent.
+ * Creates or replaces a user, keeping the org's username index consistent: a name another id
+ * holds is a conflict; a rename frees the old name; a user never changes org.
  * KEYS: userKey, orgUsernames(hash), orgUsers(set)  ARGV: json, id, username, org
  * Returns 'ok', 'conflict' or 'org_change'.
  */
 const PUT_USER = `
+local raw = redis.call('GET', KEYS[1])
+local old = raw and cjson.decode(raw)
+if old and old['org'] ~= ARGV[4] then return 'org_change' end
 local holder = redis.call('HGET', KEYS[2], ARGV[3])
 if holder and holder ~= ARGV[2] then return 'conflict' end
-local raw = redis.call('GET', KEYS[1])
-if raw then
-  local old = cjson.decode(raw)
-  if old['org'] ~= ARGV[4] then return 'org_change' end
-  if old['username'] ~= ARGV[3] then redis.call('HDEL', KEYS[2], old['username']) end
+if old and old['username'] ~= ARGV[3] and redis.call('HGET', KEYS[2], old['username']) == ARGV[2] then
+  redis.call('HDEL', KEYS[2], old['username'])
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[2])
 return 'ok'`;
+
+/**
+ * Deletes a user and its index entries. The caller read the org first (its index keys depend
+ * on it); 'moved' means the user was deleted and recreated in another org meanwhile.
+ * KEYS: userKey, orgUsernames(hash), orgUsers(set)  ARGV: id, org.  Returns 'deleted', 'missing' or 'moved'.
+ */
+const DELETE_USER = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 'missing' end
+local old = cjson.decode(raw)
+if old['org'] ~= ARGV[2] then return 'moved' end
+if redis.call('HGET', KEYS[2], old['username']) == ARGV[1] then redis.call('HDEL', KEYS[2], old['username']) end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+return 'deleted'`;
 
 /** KEYS: clientKey, orgClients(set)  ARGV: json, org, clientId.  Returns 'ok' or 'conflict'. */
 const PUT_CLIENT = `
@@ -85,18 +120,39 @@ redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[3])
 return 'ok'`;
 
-/** Appends an audit event; its time is the Redis server's (the stream id). KEYS: stream  ARGV: json */
-const AUDIT_APPEND = `
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000000, '*', 'e', ARGV[1])
-return id`;
+/** As DELETE_USER. KEYS: clientKey, orgClients(set)  ARGV: clientId, org. */
+const DELETE_CLIENT = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 'missing' end
+if cjson.decode(raw)['org'] ~= ARGV[2] then return 'moved' end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 'deleted'`;
+
+/**
+ * Appends an audit event stamped with the shared clock: the stream id's ms part is the
+ * shared now (the pinned test time if any, else the server's TIME), never below the newest
+ * id so ids stay ordered; Redis numbers the sequence part.
+ * KEYS: stream, pin|''  ARGV: json
+ */
+const AUDIT_APPEND = `${NOW_MS_LUA}
+local now = now_ms(KEYS[2])
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if top[1] then
+  local last = tonumber(string.match(top[1][1], '^(%d+)-'))
+  if last > now then now = last end
+end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000000, string.format('%.0f', now) .. '-*', 'e', ARGV[1])`;
 
 interface Scripts {
   curfewUpsert(r: string, u: string, c: string, g: string, json: string, ttl: string, id: string): Promise<number>;
   curfewConsume(key: string, at: string): Promise<number>;
   curfewRevokeGrant(key: string): Promise<number>;
   curfewPutUser(user: string, names: string, set: string, json: string, id: string, username: string, org: string): Promise<string>;
+  curfewDeleteUser(user: string, names: string, set: string, id: string, org: string): Promise<string>;
   curfewPutClient(client: string, set: string, json: string, org: string, id: string): Promise<string>;
-  curfewAuditAppend(stream: string, json: string): Promise<string>;
+  curfewDeleteClient(client: string, set: string, id: string, org: string): Promise<string>;
+  curfewAuditAppend(stream: string, pin: string, json: string): Promise<string>;
 }
 
 type CurfewRedis = Redis & Scripts;
@@ -104,8 +160,10 @@ type CurfewRedis = Redis & Scripts;
 function connect(url: string): CurfewRedis {
   const redis = new Redis(url, {
     // A request fails after two reconnect attempts instead of waiting forever: a dead Redis
-    // must surface as an error (and /readyz 503), not a hung sign-in.
+    // must surface as an error (and /readyz 503), not a hung sign-in. The offline queue stays
+    // on so the commands of the first request, sent before the socket is up, are not refused.
     maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
     connectTimeout: 5_000,
     lazyConnect: false,
   }) as CurfewRedis;
@@ -116,29 +174,35 @@ function connect(url: string): CurfewRedis {
   redis.defineCommand('curfewConsume', { numberOfKeys: 1, lua: CONSUME });
   redis.defineCommand('curfewRevokeGrant', { numberOfKeys: 1, lua: REVOKE_GRANT });
   redis.defineCommand('curfewPutUser', { numberOfKeys: 3, lua: PUT_USER });
+  redis.defineCommand('curfewDeleteUser', { numberOfKeys: 3, lua: DELETE_USER });
   redis.defineCommand('curfewPutClient', { numberOfKeys: 2, lua: PUT_CLIENT });
-  redis.defineCommand('curfewAuditAppend', { numberOfKeys: 1, lua: AUDIT_APPEND });
+  redis.defineCommand('curfewDeleteClient', { numberOfKeys: 2, lua: DELETE_CLIENT });
+  redis.defineCommand('curfewAuditAppend', { numberOfKeys: 2, lua: AUDIT_APPEND });
   return redis;
 }
 
 const parse = <T>(raw: string | null): T | undefined => (raw === null ? undefined : (JSON.parse(raw) as T));
 
+/** Whole milliseconds for `PX`, which takes integers only. */
+const ttlMs = (seconds: number | undefined) => (seconds === undefined ? '' : String(Math.ceil(seconds * 1000)));
+
 function createModelStore(redis: CurfewRedis, p: string): ModelStore {
   const record = (model: string, id: string) => `${p}m:${model}:${id}`;
-  const find = async (key: string) => parse<Record<string, unknown>>(await redis.get(key));
-  const byIndex = async (model: string, kind: string, value: string) => {
-    const id = await redis.get(`${p}m:${model}:${kind}:${value}`);
+  const index = (model: string, kind: 'uid' | 'userCode', value: string) => `${p}m:${model}:${kind}:${value}`;
+  const find = async (key: string) => parse<ModelPayload>(await redis.get(key));
+  const byIndex = async (model: string, kind: 'uid' | 'userCode', value: string) => {
+    const id = await redis.get(index(model, kind, value));
     return id === null ? undefined : find(record(model, id));
   };
   return {
     async upsert(model, id, payload, expiresInSeconds, indexes) {
       await redis.curfewUpsert(
         record(model, id),
-        indexes.uid ? `${p}m:${model}:uid:${indexes.uid}` : '',
-        indexes.userCode ? `${p}m:${model}:userCode:${indexes.userCode}` : '',
+        indexes.uid ? index(model, 'uid', indexes.uid) : '',
+        indexes.userCode ? index(model, 'userCode', indexes.userCode) : '',
         indexes.grantId ? `${p}grant:${indexes.grantId}` : '',
         JSON.stringify(payload),
-        expiresInSeconds === undefined ? '' : String(expiresInSeconds * 1000),
+        ttlMs(expiresInSeconds),
         id,
       );
     },
@@ -146,6 +210,8 @@ function createModelStore(redis: CurfewRedis, p: string): ModelStore {
     findByUid: (model, uid) => byIndex(model, 'uid', uid),
     findByUserCode: (model, userCode) => byIndex(model, 'userCode', userCode),
     async consume(model, id, at) {
+      // The script splices the number into JSON text: only a finite number may go there.
+      if (!Number.isFinite(at)) throw new RangeError(`consume needs epoch seconds, got ${at}`);
       await redis.curfewConsume(record(model, id), String(at));
     },
     async destroy(model, id) {
@@ -155,6 +221,18 @@ function createModelStore(redis: CurfewRedis, p: string): ModelStore {
       await redis.curfewRevokeGrant(`${p}grant:${grantId}`);
     },
   };
+}
+
+/**
+ * Runs a delete script against the index keys of the record's org. The org is read first;
+ * should the record be recreated in another org in between ('moved'), the read is repeated.
+ */
+async function deleteIndexed(readOrg: () => Promise<string | undefined>, remove: (org: string) => Promise<string>): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const org = await readOrg();
+    if (org === undefined || (await remove(org)) !== 'moved') return;
+  }
+  throw new Error('record kept moving between orgs while being deleted');
 }
 
 function createDirectory(redis: CurfewRedis, p: string): DirectoryStore {
@@ -174,7 +252,7 @@ function createDirectory(redis: CurfewRedis, p: string): DirectoryStore {
     getOrg: async (id) => parse<Org>(await redis.get(k.org(id))),
     async listOrgs() {
       const ids = await redis.smembers(k.orgs);
-      return (await many<Org>(ids.map(k.org))).sort((a, b) => a.id.localeCompare(b.id));
+      return (await many<Org>(ids.map(k.org))).sort((a, b) => compareStrings(a.id, b.id));
     },
     async putOrg(org) {
       await redis.multi().set(k.org(org.id), JSON.stringify(org)).sadd(k.orgs, org.id).exec();
@@ -186,7 +264,7 @@ function createDirectory(redis: CurfewRedis, p: string): DirectoryStore {
     },
     async listUsers(org) {
       const ids = await redis.smembers(k.users(org));
-      return (await many<User>(ids.map(k.user))).sort((a, b) => a.username.localeCompare(b.username));
+      return (await many<User>(ids.map(k.user))).sort((a, b) => compareStrings(a.username, b.username));
     },
     async putUser(user) {
       const result = await redis.curfewPutUser(k.user(user.id), k.usernames(user.org), k.users(user.org), JSON.stringify(user), user.id, user.username, user.org);
@@ -194,23 +272,25 @@ function createDirectory(redis: CurfewRedis, p: string): DirectoryStore {
       if (result === 'org_change') throw new Error(`user ${user.id} belongs to another org; a user never changes org`);
     },
     async deleteUser(id) {
-      const user = parse<User>(await redis.get(k.user(id)));
-      if (!user) return;
-      await redis.multi().del(k.user(id)).hdel(k.usernames(user.org), user.username).srem(k.users(user.org), id).exec();
+      await deleteIndexed(
+        async () => parse<User>(await redis.get(k.user(id)))?.org,
+        (org) => redis.curfewDeleteUser(k.user(id), k.usernames(org), k.users(org), id, org),
+      );
     },
     getClient: async (id) => parse<ClientRecord>(await redis.get(k.client(id))),
     async listClients(org) {
       const ids = await redis.smembers(k.clients(org));
-      return (await many<ClientRecord>(ids.map(k.client))).sort((a, b) => a.client_id.localeCompare(b.client_id));
+      return (await many<ClientRecord>(ids.map(k.client))).sort((a, b) => compareStrings(a.client_id, b.client_id));
     },
     async putClient(client) {
       const result = await redis.curfewPutClient(k.client(client.client_id), k.clients(client.org), JSON.stringify(client), client.org, client.client_id);
       if (result === 'conflict') throw new ConflictError('client_id', `client_id "${client.client_id}" is taken`);
     },
     async deleteClient(clientId) {
-      const client = parse<ClientRecord>(await redis.get(k.client(clientId)));
-      if (!client) return;
-      await redis.multi().del(k.client(clientId)).srem(k.clients(client.org), clientId).exec();
+      await deleteIndexed(
+        async () => parse<ClientRecord>(await redis.get(k.client(clientId)))?.org,
+        (org) => redis.curfewDeleteClient(k.client(clientId), k.clients(org), clientId, org),
+      );
     },
   };
 }
@@ -221,52 +301,55 @@ function createSecrets(redis: CurfewRedis, p: string): SecretStore {
       const key = `${p}secret:${name}`;
       // SET NX: of concurrent first starts, exactly one value wins and everyone reads it back.
       await redis.set(key, create(), 'NX');
-      return (await redis.get(key))!;
+      const value = await redis.get(key);
+      if (value === null) throw new Error(`secret ${name} vanished right after it was stored`);
+      return value;
     },
   };
 }
 
+/** Stream entries read per XREVRANGE while filtering in the client. */
 const PAGE = 200;
 
-function createAuditStore(redis: CurfewRedis, p: string): AuditStore {
+function toAuditRecord(id: string, fields: string[]): AuditRecord {
+  const at = fields.indexOf('e');
+  if (at < 0 || at % 2 !== 0 || fields[at + 1] === undefined) throw new Error(`audit entry ${id} has no event field`);
+  const event = JSON.parse(fields[at + 1]!) as NewAuditRecord;
+  return { ...event, id, at: new Date(idMs(id)).toISOString() };
+}
+
+function createAuditStore(redis: CurfewRedis, p: string, pinKey: string): AuditStore {
   const stream = (org: string | undefined) => `${p}audit:${org ?? '_'}`;
-  const toRecord = (id: string, fields: string[]): AuditRecord => {
-    const event = JSON.parse(fields[1]!) as NewAuditRecord;
-    return { ...event, id, at: new Date(Number(id.split('-')[0])).toISOString() };
-  };
   return {
     async append(event) {
-      const id = await redis.curfewAuditAppend(stream(event.org), JSON.stringify(event));
-      return toRecord(id, ['e', JSON.stringify(event)]);
+      const json = JSON.stringify(event);
+      const id = await redis.curfewAuditAppend(stream(event.org), pinKey, json);
+      return toAuditRecord(id, ['e', json]);
     },
     async query(query: AuditQuery): Promise<AuditPage> {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const floor = query.since ? String(Date.parse(query.since)) : '-';
-      // Newest first, starting strictly before the cursor; filtered here, page by page.
-      let end = after ? `(${after}` : '+';
-      const items: AuditRecord[] = [];
+      const { before, sinceMs } = auditBounds(query);
+      // `since` bounds the scan itself: an id of just `<ms>` means `<ms>-0`, inclusive.
+      const floor = sinceMs === undefined ? '-' : String(Math.max(0, sinceMs));
+      let end = before === undefined ? '+' : `(${before}`;
+      const matches: AuditRecord[] = [];
+      // Newest first, page by page, until one match more than the limit or the stream's end.
       for (;;) {
         const batch = (await redis.xrevrange(stream(query.org), end, floor, 'COUNT', PAGE)) as [string, string[]][];
         for (const [id, fields] of batch) {
-          const record = toRecord(id, fields);
-          if (matchesAudit(record, query)) items.push(record);
-          if (items.length > query.limit) break;
+          const record = toAuditRecord(id, fields);
+          if (matchesAudit(record, query) && matches.push(record) > query.limit) break;
         }
-        if (items.length > query.limit || batch.length < PAGE) break;
+        if (matches.length > query.limit || batch.length < PAGE) break;
         end = `(${batch.at(-1)![0]}`;
       }
-      const page = items.slice(0, query.limit);
-      return items.length > query.limit ? { items: page, nextCursor: encodeCursor(page.at(-1)!.id) } : { items: page };
+      return toPage(matches, query.limit);
     },
   };
 }
 
-/**
- * Every piece of Curfew's state in Redis, under one key prefix. Multi-key writes are Lua
- * scripts or MULTI, so each is atomic and one round trip.
- */
 export interface RedisStoreOptions {
   url: string;
+  /** Every key lives under it; default `curfew:`. */
   prefix?: string;
   /**
    * Tests only: while `<prefix>clock:pinned` holds epoch milliseconds, the shared clock reads
@@ -275,6 +358,13 @@ export interface RedisStoreOptions {
   pinnableClock?: boolean;
 }
 
+/**
+ * Every piece of Curfew's state in Redis, under one key prefix. Each write of one record (with
+ * its indexes) is one Lua script or MULTI: atomic across instances and one round trip. TTLs
+ * are Redis's own (`PX`, judged by the server), `consume` keeps the remaining TTL, and `now()`
+ * is the server's TIME, the clock every instance shares. A missing Redis fails a command after
+ * two reconnect attempts rather than hanging it.
+ */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const p = options.prefix ?? 'curfew:';
   const redis = connect(options.url);
@@ -285,7 +375,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     models: createModelStore(redis, p),
     directory: createDirectory(redis, p),
     secrets: createSecrets(redis, p),
-    audit: createAuditStore(redis, p),
+    audit: createAuditStore(redis, p, pinKey),
     sessions: createRedisSessions(sessionRedis, p, pinKey),
     mfa: createRedisMfa(redis, p),
     deliveries: createRedisDeliveries(redis, p, pinKey, async () => Number(await sessionRedis.curfewNow(pinKey))),

@@ -1,20 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../src/store/redis.ts';
+import type { Store } from '../../src/store/types.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
 import { describeStoreContract } from './store-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { redisSharedClock } from '../support/shared-clock.ts';
 
-// Redis expires keys by its own clock: the TTL tests let up to ~1.2 s of real time pass.
+// No skip on a missing Redis: `ping()` rejects in `make`, and every test of the suite fails.
 describeStoreContract('redis', async () => {
   const prefix = freshPrefix('contract');
   const store = createRedisStore({ url: REDIS_URL, prefix });
   await store.ping();
   return {
     store,
-    advance: (ms) => sleep(ms),
     async cleanup() {
       await store.close();
       await deletePrefix(prefix);
@@ -38,30 +38,90 @@ describeSessionContract('redis', async () => {
 });
 
 describe('Redis store specifics', () => {
+  let prefix: string;
+  let store: Store;
+  let redis: Redis;
+  const keys = () => redis.keys(`${prefix}*`);
+  beforeEach(async () => {
+    prefix = freshPrefix('redis');
+    store = createRedisStore({ url: REDIS_URL, prefix });
+    redis = new Redis(REDIS_URL);
+    await store.ping();
+  });
+  afterEach(async () => {
+    redis.disconnect();
+    await store.close();
+    await deletePrefix(prefix);
+  });
+
   it('gives every expiring key a TTL: records, indexes and grant sets', async () => {
-    const prefix = freshPrefix('ttl');
-    const store = createRedisStore({ url: REDIS_URL, prefix });
-    const redis = new Redis(REDIS_URL);
+    await store.models.upsert('RefreshToken', 'r1', { grantId: 'g' }, 3600, { uid: 'u', grantId: 'g' });
+    await store.models.upsert('AccessToken', 'a1', { grantId: 'g' }, 60, { grantId: 'g' });
+    await store.models.upsert('DeviceCode', 'd1', {}, 600, { userCode: 'uc' });
+    expect((await keys()).sort()).toEqual(
+      [`${prefix}m:RefreshToken:r1`, `${prefix}m:RefreshToken:uid:u`, `${prefix}m:AccessToken:a1`, `${prefix}grant:g`, `${prefix}m:DeviceCode:d1`, `${prefix}m:DeviceCode:userCode:uc`].sort(),
+    );
+    for (const key of await keys()) expect(await redis.pttl(key), key).toBeGreaterThan(0);
+    // The grant set lives as long as its longest member, and a shorter member never shortens it.
+    expect(await redis.pttl(`${prefix}grant:g`)).toBeGreaterThan(3_500_000);
+  });
+
+  it('keeps every TTL when writing onto keys that just expired, and through consume', async () => {
+    await store.models.upsert('AccessToken', 'a1', { grantId: 'g' }, 0.001, { uid: 'u', grantId: 'g' });
+    await sleep(20);
+    await store.models.upsert('AccessToken', 'a1', { grantId: 'g' }, 60, { uid: 'u', grantId: 'g' });
+    await store.models.consume('AccessToken', 'a1', 1_700_000_000);
+    expect(await keys()).toHaveLength(3);
+    for (const key of await keys()) {
+      const ttl = await redis.pttl(key);
+      expect(ttl, key).toBeGreaterThan(55_000);
+      expect(ttl, key).toBeLessThanOrEqual(60_000);
+    }
+  });
+
+  it('keeps records without a TTL, and their grant set, forever', async () => {
+    await store.models.upsert('AccessToken', 'a1', {}, 60, { grantId: 'g' });
+    await store.models.upsert('Grant', 'g1', {}, undefined, { grantId: 'g' });
+    expect(await redis.pttl(`${prefix}m:Grant:g1`)).toBe(-1);
+    expect(await redis.pttl(`${prefix}grant:g`)).toBe(-1);
+    await store.models.upsert('AccessToken', 'a2', {}, 60, { grantId: 'g' });
+    expect(await redis.pttl(`${prefix}grant:g`)).toBe(-1);
+  });
+
+  it('puts every key under the prefix, rate limiter and audit included', async () => {
+    await store.rateLimiter({ name: 'login', points: 5, durationSeconds: 60, blockSeconds: 60 }).fail('k');
+    await store.audit.append({ type: 'login.failed', org: 'acme' });
+    await store.audit.append({ type: 'login.failed' });
+    await store.secrets.getOrCreate('cookie', () => 'v');
+    const found = await keys();
+    expect(found).toEqual(expect.arrayContaining([`${prefix}audit:acme`, `${prefix}audit:_`, `${prefix}secret:cookie`]));
+    expect(found.some((k) => k.startsWith(`${prefix}rl:login`))).toBe(true);
+    expect(await redis.pttl(`${prefix}secret:cookie`)).toBe(-1);
+  });
+
+  it('stamps audit events with the pinned shared clock, ids still ordered when it steps back', async () => {
+    const pinned = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
     try {
-      await store.models.upsert('RefreshToken', 'r1', { grantId: 'g' }, 3600, { uid: 'u', grantId: 'g' });
-      await store.models.upsert('AccessToken', 'a1', { grantId: 'g' }, 60, { grantId: 'g' });
-      const keys = await redis.keys(`${prefix}*`);
-      expect(keys.length).toBe(4);
-      for (const key of keys) expect(await redis.pttl(key), key).toBeGreaterThan(0);
-      // The grant set lives as long as its longest member.
-      expect(await redis.pttl(`${prefix}grant:g`)).toBeGreaterThan(3_500_000);
+      const t = Date.UTC(2030, 0, 1);
+      await redis.set(`${prefix}clock:pinned`, String(t));
+      const a = await pinned.audit.append({ type: 'login.failed', org: 'acme' });
+      expect(a.at).toBe(new Date(t).toISOString());
+      await redis.set(`${prefix}clock:pinned`, String(t - 60_000));
+      const b = await pinned.audit.append({ type: 'login.failed', org: 'acme' });
+      expect(b.id).toBe(`${t}-1`);
+      expect((await pinned.audit.query({ org: 'acme', limit: 5 })).items.map((e) => e.id)).toEqual([b.id, a.id]);
     } finally {
-      redis.disconnect();
-      await store.close();
-      await deletePrefix(prefix);
+      await pinned.close();
     }
   });
 
   it('fails fast, not forever, when Redis is unreachable', async () => {
-    const store = createRedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' });
+    const dead = createRedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' });
     const started = Date.now();
-    await expect(store.ping()).rejects.toThrow();
+    await expect(dead.ping()).rejects.toThrow();
+    await expect(dead.models.find('Session', 'x')).rejects.toThrow();
+    await expect(dead.rateLimiter({ name: 'n', points: 1, durationSeconds: 1, blockSeconds: 1 }).fail('k')).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(10_000);
-    await store.close();
+    await dead.close();
   });
 });
