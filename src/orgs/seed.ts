@@ -16,7 +16,11 @@ const userSchema = z
     password: z.string().min(8, 'must be at least 8 characters').max(1024),
     roles: z.array(z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must be lowercase letters, digits, _ or -')).default([]),
     // Pre-enrolled TOTP (migrations, tests): base32 of at least 16 bytes (26 characters).
-    totpSecret: z.string().regex(/^[A-Z2-7]{26,}=*$/, 'must be base32 of at least 16 bytes').optional(),
+    totpSecret: z
+      .string()
+      .transform((v) => v.replace(/\s/g, '').toUpperCase())
+      .pipe(z.string().regex(/^[A-Z2-7]{26,}=*$/, 'must be base32 of at least 16 bytes'))
+      .optional(),
     disabled: z.boolean().default(false),
   })
   .strict();

@@ -86,3 +86,14 @@ describe('seed', () => {
     expect(() => parseSeed(dup)).toThrow(/"alice" appears twice/);
   });
 });
+
+describe('seed totpSecret', () => {
+  const withSecret = (totpSecret: string) => ({ orgs: [{ id: 'o', name: 'O', policy: { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 3600 }, users: [{ username: 'u', password: 'password 123', roles: [], totpSecret }], clients: [] }] });
+  it('accepts base32 of 16 bytes or more, in any case and with spaces', () => {
+    expect(parseSeed(withSecret('jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp')).orgs[0]!.users[0]!.totpSecret).toBe('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+  });
+  it('refuses a shorter or non-base32 secret', () => {
+    expect(() => parseSeed(withSecret('JBSWY3DPEHPK3PXP'))).toThrow(/base32 of at least 16 bytes/);
+    expect(() => parseSeed(withSecret('JBSWY3DPEHPK3PXP1JBSWY3DPEHPK3PXP'))).toThrow(SeedError);
+  });
+});
