@@ -116,6 +116,27 @@ describe.each(STORE_KINDS)('TOTP and step-up (%s store)', (kind) => {
     expect(events).toEqual(expect.arrayContaining(['mfa.required', 'mfa.succeeded', 'session.ended']));
   });
 
+  it('requires TOTP after an admin revokes the user\'s sessions, and nothing after the user\'s own logout', async () => {
+    const h = await start();
+    const ua = h.userAgent();
+    const flow = await begin(ua, 'acme-app');
+    const signed = await finish(flow, await password(ua, flow.page, 'bob'));
+    await h.curfew.sessions.endUserSessions(signed.claims.sub, 'admin');
+    const browser = h.userAgent();
+    const again = await begin(browser, 'acme-app');
+    const askCode = await password(browser, again.page, 'bob');
+    expect(hasForm(askCode, '/totp')).toBe(true);
+    await finish(again, await browser.submit(askCode, '/totp', { code: await nextCode(BOB_SECRET) }));
+
+    // A logout is the user's own choice: the next sign-in asks for the password only.
+    const [key] = await h.store.sessions.keysOfUser(signed.claims.sub);
+    await h.curfew.sessions.end((await h.store.sessions.get(key!))!.id, 'logout');
+    const fresh = h.userAgent();
+    const after = await begin(fresh, 'acme-app');
+    const done = await password(fresh, after.page, 'bob');
+    expect(done.leftTo).toContain('code=');
+  });
+
   it('refuses wrong and replayed codes, and locks TOTP after 5 failures', async () => {
     const h = await start({ mfa: 'always' });
     const ua = h.userAgent();
