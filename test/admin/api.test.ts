@@ -54,6 +54,40 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       expect((await call('GET', '/orgs/globex/users', undefined, globexToken)).status).toBe(200);
     });
 
+    it('guards every endpoint: no token 401, no admin scope 403, another org 404', async () => {
+      const carol = (await h.store.directory.findUserByName('globex', 'carol'))!;
+      const endpoints: Array<[string, string, unknown?]> = [
+        ['GET', '/orgs/{org}/policy'],
+        ['PUT', '/orgs/{org}/policy', { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 3600 }],
+        ['GET', '/orgs/{org}/policy/explain?user=x'],
+        ['GET', '/orgs/{org}/sessions'],
+        ['DELETE', '/orgs/{org}/sessions/x'],
+        ['DELETE', `/orgs/{org}/users/${carol.id}/sessions`],
+        ['GET', '/orgs/{org}/users'],
+        ['POST', '/orgs/{org}/users', { username: 'zed', password: 'zed password 1' }],
+        ['PATCH', `/orgs/{org}/users/${carol.id}`, { roles: [] }],
+        ['DELETE', `/orgs/{org}/users/${carol.id}`],
+        ['POST', `/orgs/{org}/users/${carol.id}/totp/reset`],
+        ['GET', '/orgs/{org}/clients'],
+        ['POST', '/orgs/{org}/clients', { client_id: 'zz', redirect_uris: ['https://z.example/cb'] }],
+        ['PATCH', '/orgs/{org}/clients/globex-app', { redirect_uris: ['https://z.example/cb'] }],
+        ['DELETE', '/orgs/{org}/clients/globex-app'],
+        ['GET', '/orgs/{org}/audit'],
+        ['GET', '/orgs/{org}/deliveries'],
+        ['POST', '/orgs/{org}/deliveries/x/retry'],
+      ];
+      const plain = (await oidc.clientCredentialsGrant(await h.rp('acme-admin'), { scope: '' })).access_token;
+      for (const [method, template, payload] of endpoints) {
+        const path = template.replace('{org}', 'globex');
+        expect((await call(method, path, payload, null)).status, `${method} ${path} without a token`).toBe(401);
+        expect((await call(method, path, payload, plain)).status, `${method} ${path} without the scope`).toBe(403);
+        expect((await call(method, path, payload)).status, `${method} ${path} from another org`).toBe(404);
+      }
+      // Nothing of globex changed.
+      expect(await h.store.directory.getUser(carol.id)).toBeDefined();
+      expect(await h.store.directory.getClient('globex-app')).toBeDefined();
+    });
+
     it('publishes an OpenAPI document of every path', async () => {
       const res = await fetch(`${h.url}${API}/openapi.json`);
       const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
