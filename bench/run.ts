@@ -20,6 +20,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/logger.ts';
 import { parseSeed } from '../src/orgs/seed.ts';
 import { createRedisStore } from '../src/store/redis.ts';
+import { deletePrefix } from '../test/support/redis.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 5000);
@@ -30,16 +31,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function cleanup(): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-}
+const cleanup = () => deletePrefix(prefix);
 
 async function main(): Promise<void> {
   let received = 0;

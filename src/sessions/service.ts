@@ -5,6 +5,7 @@ import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { SessionLimitsUpdate, Store } from '../store/types.ts';
 import { deathCause, expiresAt, rpDeadlines, warningAt, type Deadlines } from './deadlines.ts';
 import { effectiveLimits } from './effective-limits.ts';
+import { judge } from './judge.ts';
 import type { Activity, EndReason, RpSession, SessionCheck, SsoSession } from './types.ts';
 
 /** What a session end hands to whoever must act on it (back-channel logout, in its own module). */
@@ -187,9 +188,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     get: (uid) => store.sessions.get(key(uid)),
 
     async statusBySid(sid, client, activity) {
-      const k = await store.sessions.keyOfSid(sidKey(sid));
-      if (!k) return { active: false };
-      const check = await store.sessions.check(k, client, activity);
+      const check = await store.sessions.checkBySid(sidKey(sid), client, activity);
       // A sid belongs to exactly one client: another client asking learns nothing.
       if (!check.session || check.session.rps[client]?.sid !== sid) return { active: false };
       await settle(check.session.id, client, check);
@@ -209,16 +208,17 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     },
 
     async sweep(sessionKey) {
-      const session = await store.sessions.get(sessionKey);
-      if (!session) return 0;
+      // One judging round trip; its RP sessions are judged from it, at the same instant.
       const sso = await store.sessions.check(sessionKey, undefined, 'passive');
+      const session = sso.session;
+      if (!session) return 0;
       if (sso.sso === 'dead') {
         await settle(session.id, undefined, sso);
         return 1;
       }
       let ended = 0;
       for (const rp of liveRps(session)) {
-        const check = await store.sessions.check(sessionKey, rp.client, 'passive');
+        const check = judge(session, rp.client, sso.now);
         if (check.rp === 'dead') {
           await settle(session.id, rp.client, check);
           ended++;
@@ -242,8 +242,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
           continue;
         }
         for (const { client } of check.session ? liveRps(check.session) : []) {
-          const rp = await store.sessions.check(k, client, 'passive');
-          if (rp.rp === 'dead' && (await endRp(session.id, client, 'policy'))) ended++;
+          if (judge(check.session!, client, check.now).rp === 'dead' && (await endRp(session.id, client, 'policy'))) ended++;
         }
       }
       return { recomputed, ended };

@@ -86,6 +86,10 @@ export function createMemorySessions(clock: Clock): SessionStore {
       if (session && activity === 'active') sessions.set(key, touched(session, client, now));
       return clone(judge(sessions.get(key), client, now));
     },
+    async checkBySid(sidKey, client, activity) {
+      const owner = sids.get(sidKey);
+      return owner ? this.check(owner.key, client, activity) : { now: clock.now(), sso: 'missing', rp: 'missing' };
+    },
     async touchAll(key) {
       const now = clock.now();
       let session = sessions.get(key);
@@ -132,9 +136,6 @@ export function createMemorySessions(clock: Clock): SessionStore {
     },
     async keysOfUser(user) {
       return [...sessions].filter(([, s]) => s.user === user).map(([k]) => k);
-    },
-    async keyOfSid(sidKey) {
-      return sids.get(sidKey)?.key;
     },
     async claimDue(limit, leaseMs) {
       const now = clock.now();

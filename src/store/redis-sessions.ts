@@ -139,17 +139,31 @@ redis.call('SET', ARGV[2] .. 'sid:' .. rp.sidKey, ARGV[3], 'PXAT', s.signedInAt 
 return cjson.encode({ now = now, session = s, replaced = current })`;
 
 /** KEYS: session, pin, index  ARGV: client|'', 'active'|'passive'|'all' */
-const CHECK = `${PRELUDE}
-local now = now_ms(KEYS[2])
-local s = load(KEYS[1])
-if s and ARGV[2] == 'active' then
-  if touch(s, ARGV[1], now) then save(KEYS[1], s) end
-elseif s and ARGV[2] == 'all' then
-  local live = false
-  for client, _ in pairs(s.rps) do live = touch(s, client, now) or live end
-  if touch(s, '', now) or live then save(KEYS[1], s) end
-end
-return result(s, ARGV[1], now)`;
+const CHECK_BODY = `
+local function check(key, client, mode)
+  local now = now_ms(KEYS[2])
+  local s = load(key)
+  if s and mode == 'active' then
+    if touch(s, client, now) then save(key, s) end
+  elseif s and mode == 'all' then
+    local live = false
+    for c, _ in pairs(s.rps) do live = touch(s, c, now) or live end
+    if touch(s, '', now) or live then save(key, s) end
+  end
+  return result(s, client, now)
+end`;
+
+const CHECK = `${PRELUDE}${CHECK_BODY}
+return check(KEYS[1], ARGV[1], ARGV[2])`;
+
+/**
+ * KEYS: sidIndex, pin, index  ARGV: prefix, client, 'active'|'passive'. The RP's status in one
+ * round trip: the sid's session is found and judged in the same script.
+ */
+const CHECK_BY_SID = `${PRELUDE}${CHECK_BODY}
+local k = redis.call('GET', KEYS[1])
+if not k then return cjson.encode({ now = now_ms(KEYS[2]), sso = 'missing', rp = 'missing' }) end
+return check(ARGV[1] .. 'sso:' .. k, ARGV[2], ARGV[3])`;
 
 /** KEYS: session, pin, index  ARGV: prefix, sessionKey */
 const END = `${PRELUDE}
@@ -212,6 +226,7 @@ interface SessionScripts {
   curfewSessLogin(key: string, pin: string, index: string, input: string, prefix: string, sessionKey: string): Promise<string>;
   curfewSessAddRp(key: string, pin: string, index: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
   curfewSessCheck(key: string, pin: string, index: string, client: string, activity: string): Promise<string>;
+  curfewSessCheckBySid(sidIndex: string, pin: string, index: string, prefix: string, client: string, activity: string): Promise<string>;
   curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string): Promise<string | null>;
   curfewSessEndRp(key: string, pin: string, index: string, prefix: string, client: string): Promise<string | null>;
   curfewSessSetLimits(key: string, pin: string, index: string, limits: string): Promise<string>;
@@ -225,6 +240,7 @@ export function defineSessionScripts(redis: Redis): SessionRedis {
   redis.defineCommand('curfewSessLogin', { numberOfKeys: 3, lua: LOGIN });
   redis.defineCommand('curfewSessAddRp', { numberOfKeys: 3, lua: ADD_RP });
   redis.defineCommand('curfewSessCheck', { numberOfKeys: 3, lua: CHECK });
+  redis.defineCommand('curfewSessCheckBySid', { numberOfKeys: 3, lua: CHECK_BY_SID });
   redis.defineCommand('curfewSessEnd', { numberOfKeys: 3, lua: END });
   redis.defineCommand('curfewSessEndRp', { numberOfKeys: 3, lua: END_RP });
   redis.defineCommand('curfewSessSetLimits', { numberOfKeys: 3, lua: SET_LIMITS });
@@ -277,6 +293,9 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
     async check(key, client, activity) {
       return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, index, client ?? '', activity)) as RawCheck);
     },
+    async checkBySid(sidKey, client, activity) {
+      return toCheck(JSON.parse(await redis.curfewSessCheckBySid(`${p}sid:${sidKey}`, pinKey, index, p, client, activity)) as RawCheck);
+    },
     async touchAll(key) {
       return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, index, '', 'all')) as RawCheck);
     },
@@ -297,9 +316,6 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
     },
     keysOfOrg: (org) => redis.smembers(`${p}org:${org}:sessions`),
     keysOfUser: (user) => redis.smembers(`${p}user:${user}:sessions`),
-    async keyOfSid(sidKey) {
-      return (await redis.get(`${p}sid:${sidKey}`)) ?? undefined;
-    },
     async claimDue(limit, leaseMs) {
       const raw = JSON.parse(await redis.curfewClaimDue(pinKey, index, String(limit), String(leaseMs))) as { now: number; keys: string[] | Record<string, never> };
       const members = Array.isArray(raw.keys) ? raw.keys : [];

@@ -129,7 +129,7 @@ export interface NewSsoSession {
 export interface NewRpSession {
   client: string;
   sid: string;
-  /** Keyed hash of `sid`, for {@link SessionStore.keyOfSid}. */
+  /** Keyed hash of `sid`, for {@link SessionStore.checkBySid}. */
   sidKey: string;
   grantId?: string;
   idleSeconds: number;
@@ -155,6 +155,8 @@ export interface SessionStore {
   addRp(key: string, rp: NewRpSession): Promise<{ session?: SsoSession; replaced?: RpSession; now: number }>;
   /** Judges the session (and the client's RP session) now; `active` moves lastActiveAt of the live ones. */
   check(key: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
+  /** `check` of the session an RP's `sid` belongs to, found and judged in one atomic step. */
+  checkBySid(sidKey: string, client: string, activity: Activity): Promise<SessionCheck>;
   /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). */
   touchAll(key: string): Promise<SessionCheck>;
   get(key: string): Promise<SsoSession | undefined>;
@@ -167,8 +169,6 @@ export interface SessionStore {
   /** Keys of the org's / user's sessions (possibly including ended ones not yet cleaned up). */
   keysOfOrg(org: string): Promise<string[]>;
   keysOfUser(user: string): Promise<string[]>;
-  /** The session key an RP's `sid` belongs to. */
-  keyOfSid(sidKey: string): Promise<string | undefined>;
   /**
    * The deadline index: keys of sessions whose next deadline (SSO or any live RP) is at or
    * before the shared clock's now, claimed atomically — each claimed key is hidden from other

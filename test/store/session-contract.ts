@@ -29,6 +29,8 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       await s.cleanup();
     });
     const sessions = () => s.store.sessions;
+    /** The session id a sid leads to, or undefined once its index entry is gone. */
+    const sidOwner = async (sidKey: string) => (await sessions().checkBySid(sidKey, 'any', 'passive')).session?.id;
 
     it('starts a session at the shared clock\'s now', async () => {
       const { session, now, replaced } = await sessions().login('k1', sso());
@@ -93,7 +95,7 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       expect(again.replaced).toMatchObject({ signedInAt: t0 });
       expect(again.replaced?.rps.wiki).toBeDefined();
       expect(again.session).toMatchObject({ signedInAt: t0 + 15 * MIN, rps: {} });
-      expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
+      expect(await sidOwner('hsid-wiki')).toBeUndefined();
       const other = await sessions().login('k1', sso({ user: 'usr_b' }));
       expect(other.replaced?.user).toBe('usr_a');
       expect(other.session.user).toBe('usr_b');
@@ -104,12 +106,24 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       await s.clock.set(t0 + MIN);
       const added = await sessions().addRp('k1', rp('wiki'));
       expect(added.session?.rps.wiki).toMatchObject({ sid: 'sid-wiki', startedAt: t0 + MIN, lastActiveAt: t0 + MIN });
-      expect(await sessions().keyOfSid('hsid-wiki')).toBe('k1');
+      expect(await sidOwner('hsid-wiki')).toBe('uid-1');
       await s.clock.set(t0 + 6 * MIN - 1);
       expect(await sessions().check('k1', 'wiki', 'passive')).toMatchObject({ sso: 'alive', rp: 'alive', deadlines: { idleAt: t0 + 6 * MIN } });
       await s.clock.set(t0 + 6 * MIN);
       expect(await sessions().check('k1', 'wiki', 'passive')).toMatchObject({ sso: 'alive', rp: 'dead' });
       expect(await sessions().check('k1', 'other', 'passive')).toMatchObject({ sso: 'alive', rp: 'missing' });
+    });
+
+    it('judges an RP session by its sid in one step, for its own client', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await s.clock.set(t0 + 4 * MIN);
+      const active = await sessions().checkBySid('hsid-wiki', 'wiki', 'active');
+      expect(active).toMatchObject({ sso: 'alive', rp: 'alive', session: { id: 'uid-1', rps: { wiki: { lastActiveAt: t0 + 4 * MIN } } } });
+      expect(await sessions().checkBySid('hsid-wiki', 'mail', 'passive')).toMatchObject({ rp: 'missing' });
+      expect(await sessions().checkBySid('nope', 'wiki', 'passive')).toMatchObject({ sso: 'missing', rp: 'missing' });
+      await s.clock.set(t0 + 9 * MIN);
+      expect(await sessions().checkBySid('hsid-wiki', 'wiki', 'passive')).toMatchObject({ sso: 'alive', rp: 'dead' });
     });
 
     it('moves an RP\'s idle only with an active signal for that RP, and the SSO\'s with it', async () => {
@@ -141,8 +155,8 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       const next = await sessions().addRp('k1', rp('wiki', { sid: 'sid-2', sidKey: 'hsid-2' }));
       expect(next.replaced).toMatchObject({ sid: 'sid-wiki', startedAt: t0 });
       expect(next.session?.rps.wiki).toMatchObject({ sid: 'sid-2', startedAt: t0 + 5 * MIN });
-      expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
-      expect(await sessions().keyOfSid('hsid-2')).toBe('k1');
+      expect(await sidOwner('hsid-wiki')).toBeUndefined();
+      expect(await sidOwner('hsid-2')).toBe('uid-1');
     });
 
     it('adds no RP session to a dead SSO session', async () => {
@@ -158,7 +172,7 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       expect(ends.filter(Boolean)).toHaveLength(1);
       expect(ends.find(Boolean)?.rps.wiki).toBeDefined();
       expect(await sessions().get('k1')).toBeUndefined();
-      expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
+      expect(await sidOwner('hsid-wiki')).toBeUndefined();
       expect(await sessions().keysOfOrg('acme')).toEqual([]);
       expect((await sessions().check('k1', 'wiki', 'active')).sso).toBe('missing');
     });
@@ -173,7 +187,7 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       expect(ends.find(Boolean)).toMatchObject({ client: 'wiki', endedAt: t0 + MIN });
       expect(await sessions().check('k1', 'wiki', 'active')).toMatchObject({ sso: 'alive', rp: 'dead' });
       expect(await sessions().check('k1', 'mail', 'passive')).toMatchObject({ sso: 'alive', rp: 'alive' });
-      expect(await sessions().keyOfSid('hsid-wiki')).toBeUndefined();
+      expect(await sidOwner('hsid-wiki')).toBeUndefined();
       const replaced = await sessions().addRp('k1', rp('wiki', { sid: 'sid-3', sidKey: 'hsid-3' }));
       expect(replaced.session?.rps.wiki).toMatchObject({ sid: 'sid-3', startedAt: t0 + MIN });
       expect(replaced.session?.rps.wiki?.endedAt).toBeUndefined();
