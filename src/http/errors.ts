@@ -7,7 +7,6 @@ export type CurfewErrorCode =
   | 'csrf_failed'
   | 'interaction_expired'
   | 'not_found'
-  | 'invalid_form'
   | 'invalid_client'
   | 'invalid_request'
   | 'conflict';

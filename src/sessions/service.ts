@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { Org, User } from '../orgs/types.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { SessionLimitsUpdate, Store } from '../store/types.ts';
-import { deathCause, expiresAt, rpDeadlines, warningAt, type Deadlines } from './deadlines.ts';
+import { deathCause, expiresAt, isAlive, rpDeadlines, ssoDeadlines, warningAt, type Deadlines } from './deadlines.ts';
 import { effectiveLimits } from './effective-limits.ts';
 import { judge } from './judge.ts';
 import type { Activity, EndReason, RpSession, SessionCheck, SsoSession } from './types.ts';
@@ -132,7 +132,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
   async function settle(uid: string, client: string | undefined, check: SessionCheck): Promise<void> {
     if (!check.session) return;
     if (check.sso === 'dead') {
-      const sso = { idleAt: check.session.lastActiveAt + check.session.idleSeconds * 1000, absoluteAt: check.session.signedInAt + check.session.absoluteSeconds * 1000 };
+      const sso = ssoDeadlines(check.session);
       await endSso(uid, deathCause(sso, check.now) ?? 'idle', expiresAt(sso));
     } else if (client !== undefined && check.rp === 'dead' && check.deadlines) {
       const ended = check.session.rps[client]?.endedAt;
@@ -156,7 +156,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       if (replaced) {
         // The browser signed in again after its session died (or as someone else): that old
         // session ends now if nothing ended it yet.
-        const deadlines = { idleAt: replaced.lastActiveAt + replaced.idleSeconds * 1000, absoluteAt: replaced.signedInAt + replaced.absoluteSeconds * 1000 };
+        const deadlines = ssoDeadlines(replaced);
         await finish({ reason: deathCause(deadlines, session.signedInAt) ?? 'logout', scope: 'sso', session: replaced, rps: liveRps(replaced) });
       }
       if (!replaced && session.signedInAt !== session.lastActiveAt) return session;
@@ -258,7 +258,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       const found = await Promise.all(keys.map((k) => store.sessions.get(k)));
       return found
         .filter((s): s is SsoSession => s !== undefined && s.org === org && (filter.user === undefined || s.user === filter.user))
-        .filter((s) => now < Math.min(s.lastActiveAt + s.idleSeconds * 1000, s.signedInAt + s.absoluteSeconds * 1000))
+        .filter((s) => isAlive(ssoDeadlines(s), now))
         .filter((s) => filter.client === undefined || liveRps(s).some((rp) => rp.client === filter.client))
         .sort((a, b) => a.signedInAt - b.signedInAt);
     },
