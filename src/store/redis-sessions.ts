@@ -55,10 +55,17 @@ local function next_deadline(s)
   end
   return next_at
 end
--- KEYS[3] of every writing script is the deadline index; the record key is its member.
-local function save(key, s)
+-- How long a record stays readable, in ms from \`now\`: a day past its absolute deadline, or a
+-- day from now once that deadline has passed. Always relative (PX, never PXAT): Redis expires
+-- keys by its own clock, which may be far from the shared clock (a pinned test time), so an
+-- absolute expiry computed from one and judged by the other could expire a key as it is written.
+local function retain_ms(s, now)
   local _, abs = sso_deadlines(s)
-  redis.call('SET', key, cjson.encode(s), 'PXAT', abs + RETAIN_MS)
+  return math.max(abs - now, 0) + RETAIN_MS
+end
+-- KEYS[3] of every writing script is the deadline index; the record key is its member.
+local function save(key, s, now)
+  redis.call('SET', key, cjson.encode(s), 'PX', retain_ms(s, now))
   redis.call('ZADD', KEYS[3], next_deadline(s), key)
 end
 local function result(s, client, now)
@@ -99,7 +106,7 @@ if existing and judge(existing, '', now) == 'alive' and existing.user == input.u
   existing.warningSeconds = input.warningSeconds
   existing.refreshIsActivity = input.refreshIsActivity
   if input.ip then existing.ip = input.ip end
-  save(KEYS[1], existing)
+  save(KEYS[1], existing, now)
   return cjson.encode({ now = now, session = existing })
 end
 if existing then
@@ -110,7 +117,7 @@ end
 input.signedInAt = now
 input.lastActiveAt = now
 input.rps = {}
-save(KEYS[1], input)
+save(KEYS[1], input, now)
 redis.call('SADD', ARGV[2] .. 'org:' .. input.org .. ':sessions', ARGV[3])
 redis.call('SADD', ARGV[2] .. 'user:' .. input.user .. ':sessions', ARGV[3])
 return cjson.encode({ now = now, session = input, replaced = existing })`;
@@ -126,7 +133,7 @@ if current then
   local _, state = judge(s, rp.client, now)
   if state == 'alive' and current.sid == rp.sid then
     if rp.grantId then current.grantId = rp.grantId end
-    save(KEYS[1], s)
+    save(KEYS[1], s, now)
     return cjson.encode({ now = now, session = s })
   end
   drop_sids(ARGV[2], s, rp.client)
@@ -134,8 +141,8 @@ end
 rp.startedAt = now
 rp.lastActiveAt = now
 s.rps[rp.client] = rp
-save(KEYS[1], s)
-redis.call('SET', ARGV[2] .. 'sid:' .. rp.sidKey, ARGV[3], 'PXAT', s.signedInAt + s.absoluteSeconds * 1000 + RETAIN_MS)
+save(KEYS[1], s, now)
+redis.call('SET', ARGV[2] .. 'sid:' .. rp.sidKey, ARGV[3], 'PX', retain_ms(s, now))
 return cjson.encode({ now = now, session = s, replaced = current })`;
 
 /** KEYS: session, pin, index  ARGV: client|'', 'active'|'passive'|'all' */
@@ -144,11 +151,11 @@ local function check(key, client, mode)
   local now = now_ms(KEYS[2])
   local s = load(key)
   if s and mode == 'active' then
-    if touch(s, client, now) then save(key, s) end
+    if touch(s, client, now) then save(key, s, now) end
   elseif s and mode == 'all' then
     local live = false
     for c, _ in pairs(s.rps) do live = touch(s, c, now) or live end
-    if touch(s, '', now) or live then save(key, s) end
+    if touch(s, '', now) or live then save(key, s, now) end
   end
   return result(s, client, now)
 end`;
@@ -204,7 +211,7 @@ if s then
       rp.absoluteSeconds = r.absoluteSeconds
     end
   end
-  save(KEYS[1], s)
+  save(KEYS[1], s, now)
 end
 return result(s, '', now)`;
 

@@ -8,7 +8,7 @@ import { manualSharedClock } from '../support/shared-clock.ts';
 describeStoreContract('memory', async () => {
   const clock = new ManualClock();
   const store = createMemoryStore({ clock });
-  return { store, clock, cleanup: () => store.close() };
+  return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
 });
 
 describeSessionContract('memory', async () => {

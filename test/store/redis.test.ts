@@ -11,11 +11,15 @@ import { redisSharedClock } from '../support/shared-clock.ts';
 // No skip on a missing Redis: `ping()` rejects in `make`, and every test of the suite fails.
 describeStoreContract('redis', async () => {
   const prefix = freshPrefix('contract');
-  const store = createRedisStore({ url: REDIS_URL, prefix });
+  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
   await store.ping();
+  const clock = await redisSharedClock(prefix);
   return {
     store,
+    clock,
+    modelTtlsInRealTime: true,
     async cleanup() {
+      await clock.close();
       await store.close();
       await deletePrefix(prefix);
     },
@@ -25,7 +29,7 @@ describeStoreContract('redis', async () => {
 describeSessionContract('redis', async () => {
   const prefix = freshPrefix('sessions');
   const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
-  const clock = await redisSharedClock(prefix, Date.UTC(2026, 10, 22, 9));
+  const clock = await redisSharedClock(prefix);
   return {
     store,
     clock,
@@ -102,7 +106,9 @@ describe('Redis store specifics', () => {
   it('stamps audit events with the pinned shared clock, ids still ordered when it steps back', async () => {
     const pinned = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
     try {
-      const t = Date.UTC(2030, 0, 1);
+      // A year ahead of the server's own time: stream ids follow the shared clock, not TIME.
+      const [seconds] = await redis.time();
+      const t = Number(seconds) * 1000 + 365 * 86_400_000;
       await redis.set(`${prefix}clock:pinned`, String(t));
       const a = await pinned.audit.append({ type: 'login.failed', org: 'acme' });
       expect(a.at).toBe(new Date(t).toISOString());
@@ -111,6 +117,32 @@ describe('Redis store specifics', () => {
       expect(b.id).toBe(`${t}-1`);
       expect((await pinned.audit.query({ org: 'acme', limit: 5 })).items.map((e) => e.id)).toEqual([b.id, a.id]);
     } finally {
+      await pinned.close();
+    }
+  });
+
+  it('keeps a session written under a clock pinned a year back readable until its deadline, as that clock sees it', async () => {
+    const pinned = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
+    const clock = await redisSharedClock(prefix);
+    try {
+      const yearAgo = (await clock.now()) - 365 * 86_400_000;
+      await clock.set(yearAgo);
+      const input = { id: 'uid-1', org: 'acme', user: 'usr_a', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false };
+      await pinned.sessions.login('k1', input);
+      await pinned.sessions.addRp('k1', { client: 'wiki', sid: 'sid-1', sidKey: 'hsid-1', idleSeconds: 900, absoluteSeconds: 3600 });
+      // The keys' TTLs are relative to the clock that computed them: a day past the deadline.
+      for (const key of await keys()) {
+        if (key.endsWith('clock:pinned') || key.endsWith('deadlines') || key.endsWith(':sessions')) continue;
+        expect(await redis.pttl(key), key).toBeGreaterThan(900_000 + 86_400_000 - 5_000);
+      }
+      await clock.set(yearAgo + 900_000 - 1);
+      expect(await pinned.sessions.checkBySid('hsid-1', 'wiki', 'passive')).toMatchObject({ sso: 'alive', rp: 'alive' });
+      await clock.set(yearAgo + 900_000);
+      const dead = await pinned.sessions.checkBySid('hsid-1', 'wiki', 'passive');
+      expect(dead).toMatchObject({ sso: 'dead', rp: 'dead', session: { id: 'uid-1' } });
+      expect(await pinned.sessions.get('k1')).toMatchObject({ id: 'uid-1', signedInAt: yearAgo });
+    } finally {
+      await clock.close();
       await pinned.close();
     }
   });

@@ -1,14 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/clock.ts';
 import type { AuditRecord } from '../../src/audit/types.ts';
 import type { ClientRecord, Org, User } from '../../src/orgs/types.ts';
 import { ConflictError, type Store } from '../../src/store/types.ts';
+import type { SharedClock } from '../support/shared-clock.ts';
 
 export interface ContractSubject {
   store: Store;
-  /** Present for stores whose time the test controls; absent for Redis (server time). */
-  clock?: ManualClock;
+  /** The store's shared clock, pinned by the test (memory: a ManualClock; Redis: the pin key). */
+  clock: SharedClock;
+  /**
+   * Redis expires model records by its own clock (relative `PX` TTLs), not by the pinnable
+   * shared clock; the model-expiry test then waits in real time instead of moving the clock.
+   */
+  modelTtlsInRealTime?: boolean;
   cleanup(): Promise<void>;
 }
 
@@ -58,9 +63,9 @@ const seqOf = (record: AuditRecord) => record.data!.i as number;
 
 /**
  * The behaviour every Store implementation owes Curfew. The memory and Redis test files both
- * run this one suite, so the two can never drift apart. Time-dependent checks move the manual
- * clock when there is one; Redis judges TTLs by its own clock, so exactly one test lets real
- * time pass (about 1.2 s) and every other test is instant.
+ * run this one suite, so the two can never drift apart. Time-dependent checks move the shared
+ * clock; Redis judges model TTLs by its own clock, so exactly one test lets real time pass
+ * there (about 1.2 s) and every other test is instant.
  */
 export function describeStoreContract(name: string, make: () => Promise<ContractSubject>): void {
   describe(`Store contract: ${name}`, () => {
@@ -108,7 +113,8 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
 
       it('expires records and indexes at their TTL; consume keeps the expiry; an upsert slides it', async () => {
         // The one test that waits in real time for Redis (1.2 s); the manual clock checks to the ms.
-        const pass = (ms: number) => (s.clock ? Promise.resolve(s.clock.advance(ms)) : sleep(ms));
+        const manual = !s.modelTtlsInRealTime;
+        const pass = (ms: number) => (manual ? s.clock.advance(ms) : sleep(ms));
         await store.models.upsert('Session', 's1', { uid: 'u1' }, 1, { uid: 'hu1' });
         await store.models.upsert('AuthorizationCode', 'c1', { grantId: 'g' }, 1, {});
         await store.models.consume('AuthorizationCode', 'c1', 1_700_000_000);
@@ -119,7 +125,7 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
         expect(await store.models.findByUid('Session', 'hu1')).toEqual({ uid: 'u1' });
         await store.models.upsert('Session', 's2', { uid: 'u2', v: 2 }, 1, { uid: 'hu2' });
 
-        if (s.clock) {
+        if (manual) {
           await pass(399);
           expect(await store.models.find('Session', 's1')).toEqual({ uid: 'u1' });
           expect(await store.models.findByUid('Session', 'hu1')).toEqual({ uid: 'u1' });
@@ -134,7 +140,7 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
         expect(await store.models.findByUid('Session', 'hu2')).toEqual({ uid: 'u2', v: 2 });
         expect(await store.models.find('Grant', 'forever')).toEqual({ a: 1 });
 
-        if (s.clock) {
+        if (manual) {
           await pass(599);
           expect(await store.models.findByUid('Session', 'hu2')).toEqual({ uid: 'u2', v: 2 });
           await pass(1);
@@ -317,7 +323,7 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
         expect(a.id).toMatch(/^\d+-\d+$/);
         expect(Date.parse(a.at)).toBeGreaterThanOrEqual(before);
         expect(Date.parse(a.at)).toBe(Number(a.id.split('-')[0]));
-        if (s.clock) expect(a.at).toBe(new Date(s.clock.now()).toISOString());
+        expect(a.at).toBe(new Date(await s.clock.now()).toISOString());
         const [am, as] = a.id.split('-').map(Number) as [number, number];
         const [bm, bs] = b.id.split('-').map(Number) as [number, number];
         expect(bm > am || (bm === am && bs > as)).toBe(true);
@@ -371,15 +377,15 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
 
       it('bounds by since, inclusively', async () => {
         const a = await store.audit.append({ type: 'login.failed', org: 'acme', data: { i: 0 } });
-        if (s.clock) s.clock.advance(1_000);
+        await s.clock.advance(1_000);
         const b = await store.audit.append({ type: 'login.failed', org: 'acme', data: { i: 1 } });
-        if (s.clock) s.clock.advance(1_000);
+        await s.clock.advance(1_000);
         await store.audit.append({ type: 'login.failed', org: 'acme', data: { i: 2 } });
         const since = (iso: string) => store.audit.query({ org: 'acme', limit: 10, since: iso }).then((p) => p.items);
         const fromB = await since(b.at);
         expect(fromB.slice(0, 2).map(seqOf)).toEqual([2, 1]);
         for (const e of fromB) expect(Date.parse(e.at)).toBeGreaterThanOrEqual(Date.parse(b.at));
-        if (s.clock) expect(fromB).toHaveLength(2);
+        expect(fromB).toHaveLength(2);
         // Any ISO 8601 spelling of the instant is the same instant, an hour east of UTC included.
         const offset = new Date(Date.parse(b.at) + 3_600_000).toISOString().replace('Z', '+01:00');
         expect((await since(offset)).map(seqOf)).toEqual(fromB.map(seqOf));
@@ -433,8 +439,7 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
       await store.ping();
       const now = await store.now();
       expect(Number.isInteger(now)).toBe(true);
-      if (s.clock) expect(now).toBe(s.clock.now());
-      else expect(Math.abs(now - Date.now())).toBeLessThan(5_000);
+      expect(now).toBe(await s.clock.now());
     });
   });
 }

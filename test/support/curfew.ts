@@ -81,7 +81,7 @@ export interface Harness {
 }
 
 /** A Curfew instance on a free loopback port over a fresh store, seeded with {@link testSeed}. */
-export async function startCurfew(kind: StoreKind, options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number; clockStart?: number } = {}): Promise<Harness> {
+export async function startCurfew(kind: StoreKind, options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number } = {}): Promise<Harness> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? freshPrefix(kind);
@@ -89,7 +89,7 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
   const start = Date.now();
   const manual = new ManualClock(start);
   const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
-  const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix, options.clockStart ?? start);
+  const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {

@@ -19,11 +19,16 @@ export function manualSharedClock(clock: ManualClock): SharedClock {
   };
 }
 
-/** Pins `<prefix>clock:pinned` (see RedisStoreOptions.pinnableClock); starts at real time. */
-export async function redisSharedClock(prefix: string, start = Date.now()): Promise<SharedClock> {
+/**
+ * Pins `<prefix>clock:pinned` (see RedisStoreOptions.pinnableClock), starting at the Redis
+ * server's own time. Never at a fixed date, nor at this machine's time: Redis expires keys by
+ * its clock, so a pinned time far from it would test a store no deployment ever runs.
+ */
+export async function redisSharedClock(prefix: string): Promise<SharedClock> {
   const redis = new Redis(REDIS_URL);
   const key = `${prefix}clock:pinned`;
-  await redis.set(key, String(start));
+  const [seconds, micros] = await redis.time();
+  await redis.set(key, String(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)));
   return {
     now: async () => Number(await redis.get(key)),
     set: async (ms) => {
