@@ -61,7 +61,10 @@ describe('durability across instances (redis)', () => {
     // Instance B, same Redis, same issuer. The claim is A's until its lease runs out.
     const b: Harness = await startCurfew('redis', { prefix, port, seed: seedFor(rp), config: ALLOW });
     cleanups.push(() => b.close());
-    rp.trust(b.url, `${b.url}/jwks`);
+    // A ran on the Redis server's time (nothing pinned); B's pinned clock goes on from there,
+    // and the RP's clock agrees with it.
+    await b.clock.set(await store.now());
+    rp.trust(b.url, `${b.url}/jwks`, () => b.clock.now());
     expect(await b.curfew.sender.tick()).toBe(0);
     await b.clock.advance(b.config.backchannel.leaseMs + 1);
     expect(await b.curfew.sender.tick()).toBe(1);

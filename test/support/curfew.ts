@@ -86,10 +86,12 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
   const url = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? freshPrefix(kind);
   const config = loadConfig({ LOG_LEVEL: 'debug' }, { port, issuer: url, trustProxy: true, ...options.config });
+  // This machine's now, real or not (the suite also runs under faketime): the RP libraries under
+  // test judge tokens by this machine's clock, and Redis' own clock only ever sees relative TTLs.
   const start = Date.now();
   const manual = new ManualClock(start);
   const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
-  const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix);
+  const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix, start);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {

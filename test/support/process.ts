@@ -22,13 +22,26 @@ export interface Started {
 }
 
 /**
+ * The environment a child process starts from: a clean one, except that a machine whose date
+ * is shifted (libfaketime, as the suite is run to prove no test depends on today's date) runs
+ * its children at the same date, as a real machine would.
+ */
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && (name === 'LD_PRELOAD' || name.startsWith('FAKETIME'))) env[name] = value;
+  }
+  return env;
+}
+
+/**
  * Runs `node src/main.ts` — what `npm start` runs — with the given environment, and waits
  * for `ready` to appear on its output.
  */
 export async function startMain(env: Record<string, string>, ready: RegExp, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<Started> {
   const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -61,7 +74,7 @@ export async function startMain(env: Record<string, string>, ready: RegExp, time
 export async function runMain(env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

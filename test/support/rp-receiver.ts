@@ -23,6 +23,7 @@ export class RpReceiver {
   #server: Server | undefined;
   #issuer = '';
   #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  #clock: (() => Promise<number>) | undefined;
   #waiters: Array<() => void> = [];
   #hanging: Array<() => void> = [];
 
@@ -39,10 +40,15 @@ export class RpReceiver {
     await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', () => r()));
   }
 
-  /** The provider to verify against, once it runs. */
-  trust(issuer: string, jwksUri: string): void {
+  /**
+   * The provider to verify against, once it runs. `clock`: the time this RP judges `exp` by,
+   * when it must agree with the provider's shared clock rather than this machine's (a logout
+   * token is stamped with the shared clock, which a test may have set apart from the machine's).
+   */
+  trust(issuer: string, jwksUri: string, clock?: () => Promise<number>): void {
     this.#issuer = issuer;
     this.#jwks = createRemoteJWKSet(new URL(jwksUri));
+    this.#clock = clock;
   }
 
   async #handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
@@ -63,7 +69,8 @@ export class RpReceiver {
     }
     const token = new URLSearchParams(body).get('logout_token') ?? '';
     try {
-      const { payload, protectedHeader } = await jwtVerify(token, this.#jwks!, { issuer: this.#issuer, audience: client, typ: 'logout+jwt' });
+      const currentDate = this.#clock ? { currentDate: new Date(await this.#clock()) } : {};
+      const { payload, protectedHeader } = await jwtVerify(token, this.#jwks!, { issuer: this.#issuer, audience: client, typ: 'logout+jwt', ...currentDate });
       this.received.push({ client, payload, header: protectedHeader, receivedAt: Date.now() });
       res.writeHead(200, { 'cache-control': 'no-store' }).end();
     } catch (err) {

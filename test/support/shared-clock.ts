@@ -20,15 +20,15 @@ export function manualSharedClock(clock: ManualClock): SharedClock {
 }
 
 /**
- * Pins `<prefix>clock:pinned` (see RedisStoreOptions.pinnableClock), starting at the Redis
- * server's own time. Never at a fixed date, nor at this machine's time: Redis expires keys by
- * its clock, so a pinned time far from it would test a store no deployment ever runs.
+ * Pins `<prefix>clock:pinned` (see RedisStoreOptions.pinnableClock) at `start`, by default the
+ * Redis server's own time; never at a fixed date. The store gives Redis relative TTLs only, so
+ * a pinned time far from the server's clock must work too (test/store/redis.test.ts shows it).
  */
-export async function redisSharedClock(prefix: string): Promise<SharedClock> {
+export async function redisSharedClock(prefix: string, start?: number): Promise<SharedClock> {
   const redis = new Redis(REDIS_URL);
   const key = `${prefix}clock:pinned`;
   const [seconds, micros] = await redis.time();
-  await redis.set(key, String(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)));
+  await redis.set(key, String(start ?? Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)));
   return {
     now: async () => Number(await redis.get(key)),
     set: async (ms) => {
