@@ -16,5 +16,7 @@ COPY views ./views
 COPY config ./config
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Liveness only: a store outage makes the instance not ready (/readyz, for the load balancer),
+# never unhealthy, so the orchestrator does not restart every instance during a Redis blip.
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "src/main.ts"]

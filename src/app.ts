@@ -72,6 +72,9 @@ export interface Curfew {
   close(): Promise<void>;
 }
 
+/** How long a stopping instance lets in-flight requests finish (orchestrators allow ~30 s). */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
   const privateMembers = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi']);
   return {
@@ -228,11 +231,18 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       return boundPort;
     },
     async close() {
+      // Stop accepting first, then let the workers finish the batch they hold (a claimed
+      // delivery is attempted, not left to its lease) while in-flight requests complete.
+      const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+      server?.closeIdleConnections();
       await Promise.all([sweeper.stop(), sender.stop()]);
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+      await Promise.race([closed, grace]);
+      clearTimeout(timer);
+      // Requests still running after the grace period, and idle keep-alive sockets, are cut.
+      server?.closeAllConnections();
+      await closed;
     },
   };
 }

@@ -7,6 +7,24 @@ import type { Metrics } from './metrics.ts';
 const STATIC = fileURLToPath(new URL('../../views/static/', import.meta.url));
 const ASSETS: Record<string, string> = { 'curfew.css': 'text/css; charset=utf-8', 'account.js': 'text/javascript; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
 
+/**
+ * A load balancer or orchestrator waits for readiness with a short timeout of its own; a store
+ * that stalls (a frozen network, Redis busy loading) must read as not ready, promptly, rather
+ * than as a probe that hangs until the caller gives up.
+ */
+const READINESS_TIMEOUT_MS = 1_000;
+
+async function answersWithin(store: Store, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const answered = store.ping().then(() => true, () => false);
+  try {
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Liveness, readiness, metrics and the few static assets of Curfew's pages. */
 export function opsRoutes(store: Store, metrics: Metrics): Router {
   const router = new Router();
@@ -16,10 +34,9 @@ export function opsRoutes(store: Store, metrics: Metrics): Router {
   });
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    try {
-      await store.ping();
+    if (await answersWithin(store, READINESS_TIMEOUT_MS)) {
       ctx.body = { status: 'ready', store: store.kind };
-    } catch {
+    } else {
       ctx.status = 503;
       ctx.body = { status: 'unavailable', store: store.kind };
     }

@@ -39,7 +39,16 @@ function baseEnv(): Record<string, string> {
  * for `ready` to appear on its output.
  */
 export async function startMain(env: Record<string, string>, ready: RegExp, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], {
+  return startCommand(process.execPath, [...nodeArgs, 'src/main.ts'], env, ready, timeoutMs);
+}
+
+/** Runs `npm start` itself, as an operator or a process manager would. */
+export async function startNpm(env: Record<string, string>, ready: RegExp, timeoutMs = 20_000): Promise<Started> {
+  return startCommand('npm', ['start', '--silent'], env, ready, timeoutMs);
+}
+
+async function startCommand(command: string, args: string[], env: Record<string, string>, ready: RegExp, timeoutMs: number): Promise<Started> {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
