@@ -24,13 +24,13 @@ export function createMemoryDeliveries(clock: Clock): DeliveryStore {
     },
     async retryLater(id, attempts, nextAttemptAt, error) {
       const d = all.get(id);
-      if (!d) return;
+      if (!d || d.state !== 'pending') return;
       all.set(id, { ...d, attempts, nextAttemptAt, lastError: error });
       visibleAt.set(id, nextAttemptAt);
     },
     async bury(id, attempts, error) {
       const d = all.get(id);
-      if (!d) return;
+      if (!d || d.state !== 'pending') return;
       all.set(id, { ...d, attempts, state: 'dead', lastError: error });
       visibleAt.delete(id);
     },
@@ -45,7 +45,8 @@ export function createMemoryDeliveries(clock: Clock): DeliveryStore {
       const d = all.get(id);
       if (!d || d.state !== 'dead') return false;
       const now = clock.now();
-      all.set(id, { ...d, state: 'pending', nextAttemptAt: now });
+      // A fresh attempt budget: an admin retry after the cause was fixed gets the whole schedule.
+      all.set(id, { ...d, state: 'pending', attempts: 0, nextAttemptAt: now });
       visibleAt.set(id, now);
       return true;
     },

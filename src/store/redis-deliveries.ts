@@ -1,17 +1,13 @@
 import type { Redis } from 'ioredis';
+import { NOW_MS_LUA } from './redis-sessions.ts';
 import type { Delivery, DeliveryState, DeliveryStore } from './types.ts';
 
 /**
  * KEYS: pin, due  ARGV: limit, leaseMs, prefix. Takes due deliveries and hides them for a lease
  * in one step: concurrent workers never share one, a dead worker's reappear after the lease.
  */
-const CLAIM = `
-local now
-local pinned = KEYS[1] ~= '' and redis.call('GET', KEYS[1])
-if pinned then now = tonumber(pinned) else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+const CLAIM = `${NOW_MS_LUA}
+local now = now_ms(KEYS[1])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 local out = {}
 for _, id in ipairs(ids) do
@@ -21,11 +17,80 @@ for _, id in ipairs(ids) do
 end
 return { tostring(now), unpack(out) }`;
 
-type DeliveryRedis = Redis & { curfewClaimDeliveries(pin: string, due: string, limit: string, lease: string, prefix: string): Promise<string[]> };
+/**
+ * A delivery's record changes state with its index entries in one script, so no update reads a
+ * record and then writes it over another instance's change (a retry racing an admin's revive).
+ * Delivery fields are scalars, so cjson's re-encoding is exact (ms timestamps have 13 digits).
+ * Prelude: KEYS[1] the record, KEYS[2] the due index; ARGV[1] the id, ARGV[2] the prefix.
+ */
+const LOAD = `
+local raw = redis.call('GET', KEYS[1])
+local d = raw and cjson.decode(raw)
+local function set_of(state) return ARGV[2] .. 'org:' .. d.org .. ':deliveries:' .. state end`;
 
-export function createRedisDeliveries(redis: Redis, p: string, pinKey: string, sharedNow: () => Promise<number>): DeliveryStore {
+/** Delivered: gone from the queue. Returns 1 if it was there. */
+const COMPLETE = `${LOAD}
+redis.call('ZREM', KEYS[2], ARGV[1])
+if not d then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', set_of('pending'), ARGV[1])
+return 1`;
+
+/** ARGV[3] attempts, ARGV[4] nextAttemptAt, ARGV[5] error. Only a pending delivery is rescheduled. */
+const RETRY_LATER = `${LOAD}
+if not d or d.state ~= 'pending' then return 0 end
+d.attempts = tonumber(ARGV[3])
+d.nextAttemptAt = tonumber(ARGV[4])
+d.lastError = ARGV[5]
+redis.call('SET', KEYS[1], cjson.encode(d))
+redis.call('ZADD', KEYS[2], d.nextAttemptAt, ARGV[1])
+return 1`;
+
+/** ARGV[3] attempts, ARGV[4] error. A pending delivery becomes a dead letter. */
+const BURY = `${LOAD}
+if not d or d.state ~= 'pending' then return 0 end
+d.attempts = tonumber(ARGV[3])
+d.state = 'dead'
+d.lastError = ARGV[4]
+redis.call('SET', KEYS[1], cjson.encode(d))
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('SMOVE', set_of('pending'), set_of('dead'), ARGV[1])
+redis.call('SADD', set_of('dead'), ARGV[1])
+return 1`;
+
+/**
+ * KEYS[3] the pin key. A dead letter back into the queue, due now, with a fresh attempt budget:
+ * an admin retry after the cause was fixed deserves the whole retry schedule, not one try.
+ */
+const REVIVE = `${LOAD}
+${NOW_MS_LUA}
+if not d or d.state ~= 'dead' then return 0 end
+local now = now_ms(KEYS[3])
+d.state = 'pending'
+d.attempts = 0
+d.nextAttemptAt = now
+redis.call('SET', KEYS[1], cjson.encode(d))
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('SMOVE', set_of('dead'), set_of('pending'), ARGV[1])
+redis.call('SADD', set_of('pending'), ARGV[1])
+return 1`;
+
+interface DeliveryScripts {
+  curfewClaimDeliveries(pin: string, due: string, limit: string, lease: string, prefix: string): Promise<string[]>;
+  curfewDeliveryComplete(rec: string, due: string, id: string, prefix: string): Promise<number>;
+  curfewDeliveryRetryLater(rec: string, due: string, id: string, prefix: string, attempts: string, nextAttemptAt: string, error: string): Promise<number>;
+  curfewDeliveryBury(rec: string, due: string, id: string, prefix: string, attempts: string, error: string): Promise<number>;
+  curfewDeliveryRevive(rec: string, due: string, pin: string, id: string, prefix: string): Promise<number>;
+}
+type DeliveryRedis = Redis & DeliveryScripts;
+
+export function createRedisDeliveries(redis: Redis, p: string, pinKey: string): DeliveryStore {
   const r = redis as DeliveryRedis;
   r.defineCommand('curfewClaimDeliveries', { numberOfKeys: 2, lua: CLAIM });
+  r.defineCommand('curfewDeliveryComplete', { numberOfKeys: 2, lua: COMPLETE });
+  r.defineCommand('curfewDeliveryRetryLater', { numberOfKeys: 2, lua: RETRY_LATER });
+  r.defineCommand('curfewDeliveryBury', { numberOfKeys: 2, lua: BURY });
+  r.defineCommand('curfewDeliveryRevive', { numberOfKeys: 3, lua: REVIVE });
   const due = `${p}deliveries:due`;
   const rec = (id: string) => `${p}delivery:${id}`;
   const set = (org: string, state: DeliveryState) => `${p}org:${org}:deliveries:${state}`;
@@ -48,26 +113,13 @@ export function createRedisDeliveries(redis: Redis, p: string, pinKey: string, s
       return { now: Number(now), deliveries: raws.map((raw) => JSON.parse(raw) as Delivery) };
     },
     async complete(id) {
-      const d = await load(id);
-      const tx = redis.multi().del(rec(id)).zrem(due, id);
-      if (d) tx.srem(set(d.org, 'pending'), id);
-      await tx.exec();
+      await r.curfewDeliveryComplete(rec(id), due, id, p);
     },
     async retryLater(id, attempts, nextAttemptAt, error) {
-      const d = await load(id);
-      if (!d) return;
-      await redis.multi().set(rec(id), JSON.stringify({ ...d, attempts, nextAttemptAt, lastError: error })).zadd(due, nextAttemptAt, id).exec();
+      await r.curfewDeliveryRetryLater(rec(id), due, id, p, String(attempts), String(nextAttemptAt), error);
     },
     async bury(id, attempts, error) {
-      const d = await load(id);
-      if (!d) return;
-      await redis
-        .multi()
-        .set(rec(id), JSON.stringify({ ...d, attempts, state: 'dead', lastError: error }))
-        .zrem(due, id)
-        .srem(set(d.org, 'pending'), id)
-        .sadd(set(d.org, 'dead'), id)
-        .exec();
+      await r.curfewDeliveryBury(rec(id), due, id, p, String(attempts), error);
     },
     get: load,
     async list(org, state) {
@@ -77,17 +129,7 @@ export function createRedisDeliveries(redis: Redis, p: string, pinKey: string, s
       return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as Delivery])).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
     },
     async revive(id) {
-      const d = await load(id);
-      if (!d || d.state !== 'dead') return false;
-      const now = await sharedNow();
-      await redis
-        .multi()
-        .set(rec(id), JSON.stringify({ ...d, state: 'pending', nextAttemptAt: now }))
-        .zadd(due, now, id)
-        .srem(set(d.org, 'dead'), id)
-        .sadd(set(d.org, 'pending'), id)
-        .exec();
-      return true;
+      return (await r.curfewDeliveryRevive(rec(id), due, pinKey, id, p)) === 1;
     },
   };
 }

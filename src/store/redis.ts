@@ -378,7 +378,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     audit: createAuditStore(redis, p, pinKey),
     sessions: createRedisSessions(sessionRedis, p, pinKey),
     mfa: createRedisMfa(redis, p),
-    deliveries: createRedisDeliveries(redis, p, pinKey, async () => Number(await sessionRedis.curfewNow(pinKey))),
+    deliveries: createRedisDeliveries(redis, p, pinKey),
     rateLimiter(o: RateLimitOptions) {
       const limiter = new RateLimiterRedis({
         storeClient: redis,

@@ -201,20 +201,30 @@ export interface Delivery {
 
 /**
  * The durable logout-token queue. Claims are leases: a delivery claimed by an instance that
- * dies is claimable again after `leaseMs`, so nothing is lost (at-least-once).
+ * dies is claimable again after `leaseMs`, so nothing is lost (at-least-once). Every method
+ * changes one delivery (or a batch, for enqueue and claim) atomically with its index entries:
+ * one Lua script or MULTI in Redis, one synchronous step in memory.
  */
 export interface DeliveryStore {
+  /** Queues every delivery, all or none. */
   enqueue(deliveries: Delivery[]): Promise<void>;
+  /**
+   * Takes up to `limit` deliveries due by the shared clock, oldest due first, and hides each for
+   * `leaseMs` in the same step: concurrent claimers never share one.
+   */
   claim(limit: number, leaseMs: number): Promise<{ deliveries: Delivery[]; now: number }>;
-  /** Delivered: gone from the queue. */
+  /** Delivered: gone from the queue. A no-op for a delivery already gone. */
   complete(id: string): Promise<void>;
-  /** Failed, to be tried again at `nextAttemptAt`. */
+  /** Failed, to be tried again at `nextAttemptAt`. Only a pending delivery is rescheduled. */
   retryLater(id: string, attempts: number, nextAttemptAt: number, error: string): Promise<void>;
-  /** Failed for good: kept as a dead letter for admins. */
+  /** Failed for good: kept as a dead letter for admins. Only a pending delivery is buried. */
   bury(id: string, attempts: number, error: string): Promise<void>;
   get(id: string): Promise<Delivery | undefined>;
   list(org: string, state: DeliveryState): Promise<Delivery[]>;
-  /** A dead letter back into the queue, due now (admin retry). */
+  /**
+   * A dead letter back into the queue, due now, with a fresh attempt budget (admin retry).
+   * True for the one caller that revived it; false for a delivery that is not dead.
+   */
   revive(id: string): Promise<boolean>;
 }
 

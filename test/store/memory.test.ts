@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 import { describeStoreContract } from './store-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
+import { describeDeliveryContract } from './delivery-contract.ts';
 import { manualSharedClock } from '../support/shared-clock.ts';
 
 describeStoreContract('memory', async () => {
@@ -13,6 +14,12 @@ describeStoreContract('memory', async () => {
 
 describeSessionContract('memory', async () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 22, 9));
+  const store = createMemoryStore({ clock });
+  return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
+});
+
+describeDeliveryContract('memory', async () => {
+  const clock = new ManualClock(Date.now());
   const store = createMemoryStore({ clock });
   return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
 });
