@@ -4,6 +4,7 @@ import { createMemoryStore } from '../../src/store/memory.ts';
 import { describeStoreContract } from './store-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { describeDeliveryContract } from './delivery-contract.ts';
+import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
 import { manualSharedClock } from '../support/shared-clock.ts';
 
 describeStoreContract('memory', async () => {
@@ -14,6 +15,12 @@ describeStoreContract('memory', async () => {
 
 describeSessionContract('memory', async () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 22, 9));
+  const store = createMemoryStore({ clock });
+  return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
+});
+
+describeDeadlineIndexContract('memory', async () => {
+  const clock = new ManualClock(Date.now());
   const store = createMemoryStore({ clock });
   return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
 });

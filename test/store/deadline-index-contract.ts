@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NewSsoSession } from '../../src/store/types.ts';
+import type { SessionSubject } from './session-contract.ts';
+
+const MIN = 60_000;
+const LEASE = 30_000;
+const sso = (id: string, over: Partial<NewSsoSession> = {}): NewSsoSession => ({
+  id, org: 'acme', user: `usr_${id}`, idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false, ...over,
+});
+
+/**
+ * The deadline index the sweeper claims from (SPEC §9: expired sessions are found by a deadline
+ * index, claimed atomically, each session once). Memory and Redis run the same suite.
+ */
+export function describeDeadlineIndexContract(name: string, make: () => Promise<SessionSubject>): void {
+  describe(`Deadline index contract: ${name}`, () => {
+    let s: SessionSubject;
+    let t0: number;
+    beforeEach(async () => {
+      s = await make();
+      t0 = await s.clock.now();
+    });
+    afterEach(async () => {
+      await s.cleanup();
+    });
+    const sessions = () => s.store.sessions;
+    const claim = async (limit = 100) => (await sessions().claimDue(limit, LEASE)).keys.sort();
+
+    it('hands out a session at its next deadline, not 1 ms before', async () => {
+      await sessions().login('k1', sso('a'));
+      await s.clock.set(t0 + 15 * MIN - 1);
+      expect(await claim()).toEqual([]);
+      await s.clock.set(t0 + 15 * MIN);
+      const claimed = await sessions().claimDue(100, LEASE);
+      expect(claimed).toEqual({ now: t0 + 15 * MIN, keys: ['k1'] });
+    });
+
+    it('indexes the earliest deadline of the session and its live RP sessions, and follows activity', async () => {
+      await sessions().login('k1', sso('a'));
+      await sessions().addRp('k1', { client: 'wiki', sid: 'sid-w', sidKey: 'hsid-w', idleSeconds: 300, absoluteSeconds: 1800 });
+      await s.clock.set(t0 + 5 * MIN - 1);
+      expect(await claim()).toEqual([]);
+      await sessions().check('k1', 'wiki', 'active');
+      await s.clock.set(t0 + 5 * MIN);
+      expect(await claim()).toEqual([]);
+      await s.clock.set(t0 + 10 * MIN - 1);
+      expect(await claim()).toEqual(['k1']);
+    });
+
+    it('hides a claimed session for the lease, then hands it out again (a dead sweeper loses nothing)', async () => {
+      await sessions().login('k1', sso('a'));
+      await s.clock.set(t0 + 15 * MIN);
+      expect(await claim()).toEqual(['k1']);
+      await s.clock.set(t0 + 15 * MIN + LEASE - 1);
+      expect(await claim()).toEqual([]);
+      await s.clock.set(t0 + 15 * MIN + LEASE);
+      expect(await claim()).toEqual(['k1']);
+    });
+
+    it('forgets a session once it ends', async () => {
+      await sessions().login('k1', sso('a'));
+      await sessions().end('k1');
+      await s.clock.set(t0 + 2 * 60 * MIN);
+      expect(await claim()).toEqual([]);
+    });
+
+    it('gives each due session to exactly one of 50 concurrent claimers, within their limits', async () => {
+      for (let i = 0; i < 60; i++) await sessions().login(`k${i}`, sso(`u${i}`));
+      await s.clock.set(t0 + 15 * MIN);
+      const claims = await Promise.all(Array.from({ length: 50 }, () => sessions().claimDue(3, LEASE)));
+      for (const c of claims) expect(c.keys.length).toBeLessThanOrEqual(3);
+      const keys = claims.flatMap((c) => c.keys);
+      expect(keys).toHaveLength(60);
+      expect(new Set(keys).size).toBe(60);
+    });
+  });
+}
