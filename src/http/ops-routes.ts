@@ -5,7 +5,13 @@ import type { Store } from '../store/types.ts';
 import type { Metrics } from './metrics.ts';
 
 const STATIC = fileURLToPath(new URL('../../views/static/', import.meta.url));
-const ASSETS: Record<string, string> = { 'curfew.css': 'text/css; charset=utf-8', 'account.js': 'text/javascript; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
+// A Map, not an object literal: a path segment such as `constructor` or `__proto__` must not
+// find an inherited property and be served as a file that does not exist.
+const ASSETS = new Map([
+  ['curfew.css', 'text/css; charset=utf-8'],
+  ['account.js', 'text/javascript; charset=utf-8'],
+  ['console.js', 'text/javascript; charset=utf-8'],
+]);
 
 /** Liveness, readiness, metrics and the few static assets of Curfew's pages. */
 export function opsRoutes(store: Store, metrics: Metrics): Router {
@@ -29,7 +35,7 @@ export function opsRoutes(store: Store, metrics: Metrics): Router {
     ctx.body = await metrics.registry.metrics();
   });
   router.get('/static/:file', (ctx) => {
-    const type = ASSETS[ctx.params.file!];
+    const type = ASSETS.get(ctx.params.file ?? '');
     if (!type) return;
     ctx.type = type;
     ctx.set('Cache-Control', 'public, max-age=3600');
