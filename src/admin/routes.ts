@@ -12,6 +12,7 @@ import { checkBackchannelUri } from '../logout/ssrf.ts';
 import type { MfaService } from '../mfa/service.ts';
 import type { ClientRecord, User } from '../orgs/types.ts';
 import { clientRecord } from '../orgs/client-validate.ts';
+import { deleteClient } from '../orgs/delete-client.ts';
 import { expiresAt, rpDeadlines, ssoDeadlines } from '../sessions/deadlines.ts';
 import { explain } from '../sessions/effective-limits.ts';
 import type { PolicyChange } from '../sessions/change-policy.ts';
@@ -19,6 +20,7 @@ import type { Policy } from '../sessions/policy-types.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { SessionService } from '../sessions/service.ts';
 import type { SsoSession } from '../sessions/types.ts';
+import { CLIENT_ID_UNAVAILABLE } from '../store/client-tombstone.ts';
 import { ConflictError, type Store } from '../store/types.ts';
 import { requireAdminToken, type ConsoleAuth } from './auth.ts';
 import { isConsoleClient } from './console/console-client.ts';
@@ -65,7 +67,7 @@ const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unkn
 
 /** Users and clients as the API shows them: never a password hash or a client secret. */
 const publicUser = ({ passwordHash: _hash, ...user }: User) => user;
-const publicClient = ({ client_secret, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret !== undefined });
+const publicClient = ({ client_secret, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret !== undefined, internal: isConsoleClient(client.client_id) });
 
 function sessionView(s: SsoSession) {
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -119,6 +121,14 @@ export function adminRoutes(deps: AdminDeps): Router {
   async function clientOf(ctx: Context): Promise<ClientRecord> {
     const client = await store.directory.getClient(ctx.params.client!);
     if (!client || client.org !== ctx.params.org) throw notFound('client');
+    return client;
+  }
+  /**
+   * The console's own client is Curfew's (issue 10 item 15): an admin API client that could
+   * change its redirect or logout URIs, or delete it, would take over or lock out the console.
+   */
+  function editableClientOf(client: ClientRecord): ClientRecord {
+    if (isConsoleClient(client.client_id)) throw new CurfewError('conflict', 409, `${client.client_id} is the admin console's own client: Curfew manages it, and it cannot be changed or deleted`);
     return client;
   }
   function checkUri(uri: string | undefined): void {
@@ -228,27 +238,40 @@ export function adminRoutes(deps: AdminDeps): Router {
     const input = parse(clientCreateSchema, body(ctx));
     if (isConsoleClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'the curfew-console- prefix is reserved' }]);
     checkUri(input.backchannel_logout_uri);
-    if (await store.directory.getClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'is taken' }], 'conflict');
     const client = clientRecord(input, ctx.params.org!, new Date().toISOString());
-    await store.directory.putClient(client);
+    try {
+      // One atomic step, one answer: whether this org, another org or a deleted client holds
+      // the id is nobody's business but the holder's (issue 10 item 8).
+      await store.directory.createClient(client);
+    } catch (err) {
+      if (err instanceof ConflictError) throw new CurfewError('conflict', 409, CLIENT_ID_UNAVAILABLE);
+      throw err;
+    }
     await written(ctx, 'client.create', { target: client.client_id, after: publicClient(client) });
     ctx.status = 201;
     ctx.body = publicClient(client);
   });
   router.patch('/orgs/:org/clients/:client', auth, ownOrg, json, async (ctx) => {
-    const before = await clientOf(ctx);
+    const before = editableClientOf(await clientOf(ctx));
     const patch = parse(clientPatchSchema, body(ctx));
     checkUri(patch.backchannel_logout_uri);
     const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, ...current } = before;
     const after = clientRecord({ ...current, ...patch }, before.org, createdAt);
-    await store.directory.putClient(after);
+    try {
+      await store.directory.putClient(after);
+    } catch (err) {
+      // Deleted since it was read: a change never brings a client back.
+      if (err instanceof ConflictError) throw notFound('client');
+      throw err;
+    }
     await written(ctx, 'client.update', { target: before.client_id, before: publicClient(before), after: publicClient(after) });
     ctx.body = publicClient(after);
   });
   router.delete('/orgs/:org/clients/:client', auth, ownOrg, async (ctx) => {
-    const before = await clientOf(ctx);
-    await store.directory.deleteClient(before.client_id);
-    await written(ctx, 'client.delete', { target: before.client_id, before: publicClient(before) });
+    const before = editableClientOf(await clientOf(ctx));
+    const result = await deleteClient({ directory: store.directory, sessions }, before);
+    if (!result) throw notFound('client');
+    await written(ctx, 'client.delete', { target: before.client_id, before: publicClient(result.deleted), after: { endedRpSessions: result.endedRpSessions } });
     ctx.status = 204;
   });
 

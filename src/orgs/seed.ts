@@ -117,8 +117,15 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
     const existing = await directory.getOrg(org.id);
     await directory.putOrg({ id: org.id, name: org.name, policy: existing?.policy ?? validated.policy });
 
+    // A client an admin deleted stays deleted: its id is never reused (issue 10 item 8), not even
+    // by the seed that first created it. The skip is audited rather than failing the start.
+    const deletedClients: string[] = [];
     for (const input of org.clients) {
       const existing = await directory.getClient(input.client_id);
+      if (!existing && (await directory.getClientTombstone(input.client_id))) {
+        deletedClients.push(input.client_id);
+        continue;
+      }
       await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now));
     }
 
@@ -149,7 +156,7 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
       type: 'seed.applied',
       org: org.id,
       actor: 'system:seed',
-      data: { users: org.users.length, clients: org.clients.length },
+      data: { users: org.users.length, clients: org.clients.length - deletedClients.length, ...(deletedClients.length ? { skippedDeletedClients: deletedClients } : {}) },
     });
   }
 }
