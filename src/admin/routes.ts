@@ -23,6 +23,7 @@ import type { SsoSession } from '../sessions/types.ts';
 import { CLIENT_ID_UNAVAILABLE } from '../store/client-tombstone.ts';
 import { ConflictError, type Store } from '../store/types.ts';
 import { requireAdminToken, type ConsoleAuth } from './auth.ts';
+import { endConsoleSessions } from './console/console-admin.ts';
 import { isConsoleClient } from './console/console-client.ts';
 import { openApiDocument } from './openapi.ts';
 import {
@@ -48,7 +49,7 @@ export interface AdminDeps {
   disableUser(userId: string): Promise<void>;
   deleteUser(userId: string): Promise<void>;
   /** The console's sessions, which may call the API too (with their CSRF token for writes). */
-  console?: ConsoleAuth;
+  console?: Omit<ConsoleAuth, 'directory'>;
 }
 
 const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', onError: () => {
@@ -103,7 +104,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.body = openApiDocument();
   });
 
-  const auth = requireAdminToken(deps.provider, deps.console);
+  const auth = requireAdminToken(deps.provider, deps.console && { ...deps.console, directory: store.directory });
   const ownOrg = async (ctx: Context, next: Next) => {
     if (ctx.params.org !== ctx.state.admin!.org || !(await store.directory.getOrg(ctx.params.org!))) throw notFound('org');
     ctx.set('Cache-Control', 'no-store');
@@ -213,7 +214,9 @@ export function adminRoutes(deps: AdminDeps): Router {
     if (patch.disabled === true && !before.disabled) await deps.disableUser(before.id);
     else if (patch.disabled === false && before.disabled) await store.directory.putUser({ ...after, disabled: false });
     const now = (await store.directory.getUser(before.id))!;
-    await written(ctx, 'user.update', { target: before.id, before: publicUser(before), after: { ...publicUser(now), ...(patch.password ? { passwordChanged: true } : {}) } });
+    // An admin no more: their console sessions end now (issue 10 item 2).
+    const endedConsoleSessions = before.roles.includes('admin') && !now.roles.includes('admin') ? await endConsoleSessions(sessions, now) : 0;
+    await written(ctx, 'user.update', { target: before.id, before: publicUser(before), after: { ...publicUser(now), ...(patch.password ? { passwordChanged: true } : {}), ...(endedConsoleSessions ? { endedConsoleSessions } : {}) } });
     ctx.body = publicUser(now);
   });
   router.delete('/orgs/:org/users/:user', auth, ownOrg, async (ctx) => {

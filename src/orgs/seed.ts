@@ -101,6 +101,8 @@ export interface SeedHooks {
    * change like any other); without it the policy is only stored.
    */
   changePolicy?: (org: string, policy: Policy) => Promise<void>;
+  /** A user the seed took the `admin` role from: their console sessions must end (issue 10 item 2). */
+  adminRemoved?: (user: User) => Promise<void>;
 }
 
 /**
@@ -145,6 +147,7 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
         createdAt: existing?.createdAt ?? now,
       };
       await directory.putUser(user);
+      if (existing?.roles.includes('admin') && !user.roles.includes('admin') && hooks.adminRemoved) await hooks.adminRemoved(user);
       if (input.totpSecret && hooks.enrollTotp) await hooks.enrollTotp(user, input.totpSecret);
     }
     // Users and clients first: a policy's rules may name them, and its recompute reads them.
