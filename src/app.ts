@@ -28,6 +28,7 @@ import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { ensureConsoleClients } from './admin/console/console-client.ts';
 import { consoleSessions } from './admin/console/console-sessions.ts';
+import { endConsoleSessions } from './admin/console/console-admin.ts';
 import { consoleRoutes } from './admin/console/routes.ts';
 import { createPendingSignIns } from './oidc/interactions/pending.ts';
 import type { Logger } from './logger.ts';
@@ -214,6 +215,9 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
         enrollTotp: (user, secret) => mfa.enrollSecret(user, secret),
         changePolicy: async (org, policy) => {
           await changePolicy({ directory: store.directory, sessions, audit }, org, policy, 'system:seed');
+        },
+        adminRemoved: async (user) => {
+          await endConsoleSessions(sessions, user);
         },
       });
       await ensureConsoleClients(store.directory, config.issuer, hash);

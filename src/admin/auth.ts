@@ -3,6 +3,8 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { ConsoleSessions } from './console/console-sessions.ts';
 import type { SessionService } from '../sessions/service.ts';
+import type { DirectoryStore } from '../store/types.ts';
+import { mayAdminister } from './console/console-admin.ts';
 
 export interface AdminPrincipal {
   org: string;
@@ -29,6 +31,7 @@ const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').upda
 export interface ConsoleAuth {
   consoleSessions: ConsoleSessions;
   sessions: SessionService;
+  directory: DirectoryStore;
 }
 
 /**
@@ -42,6 +45,10 @@ export function requireAdminToken(provider: Provider, console?: ConsoleAuth) {
     if (!match && console && !ctx.get('authorization')) {
       const session = await console.consoleSessions.load(ctx);
       if (session && !(await console.consoleSessions.ended(session.sid))) {
+        // A user demoted or disabled since signing in holds a cookie, not authority.
+        if (!mayAdminister(await console.directory.getUser(session.user), session.org)) {
+          return deny(ctx, 403, 'insufficient_scope', 'the console session\'s user is no longer an admin of this organization');
+        }
         const status = await console.sessions.statusBySid(session.sid, session.clientId, 'active');
         if (status.active) {
           if (!SAFE.has(ctx.method) && !same(ctx.get('x-csrf-token'), session.csrf)) {

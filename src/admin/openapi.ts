@@ -48,10 +48,13 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/admin/api/v1/orgs/{org}/users/{user}/sessions': { delete: { ...op('Revoke all of a user\'s sessions'), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] } },
       '/admin/api/v1/orgs/{org}/users/{user}/totp/reset': { post: { ...op('Remove the user\'s authenticator and recovery codes', {}, '204'), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] } },
-      '/admin/api/v1/orgs/{org}/clients': { get: op('Clients'), post: op('Register a client', { requestBody: body(clientCreateSchema) }, '201') },
+      '/admin/api/v1/orgs/{org}/clients': {
+        get: op('Clients (`internal`: Curfew\'s own, not editable)'),
+        post: op('Register a client; 409 `client_id is not available` if any org holds or ever held the id', { requestBody: body(clientCreateSchema) }, '201'),
+      },
       '/admin/api/v1/orgs/{org}/clients/{client}': {
-        patch: { ...op('Update a client', { requestBody: body(clientPatchSchema) }), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
-        delete: { ...op('Delete a client', {}, '204'), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
+        patch: { ...op('Change the fields sent, and only those (409 for an internal client)', { requestBody: body(clientPatchSchema) }), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
+        delete: { ...op('Delete a client for good: its RP sessions end (logout tokens sent), its id is never reused (409 for an internal client)', {}, '204'), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
       },
       '/admin/api/v1/orgs/{org}/audit': { get: { ...op('The audit trail, newest first, cursor-paginated'), parameters: [orgParam, ...queryParams(auditQuerySchema)] } },
       '/admin/api/v1/orgs/{org}/deliveries': { get: { ...op('Pending or dead logout-token deliveries'), parameters: [orgParam, ...queryParams(deliveriesQuerySchema)] } },

@@ -12,6 +12,7 @@ import { checkBackchannelUri } from '../logout/ssrf.ts';
 import type { MfaService } from '../mfa/service.ts';
 import type { ClientRecord, User } from '../orgs/types.ts';
 import { clientRecord } from '../orgs/client-validate.ts';
+import { deleteClient } from '../orgs/delete-client.ts';
 import { expiresAt, rpDeadlines, ssoDeadlines } from '../sessions/deadlines.ts';
 import { explain } from '../sessions/effective-limits.ts';
 import type { PolicyChange } from '../sessions/change-policy.ts';
@@ -19,8 +20,10 @@ import type { Policy } from '../sessions/policy-types.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { SessionService } from '../sessions/service.ts';
 import type { SsoSession } from '../sessions/types.ts';
+import { CLIENT_ID_UNAVAILABLE } from '../store/client-tombstone.ts';
 import { ConflictError, type Store } from '../store/types.ts';
 import { requireAdminToken, type ConsoleAuth } from './auth.ts';
+import { endConsoleSessions } from './console/console-admin.ts';
 import { isConsoleClient } from './console/console-client.ts';
 import { openApiDocument } from './openapi.ts';
 import {
@@ -46,7 +49,7 @@ export interface AdminDeps {
   disableUser(userId: string): Promise<void>;
   deleteUser(userId: string): Promise<void>;
   /** The console's sessions, which may call the API too (with their CSRF token for writes). */
-  console?: ConsoleAuth;
+  console?: Omit<ConsoleAuth, 'directory'>;
 }
 
 const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', onError: () => {
@@ -65,7 +68,7 @@ const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unkn
 
 /** Users and clients as the API shows them: never a password hash or a client secret. */
 const publicUser = ({ passwordHash: _hash, ...user }: User) => user;
-const publicClient = ({ client_secret, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret !== undefined });
+const publicClient = ({ client_secret, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret !== undefined, internal: isConsoleClient(client.client_id) });
 
 function sessionView(s: SsoSession) {
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -101,7 +104,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.body = openApiDocument();
   });
 
-  const auth = requireAdminToken(deps.provider, deps.console);
+  const auth = requireAdminToken(deps.provider, deps.console && { ...deps.console, directory: store.directory });
   const ownOrg = async (ctx: Context, next: Next) => {
     if (ctx.params.org !== ctx.state.admin!.org || !(await store.directory.getOrg(ctx.params.org!))) throw notFound('org');
     ctx.set('Cache-Control', 'no-store');
@@ -119,6 +122,14 @@ export function adminRoutes(deps: AdminDeps): Router {
   async function clientOf(ctx: Context): Promise<ClientRecord> {
     const client = await store.directory.getClient(ctx.params.client!);
     if (!client || client.org !== ctx.params.org) throw notFound('client');
+    return client;
+  }
+  /**
+   * The console's own client is Curfew's (issue 10 item 15): an admin API client that could
+   * change its redirect or logout URIs, or delete it, would take over or lock out the console.
+   */
+  function editableClientOf(client: ClientRecord): ClientRecord {
+    if (isConsoleClient(client.client_id)) throw new CurfewError('conflict', 409, `${client.client_id} is the admin console's own client: Curfew manages it, and it cannot be changed or deleted`);
     return client;
   }
   function checkUri(uri: string | undefined): void {
@@ -203,7 +214,9 @@ export function adminRoutes(deps: AdminDeps): Router {
     if (patch.disabled === true && !before.disabled) await deps.disableUser(before.id);
     else if (patch.disabled === false && before.disabled) await store.directory.putUser({ ...after, disabled: false });
     const now = (await store.directory.getUser(before.id))!;
-    await written(ctx, 'user.update', { target: before.id, before: publicUser(before), after: { ...publicUser(now), ...(patch.password ? { passwordChanged: true } : {}) } });
+    // An admin no more: their console sessions end now (issue 10 item 2).
+    const endedConsoleSessions = before.roles.includes('admin') && !now.roles.includes('admin') ? await endConsoleSessions(sessions, now) : 0;
+    await written(ctx, 'user.update', { target: before.id, before: publicUser(before), after: { ...publicUser(now), ...(patch.password ? { passwordChanged: true } : {}), ...(endedConsoleSessions ? { endedConsoleSessions } : {}) } });
     ctx.body = publicUser(now);
   });
   router.delete('/orgs/:org/users/:user', auth, ownOrg, async (ctx) => {
@@ -228,27 +241,40 @@ export function adminRoutes(deps: AdminDeps): Router {
     const input = parse(clientCreateSchema, body(ctx));
     if (isConsoleClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'the curfew-console- prefix is reserved' }]);
     checkUri(input.backchannel_logout_uri);
-    if (await store.directory.getClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'is taken' }], 'conflict');
     const client = clientRecord(input, ctx.params.org!, new Date().toISOString());
-    await store.directory.putClient(client);
+    try {
+      // One atomic step, one answer: whether this org, another org or a deleted client holds
+      // the id is nobody's business but the holder's (issue 10 item 8).
+      await store.directory.createClient(client);
+    } catch (err) {
+      if (err instanceof ConflictError) throw new CurfewError('conflict', 409, CLIENT_ID_UNAVAILABLE);
+      throw err;
+    }
     await written(ctx, 'client.create', { target: client.client_id, after: publicClient(client) });
     ctx.status = 201;
     ctx.body = publicClient(client);
   });
   router.patch('/orgs/:org/clients/:client', auth, ownOrg, json, async (ctx) => {
-    const before = await clientOf(ctx);
+    const before = editableClientOf(await clientOf(ctx));
     const patch = parse(clientPatchSchema, body(ctx));
     checkUri(patch.backchannel_logout_uri);
     const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, ...current } = before;
     const after = clientRecord({ ...current, ...patch }, before.org, createdAt);
-    await store.directory.putClient(after);
+    try {
+      await store.directory.putClient(after);
+    } catch (err) {
+      // Deleted since it was read: a change never brings a client back.
+      if (err instanceof ConflictError) throw notFound('client');
+      throw err;
+    }
     await written(ctx, 'client.update', { target: before.client_id, before: publicClient(before), after: publicClient(after) });
     ctx.body = publicClient(after);
   });
   router.delete('/orgs/:org/clients/:client', auth, ownOrg, async (ctx) => {
-    const before = await clientOf(ctx);
-    await store.directory.deleteClient(before.client_id);
-    await written(ctx, 'client.delete', { target: before.client_id, before: publicClient(before) });
+    const before = editableClientOf(await clientOf(ctx));
+    const result = await deleteClient({ directory: store.directory, sessions }, before);
+    if (!result) throw notFound('client');
+    await written(ctx, 'client.delete', { target: before.client_id, before: publicClient(result.deleted), after: { endedRpSessions: result.endedRpSessions } });
     ctx.status = 204;
   });
 

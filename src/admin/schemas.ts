@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { USERNAME } from '../accounts/users.ts';
-import { clientInputSchema } from '../orgs/client-validate.ts';
+import { clientChangesSchema, clientInputSchema } from '../orgs/client-validate.ts';
 
 const role = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must be lowercase letters, digits, _ or -');
 
@@ -22,7 +22,7 @@ export const userPatchSchema = z
   .strict();
 
 export const clientCreateSchema = clientInputSchema;
-export const clientPatchSchema = clientInputSchema.omit({ client_id: true }).partial().strict();
+export const clientPatchSchema = clientChangesSchema;
 
 export const auditQuerySchema = z
   .object({

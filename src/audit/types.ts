@@ -22,7 +22,7 @@ export const AUDIT_EVENT_TYPES = [
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-export type EndReason = 'logout' | 'idle' | 'absolute' | 'admin' | 'policy' | 'user_disabled';
+export type EndReason = 'logout' | 'idle' | 'absolute' | 'admin' | 'policy' | 'user_disabled' | 'client_deleted';
 
 export interface NewAuditRecord {
   type: AuditEventType;

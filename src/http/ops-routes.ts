@@ -5,7 +5,13 @@ import type { Store } from '../store/types.ts';
 import type { Metrics } from './metrics.ts';
 
 const STATIC = fileURLToPath(new URL('../../views/static/', import.meta.url));
-const ASSETS: Record<string, string> = { 'curfew.css': 'text/css; charset=utf-8', 'account.js': 'text/javascript; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
+// A Map, not an object literal: a path segment such as `constructor` or `__proto__` must not
+// find an inherited property and be served as a file that does not exist.
+const ASSETS = new Map([
+  ['curfew.css', 'text/css; charset=utf-8'],
+  ['account.js', 'text/javascript; charset=utf-8'],
+  ['console.js', 'text/javascript; charset=utf-8'],
+]);
 
 /**
  * A load balancer or orchestrator waits for readiness with a short timeout of its own; a store
@@ -46,7 +52,7 @@ export function opsRoutes(store: Store, metrics: Metrics): Router {
     ctx.body = await metrics.registry.metrics();
   });
   router.get('/static/:file', (ctx) => {
-    const type = ASSETS[ctx.params.file!];
+    const type = ASSETS.get(ctx.params.file ?? '');
     if (!type) return;
     ctx.type = type;
     ctx.set('Cache-Control', 'public, max-age=3600');

@@ -11,7 +11,8 @@ export function enqueueLogoutTokens(store: Store, onEnqueued?: (deliveries: Deli
     const now = await store.now();
     const deliveries: Delivery[] = [];
     for (const rp of rps) {
-      const client = await store.directory.getClient(rp.client);
+      // A deleted client's sessions end after its removal: its tombstone keeps the URI it had.
+      const client = (await store.directory.getClient(rp.client)) ?? (await store.directory.getClientTombstone(rp.client));
       if (!client?.backchannel_logout_uri) continue;
       deliveries.push({
         id: randomUUID(),

@@ -3,6 +3,7 @@ import type { Histogram } from 'prom-client';
 import type { Audit } from '../audit/audit.ts';
 import type { Logger } from '../logger.ts';
 import { pollLoop } from '../workers/poll-loop.ts';
+import type { ClientRecord } from '../orgs/types.ts';
 import type { Delivery, Store } from '../store/types.ts';
 import { isPermanentFailure, retryDelayMs } from './backoff.ts';
 import { logoutTokenClaims, type LogoutTokenSigner } from './logout-token.ts';
@@ -82,13 +83,24 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     }
   }
 
+  /**
+   * Who may receive this token, judged now rather than when it was queued (issue 10 item 8): the
+   * client as it is, or as its tombstone left it, and only while it is the delivery's org's.
+   * A token names a user and a session of that org: it never goes to a client another org holds.
+   */
+  async function recipientOf(d: Delivery): Promise<Pick<ClientRecord, 'backchannel_logout_uri' | 'id_token_signed_response_alg'> | undefined> {
+    const client = (await store.directory.getClient(d.client)) ?? (await store.directory.getClientTombstone(d.client));
+    return client?.org === d.org ? client : undefined;
+  }
+
   async function attempt(d: Delivery, now: number): Promise<void> {
     const attemptNo = d.attempts + 1;
     const base = { org: d.org, user: d.sub, session: d.session, client: d.client };
-    const client = await store.directory.getClient(d.client);
+    const client = await recipientOf(d);
     const target = client?.backchannel_logout_uri ? checkBackchannelUri(client.backchannel_logout_uri, options.allowlist) : undefined;
     let outcome: Outcome;
-    if (!client || !target) outcome = { kind: 'permanent', error: 'the client or its backchannel_logout_uri no longer exists' };
+    if (!client) outcome = { kind: 'permanent', error: 'the client no longer belongs to the delivery\'s org' };
+    else if (!target) outcome = { kind: 'permanent', error: 'the client has no backchannel_logout_uri any more' };
     else if (!target.ok) outcome = { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
     else {
       const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now }), client.id_token_signed_response_alg);

@@ -42,25 +42,40 @@ function clientName(ctx: KoaContextWithOIDC): string | undefined {
   return ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
 }
 
+/**
+ * Whether the browser is still signed in after the logout form was answered: the library lands
+ * here both after "Yes, sign me out" (session destroyed) and after "No, stay signed in" (only the
+ * asking client's authorization dropped, or nothing at all), with nothing telling them apart but
+ * the session itself. A session Curfew judges dead is not a sign-in.
+ */
+async function stillSignedIn(ctx: KoaContextWithOIDC, sessions: SessionService): Promise<boolean> {
+  const session = await ctx.oidc.provider.Session.get(ctx);
+  if (!session.accountId) return false;
+  return (await sessions.check(session.uid, undefined, 'passive')).sso === 'alive';
+}
+
 /** The pages and messages a user may see from the provider itself, in Curfew's look. */
-const pages = {
-  async logoutSource(ctx: KoaContextWithOIDC, form: string) {
-    renderPage(ctx as unknown as Context, 'logout', { client: clientName(ctx) ?? ctx.host, form });
-  },
-  async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
-    renderPage(ctx as unknown as Context, 'logged-out', { client: clientName(ctx) });
-  },
-  async renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
-    // Only the protocol error and its public description: never a stack or an internal message.
-    const page = renderView('error', {
-      title: 'Something went wrong',
-      message: out.error_description ?? 'The request could not be completed.',
-      code: out.error,
-    });
-    ctx.type = 'html';
-    ctx.body = page;
-  },
-};
+function pagesFor(sessions: SessionService) {
+  return {
+    async logoutSource(ctx: KoaContextWithOIDC, form: string) {
+      renderPage(ctx as unknown as Context, 'logout', { client: clientName(ctx) ?? ctx.host, form });
+    },
+    // Issue 10 item 16: say what happened — "signed out" only when the session really ended.
+    async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
+      renderPage(ctx as unknown as Context, 'logged-out', { client: clientName(ctx), signedIn: await stillSignedIn(ctx, sessions) });
+    },
+    async renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
+      // Only the protocol error and its public description: never a stack or an internal message.
+      const page = renderView('error', {
+        title: 'Something went wrong',
+        message: out.error_description ?? 'The request could not be completed.',
+        code: out.error,
+      });
+      ctx.type = 'html';
+      ctx.body = page;
+    },
+  };
+}
 
 /**
  * oidc-provider configured for Curfew: code flow with PKCE for every client, Curfew's own
@@ -69,6 +84,7 @@ const pages = {
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, store, keys, hash, logger, sessions, mfa } = deps;
   const t = config.tokens;
+  const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
     adapter: createAdapterClass(store.models, store.directory, hash, sessionBoundCheck(sessions)),

@@ -101,6 +101,8 @@ export interface SeedHooks {
    * change like any other); without it the policy is only stored.
    */
   changePolicy?: (org: string, policy: Policy) => Promise<void>;
+  /** A user the seed took the `admin` role from: their console sessions must end (issue 10 item 2). */
+  adminRemoved?: (user: User) => Promise<void>;
 }
 
 /**
@@ -117,8 +119,15 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
     const existing = await directory.getOrg(org.id);
     await directory.putOrg({ id: org.id, name: org.name, policy: existing?.policy ?? validated.policy });
 
+    // A client an admin deleted stays deleted: its id is never reused (issue 10 item 8), not even
+    // by the seed that first created it. The skip is audited rather than failing the start.
+    const deletedClients: string[] = [];
     for (const input of org.clients) {
       const existing = await directory.getClient(input.client_id);
+      if (!existing && (await directory.getClientTombstone(input.client_id))) {
+        deletedClients.push(input.client_id);
+        continue;
+      }
       await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now));
     }
 
@@ -138,6 +147,7 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
         createdAt: existing?.createdAt ?? now,
       };
       await directory.putUser(user);
+      if (existing?.roles.includes('admin') && !user.roles.includes('admin') && hooks.adminRemoved) await hooks.adminRemoved(user);
       if (input.totpSecret && hooks.enrollTotp) await hooks.enrollTotp(user, input.totpSecret);
     }
     // Users and clients first: a policy's rules may name them, and its recompute reads them.
@@ -149,7 +159,7 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
       type: 'seed.applied',
       org: org.id,
       actor: 'system:seed',
-      data: { users: org.users.length, clients: org.clients.length },
+      data: { users: org.users.length, clients: org.clients.length - deletedClients.length, ...(deletedClients.length ? { skippedDeletedClients: deletedClients } : {}) },
     });
   }
 }

@@ -17,9 +17,14 @@ export class InvalidCursorError extends RangeError {
   }
 }
 
+/**
+ * Both parts of an id are compared as JS numbers and sent to Redis as stream ids: a part past
+ * 2^53 would compare wrongly here and be refused by Redis (a 500), so it is refused as input.
+ */
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
-  if (!/^\d+-\d+$/.test(id)) throw new InvalidCursorError();
+  const parts = /^(\d{1,16})-(\d{1,16})$/.exec(id);
+  if (!parts || !parts.slice(1).every((part) => Number.isSafeInteger(Number(part)))) throw new InvalidCursorError();
   return id;
 }
 

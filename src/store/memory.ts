@@ -8,9 +8,11 @@ import { wrapLimiter } from './rate-limit.ts';
 import { createMemorySessions } from './memory-sessions.ts';
 import { createMemoryMfa } from './memory-mfa.ts';
 import { createMemoryDeliveries } from './memory-deliveries.ts';
+import { CLIENT_ID_UNAVAILABLE, tombstoneOf } from './client-tombstone.ts';
 import {
   ConflictError,
   type AuditStore,
+  type ClientTombstone,
   type DirectoryStore,
   type ModelIndexes,
   type ModelPayload,
@@ -122,6 +124,7 @@ function createDirectory(): DirectoryStore {
   const orgs = new Map<string, Org>();
   const users = new Map<string, User>();
   const clients = new Map<string, ClientRecord>();
+  const tombstones = new Map<string, ClientTombstone>();
   const userIds = new Map<string, string>();
   const nameKey = (org: string, username: string) => `${org}\u0000${username}`;
   const copy = <T>(value: T | undefined) => value && clone(value);
@@ -161,14 +164,23 @@ function createDirectory(): DirectoryStore {
     async listClients(org) {
       return [...clients.values()].filter((c) => c.org === org).map(clone).sort((a, b) => compareStrings(a.client_id, b.client_id));
     },
+    async createClient(client) {
+      if (clients.has(client.client_id) || tombstones.has(client.client_id)) throw new ConflictError('client_id', CLIENT_ID_UNAVAILABLE);
+      clients.set(client.client_id, clone(client));
+    },
     async putClient(client) {
       const existing = clients.get(client.client_id);
-      if (existing && existing.org !== client.org) throw new ConflictError('client_id', `client_id "${client.client_id}" is taken`);
+      if ((existing && existing.org !== client.org) || tombstones.has(client.client_id)) throw new ConflictError('client_id', CLIENT_ID_UNAVAILABLE);
       clients.set(client.client_id, clone(client));
     },
     async deleteClient(clientId) {
+      const existing = clients.get(clientId);
+      if (!existing) return undefined;
       clients.delete(clientId);
+      tombstones.set(clientId, tombstoneOf(existing, new Date().toISOString()));
+      return clone(existing);
     },
+    getClientTombstone: async (clientId) => copy(tombstones.get(clientId)),
   };
 }
 

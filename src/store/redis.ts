@@ -8,9 +8,11 @@ import { wrapLimiter } from './rate-limit.ts';
 import { createRedisSessions, defineSessionScripts, NOW_MS_LUA } from './redis-sessions.ts';
 import { createRedisMfa } from './redis-mfa.ts';
 import { createRedisDeliveries } from './redis-deliveries.ts';
+import { CLIENT_ID_UNAVAILABLE } from './client-tombstone.ts';
 import {
   ConflictError,
   type AuditStore,
+  type ClientTombstone,
   type DirectoryStore,
   type ModelPayload,
   type ModelStore,
@@ -112,22 +114,35 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 return 'deleted'`;
 
-/** KEYS: clientKey, orgClients(set)  ARGV: json, org, clientId.  Returns 'ok' or 'conflict'. */
+/**
+ * Creates (ARGV[4] = 'create': the id must be unused) or replaces (the id must be this org's)
+ * a client. A tombstoned id is refused either way: deleted ids are never reused.
+ * KEYS: clientKey, orgClients(set), tombstone  ARGV: json, org, clientId, mode.  Returns 'ok' or 'conflict'.
+ */
 const PUT_CLIENT = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'conflict' end
 local raw = redis.call('GET', KEYS[1])
-if raw and cjson.decode(raw)['org'] ~= ARGV[2] then return 'conflict' end
+if raw and (ARGV[4] == 'create' or cjson.decode(raw)['org'] ~= ARGV[2]) then return 'conflict' end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[3])
 return 'ok'`;
 
-/** As DELETE_USER. KEYS: clientKey, orgClients(set)  ARGV: clientId, org. */
+/**
+ * As DELETE_USER, and leaves the client's tombstone (the fields of tombstoneOf) in the same step.
+ * KEYS: clientKey, orgClients(set), tombstone  ARGV: clientId, org, deletedAt (ISO).
+ * Returns the deleted record's JSON, 'missing' or 'moved'.
+ */
 const DELETE_CLIENT = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 'missing' end
-if cjson.decode(raw)['org'] ~= ARGV[2] then return 'moved' end
+local old = cjson.decode(raw)
+if old['org'] ~= ARGV[2] then return 'moved' end
+local tomb = { client_id = ARGV[1], org = old['org'], id_token_signed_response_alg = old['id_token_signed_response_alg'], deletedAt = ARGV[3] }
+if type(old['backchannel_logout_uri']) == 'string' and old['backchannel_logout_uri'] ~= '' then tomb['backchannel_logout_uri'] = old['backchannel_logout_uri'] end
+redis.call('SET', KEYS[3], cjson.encode(tomb))
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
-return 'deleted'`;
+return raw`;
 
 /**
  * Appends an audit event stamped with the shared clock: the stream id's ms part is the
@@ -150,8 +165,8 @@ interface Scripts {
   curfewRevokeGrant(key: string): Promise<number>;
   curfewPutUser(user: string, names: string, set: string, json: string, id: string, username: string, org: string): Promise<string>;
   curfewDeleteUser(user: string, names: string, set: string, id: string, org: string): Promise<string>;
-  curfewPutClient(client: string, set: string, json: string, org: string, id: string): Promise<string>;
-  curfewDeleteClient(client: string, set: string, id: string, org: string): Promise<string>;
+  curfewPutClient(client: string, set: string, tombstone: string, json: string, org: string, id: string, mode: 'create' | 'put'): Promise<string>;
+  curfewDeleteClient(client: string, set: string, tombstone: string, id: string, org: string, deletedAt: string): Promise<string>;
   curfewAuditAppend(stream: string, pin: string, json: string): Promise<string>;
 }
 
@@ -175,8 +190,8 @@ function connect(url: string): CurfewRedis {
   redis.defineCommand('curfewRevokeGrant', { numberOfKeys: 1, lua: REVOKE_GRANT });
   redis.defineCommand('curfewPutUser', { numberOfKeys: 3, lua: PUT_USER });
   redis.defineCommand('curfewDeleteUser', { numberOfKeys: 3, lua: DELETE_USER });
-  redis.defineCommand('curfewPutClient', { numberOfKeys: 2, lua: PUT_CLIENT });
-  redis.defineCommand('curfewDeleteClient', { numberOfKeys: 2, lua: DELETE_CLIENT });
+  redis.defineCommand('curfewPutClient', { numberOfKeys: 3, lua: PUT_CLIENT });
+  redis.defineCommand('curfewDeleteClient', { numberOfKeys: 3, lua: DELETE_CLIENT });
   redis.defineCommand('curfewAuditAppend', { numberOfKeys: 2, lua: AUDIT_APPEND });
   return redis;
 }
@@ -244,6 +259,7 @@ function createDirectory(redis: CurfewRedis, p: string): DirectoryStore {
     users: (org: string) => `${p}org:${org}:users`,
     client: (id: string) => `${p}client:${id}`,
     clients: (org: string) => `${p}org:${org}:clients`,
+    tombstone: (id: string) => `${p}client-tombstone:${id}`,
   };
   const many = async <T>(keys: string[]): Promise<T[]> =>
     keys.length ? (await redis.mget(...keys)).flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T])) : [];
@@ -282,16 +298,28 @@ function createDirectory(redis: CurfewRedis, p: string): DirectoryStore {
       const ids = await redis.smembers(k.clients(org));
       return (await many<ClientRecord>(ids.map(k.client))).sort((a, b) => compareStrings(a.client_id, b.client_id));
     },
+    async createClient(client) {
+      const result = await redis.curfewPutClient(k.client(client.client_id), k.clients(client.org), k.tombstone(client.client_id), JSON.stringify(client), client.org, client.client_id, 'create');
+      if (result === 'conflict') throw new ConflictError('client_id', CLIENT_ID_UNAVAILABLE);
+    },
     async putClient(client) {
-      const result = await redis.curfewPutClient(k.client(client.client_id), k.clients(client.org), JSON.stringify(client), client.org, client.client_id);
-      if (result === 'conflict') throw new ConflictError('client_id', `client_id "${client.client_id}" is taken`);
+      const result = await redis.curfewPutClient(k.client(client.client_id), k.clients(client.org), k.tombstone(client.client_id), JSON.stringify(client), client.org, client.client_id, 'put');
+      if (result === 'conflict') throw new ConflictError('client_id', CLIENT_ID_UNAVAILABLE);
     },
     async deleteClient(clientId) {
+      let deleted: ClientRecord | undefined;
       await deleteIndexed(
         async () => parse<ClientRecord>(await redis.get(k.client(clientId)))?.org,
-        (org) => redis.curfewDeleteClient(k.client(clientId), k.clients(org), clientId, org),
+        async (org) => {
+          const result = await redis.curfewDeleteClient(k.client(clientId), k.clients(org), k.tombstone(clientId), clientId, org, new Date().toISOString());
+          if (result === 'missing' || result === 'moved') return result;
+          deleted = JSON.parse(result) as ClientRecord;
+          return 'deleted';
+        },
       );
+      return deleted;
     },
+    getClientTombstone: async (id) => parse<ClientTombstone>(await redis.get(k.tombstone(id))),
   };
 }
 

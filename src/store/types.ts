@@ -47,8 +47,21 @@ export class ConflictError extends Error {
 }
 
 /**
+ * What remains of a deleted client, forever: its id is never given out again (another org
+ * would receive the logout tokens owed to the old one's users), and deliveries queued for
+ * its sessions still reach the URI it had, for its own org only.
+ */
+export interface ClientTombstone {
+  client_id: string;
+  org: string;
+  backchannel_logout_uri?: string;
+  id_token_signed_response_alg: ClientRecord['id_token_signed_response_alg'];
+  deletedAt: string;
+}
+
+/**
  * Orgs, users and clients. Usernames are unique within an org; client ids are global
- * (they appear in tokens and URLs). Writes of one record are atomic.
+ * (they appear in tokens and URLs) and never reused. Writes of one record are atomic.
  */
 export interface DirectoryStore {
   getOrg(id: string): Promise<Org | undefined>;
@@ -64,9 +77,20 @@ export interface DirectoryStore {
 
   getClient(clientId: string): Promise<ClientRecord | undefined>;
   listClients(org: string): Promise<ClientRecord[]>;
-  /** Creates or replaces a client; throws ConflictError('client_id') if the id belongs to another org. */
+  /**
+   * Creates a client whose id is unused: throws ConflictError('client_id') — one message, whoever
+   * holds it — if any org's client has the id or ever had it (tombstone). Atomic: of concurrent
+   * creations of one id, exactly one succeeds.
+   */
+  createClient(client: ClientRecord): Promise<void>;
+  /**
+   * Creates or replaces a client; throws ConflictError('client_id') if the id belongs to another
+   * org or was deleted (a write racing a delete never resurrects it). Atomic.
+   */
   putClient(client: ClientRecord): Promise<void>;
-  deleteClient(clientId: string): Promise<void>;
+  /** Removes the client and leaves its tombstone in one atomic step; returns what was removed. */
+  deleteClient(clientId: string): Promise<ClientRecord | undefined>;
+  getClientTombstone(clientId: string): Promise<ClientTombstone | undefined>;
 }
 
 /** Long-lived generated material (signing keys, cookie keys) shared by every instance. */

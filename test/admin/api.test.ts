@@ -198,7 +198,7 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       expect(refused.body.fields).toEqual([{ field: 'backchannel_logout_uri', message: expect.stringMatching(/private|loopback/) }]);
       const bad = await call('POST', '/orgs/acme/clients', { client_id: 'bad id!', redirect_uris: [] });
       expect(bad.body.fields.map((f: { field: string }) => f.field)).toEqual(expect.arrayContaining(['client_id', 'redirect_uris']));
-      expect((await call('POST', '/orgs/acme/clients', { client_id: 'globex-app', redirect_uris: ['https://x.example/cb'] })).status).toBe(400);
+      expect((await call('POST', '/orgs/acme/clients', { client_id: 'globex-app', redirect_uris: ['https://x.example/cb'] })).status).toBe(409);
 
       const created = await call('POST', '/orgs/acme/clients', { client_id: 'wiki', client_secret: 'wiki-secret-0123456789', redirect_uris: ['https://wiki.example/cb'], backchannel_logout_uri: 'https://wiki.example/bcl' });
       expect(created.status).toBe(201);

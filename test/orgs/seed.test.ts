@@ -59,6 +59,17 @@ describe('seed', () => {
     expect(await verifyPassword(alice!.passwordHash, 'new alice password')).toBe(true);
   });
 
+  it('does not bring back a client an admin deleted: the id stays unused, the skip is audited', async () => {
+    const store = createMemoryStore();
+    const audit = createAudit(store.audit, silent);
+    await applySeed(parseSeed(seed), store.directory, audit);
+    await store.directory.deleteClient('wiki');
+    await applySeed(parseSeed(seed), store.directory, audit);
+    expect(await store.directory.getClient('wiki')).toBeUndefined();
+    const applied = (await store.audit.query({ org: 'acme', type: 'seed.applied', limit: 1 })).items[0];
+    expect(applied?.data).toMatchObject({ clients: 0, skippedDeletedClients: ['wiki'] });
+  });
+
   it('rejects a bad seed whole, naming every problem', () => {
     const bad = structuredClone(seed) as unknown as { orgs: Record<string, unknown>[] };
     bad.orgs[0]!.policy = { idleTimeoutSeconds: 10, absoluteTimeoutSeconds: 43200, rules: [{ name: 'x', match: { clients: ['nope'] }, idleTimeoutSeconds: 300 }] };

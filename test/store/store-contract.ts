@@ -293,15 +293,75 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
         expect(await store.directory.getClient('nope')).toBeUndefined();
       });
 
-      it('deletes clients with their index; the id is free for any org again', async () => {
-        await store.directory.putClient(client());
+      it('deletes a client with its index, returns it once, and leaves a tombstone naming its org and logout URI', async () => {
+        await store.directory.putClient(client({ backchannel_logout_uri: 'https://wiki.example/bcl', id_token_signed_response_alg: 'ES256' }));
         await store.directory.putClient(client({ client_id: 'app' }));
-        await store.directory.deleteClient('wiki');
-        await store.directory.deleteClient('wiki');
+        expect(await store.directory.getClientTombstone('wiki')).toBeUndefined();
+        expect(await store.directory.deleteClient('wiki')).toEqual(client({ backchannel_logout_uri: 'https://wiki.example/bcl', id_token_signed_response_alg: 'ES256' }));
+        expect(await store.directory.deleteClient('wiki')).toBeUndefined();
+        expect(await store.directory.deleteClient('nope')).toBeUndefined();
         expect(await store.directory.getClient('wiki')).toBeUndefined();
         expect((await store.directory.listClients('acme')).map((c) => c.client_id)).toEqual(['app']);
-        await store.directory.putClient(client({ org: 'globex' }));
-        expect((await store.directory.listClients('globex')).map((c) => c.client_id)).toEqual(['wiki']);
+        const tombstone = await store.directory.getClientTombstone('wiki');
+        expect(tombstone).toEqual({ client_id: 'wiki', org: 'acme', backchannel_logout_uri: 'https://wiki.example/bcl', id_token_signed_response_alg: 'ES256', deletedAt: expect.any(String) });
+        expect(Number.isNaN(Date.parse(tombstone!.deletedAt))).toBe(false);
+        await store.directory.deleteClient('app');
+        expect(await store.directory.getClientTombstone('app')).toEqual({ client_id: 'app', org: 'acme', id_token_signed_response_alg: 'RS256', deletedAt: expect.any(String) });
+        expect(await store.directory.getClientTombstone('nope')).toBeUndefined();
+      });
+
+      it('never gives a deleted id out again: not to another org, not to its own, not by a replacing write', async () => {
+        await store.directory.putClient(client());
+        await store.directory.deleteClient('wiki');
+        for (const attempt of [
+          store.directory.createClient(client({ org: 'globex' })),
+          store.directory.createClient(client()),
+          store.directory.putClient(client({ org: 'globex' })),
+          // A PATCH that read the client before the delete must not resurrect it.
+          store.directory.putClient(client()),
+        ]) {
+          await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+          await expect(attempt).rejects.toMatchObject({ field: 'client_id' });
+        }
+        expect(await store.directory.getClient('wiki')).toBeUndefined();
+        expect(await store.directory.listClients('globex')).toEqual([]);
+      });
+
+      it('creates only unused ids, answering the same for its own org, another org and a tombstone', async () => {
+        await store.directory.createClient(client());
+        await store.directory.createClient(client({ client_id: 'gone' }));
+        await store.directory.deleteClient('gone');
+        const messages: string[] = [];
+        for (const attempt of [client(), client({ org: 'globex' }), client({ client_id: 'gone', org: 'globex' })]) {
+          const error = await store.directory.createClient(attempt).then(() => undefined, (e: unknown) => e);
+          expect(error).toBeInstanceOf(ConflictError);
+          messages.push((error as ConflictError).message);
+        }
+        expect(new Set(messages).size).toBe(1);
+        expect(await store.directory.getClient('wiki')).toEqual(client());
+      });
+
+      it('lets exactly one of 60 concurrent creations of one id win, across orgs', async () => {
+        const orgs = Array.from({ length: 60 }, (_, i) => `org${i}`);
+        const results = await Promise.allSettled(orgs.map((o) => store.directory.createClient(client({ client_id: 'contested', org: o }))));
+        const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [orgs[i]] : []));
+        expect(won).toHaveLength(1);
+        expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof ConflictError)).toBe(true);
+        expect((await store.directory.getClient('contested'))?.org).toBe(won[0]);
+        const listed = (await Promise.all(orgs.map((o) => store.directory.listClients(o)))).flat();
+        expect(listed.map((c) => c.org)).toEqual(won);
+      });
+
+      it('of concurrent deletes and re-creations of one id, leaves it deleted and tombstoned', async () => {
+        await store.directory.putClient(client());
+        const racing = await Promise.allSettled([
+          ...Array.from({ length: 25 }, () => store.directory.deleteClient('wiki')),
+          ...Array.from({ length: 25 }, (_, i) => store.directory.createClient(client({ org: `org${i}` }))),
+        ]);
+        expect(racing.slice(0, 25).filter((r) => r.status === 'fulfilled' && r.value !== undefined)).toHaveLength(1);
+        expect(racing.slice(25).every((r) => r.status === 'rejected')).toBe(true);
+        expect(await store.directory.getClient('wiki')).toBeUndefined();
+        expect((await store.directory.getClientTombstone('wiki'))?.org).toBe('acme');
       });
     });
 

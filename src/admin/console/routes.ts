@@ -22,6 +22,7 @@ import type { SessionService, SessionStatus } from '../../sessions/service.ts';
 import type { IdentifierHasher } from '../../store/identifier-hash.ts';
 import { ConflictError, type Store } from '../../store/types.ts';
 import { userCreateSchema } from '../schemas.ts';
+import { mayAdminister } from './console-admin.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
 import type { ConsoleSession, ConsoleSessions } from './console-sessions.ts';
 
@@ -79,6 +80,12 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   async function requireConsole(ctx: Context, next: Next): Promise<void> {
     const session = await cs.load(ctx);
     if (!session) return ctx.redirect('/admin');
+    // Re-read on every page: a user demoted or disabled since signing in is signed out of the
+    // console before anything is read or written, and the refused request is no activity.
+    if (!mayAdminister(await store.directory.getUser(session.user), session.org)) {
+      await cs.destroy(ctx);
+      return ctx.redirect('/admin?ended=1');
+    }
     // Every page is activity of the console's RP session — and dies with it.
     const status = (await cs.ended(session.sid)) ? ({ active: false } as const) : await sessions.statusBySid(session.sid, session.clientId, 'active');
     if (!status.active) {
@@ -116,7 +123,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.get('/callback', async (ctx) => {
     const { claims, idToken, clientId } = await rp.complete(ctx);
     const user = await store.directory.getUser(String(claims.sub));
-    if (!user || !user.roles.includes('admin') || claims.acr !== ACR.mfa || consoleClientId(user.org) !== clientId) {
+    if (!user || !mayAdminister(user, user.org) || claims.acr !== ACR.mfa || consoleClientId(user.org) !== clientId) {
       renderPage(ctx, 'console/denied', {}, 403);
       return;
     }
