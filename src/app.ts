@@ -222,7 +222,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       });
       await ensureConsoleClients(store.directory, config.issuer, hash);
     },
-    async listen(port = config.port, host?: string) {
+    async listen(port = config.port, host = config.host) {
       server = createServer(provider.callback());
       // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.
       server.keepAliveTimeout = 65_000;

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const port = await curfew.listen();
   curfew.startWorkers();
 
-  logger.info({ port, issuer: config.issuer, store: store.kind }, 'Curfew is serving');
+  logger.info({ port, host: config.host ?? '*', issuer: config.issuer, store: store.kind }, 'Curfew is serving');
   if (demoClient) {
     const users = seed!.orgs[0]!.users;
     process.stdout.write(

@@ -33,6 +33,7 @@ const text: Parser = (v) => v;
 /** Environment variable → config path. One table, so the README and the loader agree. */
 export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string, parse: Parser]> = [
   ['PORT', 'port', integer],
+  ['HOST', 'host', text],
   ['ISSUER', 'issuer', text],
   ['LOG_LEVEL', 'logLevel', text],
   ['REDIS_URL', 'redis.url', text],

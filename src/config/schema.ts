@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const seconds = (max: number) => z.number().int().positive().max(max);
@@ -9,6 +10,11 @@ const seconds = (max: number) => z.number().int().positive().max(max);
 export const configSchema = z
   .object({
     port: z.number().int().min(0).max(65535).describe('HTTP port (PORT).'),
+    host: z
+      .string()
+      .refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an IP address or a host name')
+      .optional()
+      .describe('Address to listen on, e.g. 127.0.0.1 behind a local proxy (HOST); unset: every interface.'),
     issuer: z
       .url({ protocol: /^https?$/ })
       .refine((u) => !u.endsWith('/'), 'must not end with a slash')

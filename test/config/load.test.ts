@@ -50,6 +50,13 @@ describe('configuration', () => {
     expect((error as ConfigError).problems.length).toBeGreaterThanOrEqual(7);
   });
 
+  it('binds to HOST when set, and names a HOST that is no address', () => {
+    expect(loadConfig({}).host).toBeUndefined();
+    expect(loadConfig({ HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '::' }).host).toBe('::');
+    expect(() => loadConfig({ HOST: 'not a host/' })).toThrow(/host \(HOST\)/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', REDIS_URL: '' }).port).toBe(3000);
   });

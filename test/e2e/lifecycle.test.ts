@@ -37,6 +37,14 @@ describe('the process, as an operator runs it', () => {
     expect(app.output()).toContain('shutting down');
   });
 
+  it('listens only on HOST when it is set', async () => {
+    const port = await freePort();
+    const app = await startMain({ PORT: String(port), HOST: '127.0.0.2', ISSUER: `http://127.0.0.2:${port}` }, /Curfew is serving/);
+    cleanups.push(() => app.stop());
+    expect((await fetch(`http://127.0.0.2:${port}/healthz`)).status).toBe(200);
+    expect(await refused(`http://127.0.0.1:${port}/healthz`)).toBe(true);
+  });
+
   it('reads as not ready within a second while Redis stalls, stays live, and recovers with no restart', async () => {
     const upstream = new URL(REDIS_URL);
     const proxy = new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 6379) });
