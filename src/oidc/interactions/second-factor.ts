@@ -91,6 +91,8 @@ async function pendingFor(ctx: Context, deps: InteractionDeps, stage: PendingSig
   return { interaction, body, pending, user };
 }
 
+const ALREADY_ENROLLED = 'This account already has an authenticator app set up, so the one on this page was not added. Enter the code from the authenticator that is set up.';
+
 const lockedMessage = (seconds: number) => `Too many wrong codes. Try again in ${Math.ceil(seconds / 60)} minute(s).`;
 
 /** POST /interaction/:uid/totp — the code from the authenticator, or a recovery code. */
@@ -119,6 +121,14 @@ export function submitEnrollment(deps: InteractionDeps) {
     const { interaction, body, pending, user } = found;
     if (pending.stage !== 'enroll') return;
     const result = await deps.mfa.finishEnrollment(user, pending.enrollment, stringField(body, 'code').slice(0, 64));
+    if (!result.ok && result.reason === 'already_enrolled') {
+      // Another enrollment finished first (another window, or someone else with the password):
+      // this secret was never stored, so the sign-in goes on with the authenticator that was.
+      const verify: PendingSignIn = { stage: 'totp', accountId: user.id, amr: pending.amr };
+      await deps.pending.put(interaction.uid, verify);
+      await renderStage(ctx, deps, interaction.uid, verify, ALREADY_ENROLLED, 409);
+      return;
+    }
     if (!result.ok) {
       const message = result.reason === 'locked' ? lockedMessage(result.retryAfterSeconds) : 'That code is not valid. Check the time on your device and enter the current code.';
       await renderStage(ctx, deps, interaction.uid, pending, message, result.reason === 'locked' ? 429 : 400);
