@@ -176,7 +176,11 @@ export interface SessionStore {
   addRp(key: string, rp: NewRpSession): Promise<{ session?: SsoSession; replaced?: RpSession; now: number }>;
   /** Judges the session (and the client's RP session) now; `active` moves lastActiveAt of the live ones. */
   check(key: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
-  /** `check` of the session an RP's `sid` belongs to, found and judged in one atomic step. */
+  /**
+   * `check` of the session an RP's `sid` belongs to, found and judged in one atomic step. The
+   * sid must be `client`'s own RP session (`rps[client].sidKey === sidKey`), verified in that
+   * same step before anything is written: any other sid answers `missing` and touches nothing.
+   */
   checkBySid(sidKey: string, client: string, activity: Activity): Promise<SessionCheck>;
   /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). */
   touchAll(key: string): Promise<SessionCheck>;
