@@ -8,10 +8,11 @@ import type { Interaction, InteractionDeps } from './context.ts';
  * so a live session is touched, which keeps it alive through the sign-in that follows. A dead
  * one is ended here (leaving its step-up requirement), and the caller asks for the password.
  */
-export async function sessionStillCarriesPassword(deps: Pick<InteractionDeps, 'sessions'>, sessionUid: string | undefined, accountId: string): Promise<boolean> {
-  if (sessionUid === undefined) return true;
+export async function sessionStanding(deps: Pick<InteractionDeps, 'sessions'>, sessionUid: string | undefined, accountId: string): Promise<'carries' | 'ended' | 'other_user'> {
+  if (sessionUid === undefined) return 'carries';
   const check = await deps.sessions.check(sessionUid, undefined, 'active');
-  return check.sso === 'alive' && check.session?.user === accountId;
+  if (check.sso !== 'alive') return 'ended';
+  return check.session?.user === accountId ? 'carries' : 'other_user';
 }
 
 /** The client's authorization request again, as it was sent (the provider validated it then). */

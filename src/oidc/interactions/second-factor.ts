@@ -9,7 +9,7 @@ import { ACR } from '../claims.ts';
 import { formBody, loadInteraction, requireCsrf, stringField, type Interaction, type InteractionDeps } from './context.ts';
 import { judgeUserSessions } from './judge-user-sessions.ts';
 import type { PendingSignIn } from './pending.ts';
-import { restartAuthorization, sessionStillCarriesPassword } from './require-live-session.ts';
+import { restartAuthorization, sessionStanding } from './require-live-session.ts';
 
 const finishWithMfa = async (ctx: Context, deps: InteractionDeps, user: User) => {
   await deps.mfa.clearStepUps(user.id);
@@ -93,7 +93,7 @@ async function pendingFor(ctx: Context, deps: InteractionDeps, stage: PendingSig
     return undefined;
   }
   const { user } = await userAndOrg(deps, pending.accountId);
-  if (!(await sessionStillCarriesPassword(deps, pending.sessionUid, pending.accountId))) {
+  if ((await sessionStanding(deps, pending.sessionUid, pending.accountId)) !== 'carries') {
     // The session that vouched for the password ended before the second factor came: a code
     // alone must never start a new session. Its end revoked the grant this interaction was
     // bound to, so the client's request starts over, where a dead session asks for the password.

@@ -5,7 +5,7 @@ import { ORG_MISMATCH } from '../org-membership.ts';
 import { MFA_REQUIRED } from '../mfa-check.ts';
 import { loadInteraction, type InteractionDeps } from './context.ts';
 import { renderLogin } from './login-page.ts';
-import { restartAuthorization, sessionStillCarriesPassword } from './require-live-session.ts';
+import { restartAuthorization, sessionStanding } from './require-live-session.ts';
 import { continueAfterFirstFactor, renderStage } from './second-factor.ts';
 
 /** GET /interaction/:uid — the page for whatever the provider's policy asked for. */
@@ -37,13 +37,14 @@ export function showInteraction(deps: InteractionDeps) {
     const sessionUid = interaction.session?.uid;
     if (prompt.name === 'login' && sessionAccount && sessionUid && prompt.reasons.length === 1 && prompt.reasons[0] === MFA_REQUIRED) {
       const user = await directory.getUser(sessionAccount);
-      if (user && !user.disabled) {
-        if (!(await sessionStillCarriesPassword(deps, sessionUid, user.id))) {
-          // It died since the request was judged; its end revoked this interaction's grant.
-          ctx.status = 303;
-          ctx.redirect(restartAuthorization(provider, interaction));
-          return;
-        }
+      const standing = user && !user.disabled ? await sessionStanding(deps, sessionUid, user.id) : 'other_user';
+      if (standing === 'ended') {
+        // It died since the request was judged; its end revoked this interaction's grant.
+        ctx.status = 303;
+        ctx.redirect(restartAuthorization(provider, interaction));
+        return;
+      }
+      if (user && standing === 'carries') {
         await continueAfterFirstFactor(ctx, deps, interaction, user, ['pwd'], sessionUid);
         return;
       }
