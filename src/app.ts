@@ -147,6 +147,8 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       audit,
       mfa,
       pending: createPendingSignIns(store.models, hash, config.tokens.interactionSeconds),
+      sessions,
+      sessionKeysOfUser: (user) => store.sessions.keysOfUser(user),
     }),
     sessionStatusRoutes(provider, sessions),
     accountRoutes(provider, sessions, store.directory),

@@ -23,27 +23,40 @@ export interface Authenticator {
 const accountKey = (org: string, username: string) => `${org}\u0000${normalizeUsername(username)}`;
 
 /**
- * Password sign-in with failure limits per account and per source IP. Failures are counted for
- * usernames that do not exist too, and unknown users cost one argon2 verification, so neither
- * the limits nor the timing reveal which usernames exist.
+ * Password sign-in with failure limits per account and per source IP. Both attempts are
+ * reserved before the password is judged, so parallel sign-ins never judge more passwords than
+ * the limits allow; a wrong password keeps them spent, a right one gives them back. Failures
+ * are counted for usernames that do not exist too, and unknown users cost one argon2
+ * verification, so neither the limits nor the timing reveal which usernames exist.
  */
 export function createAuthenticator(directory: DirectoryStore, limits: { account: RateLimiter; ip: RateLimiter }): Authenticator {
   return {
     async authenticate({ org, username, password, ip }) {
       const key = accountKey(org, username);
-      for (const [limitedBy, limiter, k] of [['account', limits.account, key], ['ip', limits.ip, ip]] as const) {
-        const state = await limiter.check(k);
-        if (state.blocked) return { ok: false, reason: 'rate_limited', retryAfterSeconds: state.retryAfterSeconds, limitedBy };
+      const account = await limits.account.reserve(key);
+      if (!account.granted) return { ok: false, reason: 'rate_limited', retryAfterSeconds: account.retryAfterSeconds, limitedBy: 'account' };
+      const fromIp = await limits.ip.reserve(ip);
+      if (!fromIp.granted) {
+        await limits.account.refund(key);
+        return { ok: false, reason: 'rate_limited', retryAfterSeconds: fromIp.retryAfterSeconds, limitedBy: 'ip' };
       }
+      const giveBack = () => Promise.all([limits.account.refund(key), limits.ip.refund(ip)]);
 
-      const user = await directory.findUserByName(org, normalizeUsername(username));
-      const valid = user ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
-      if (!valid || !user) {
-        await Promise.all([limits.account.fail(key), limits.ip.fail(ip)]);
-        return user ? { ok: false, reason: 'invalid_credentials', user } : { ok: false, reason: 'invalid_credentials' };
+      let user: User | undefined;
+      let valid: boolean;
+      try {
+        user = await directory.findUserByName(org, normalizeUsername(username));
+        valid = user ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password), false);
+      } catch (error) {
+        await giveBack();
+        throw error;
       }
-      if (user.disabled) return { ok: false, reason: 'disabled', user };
-      await limits.account.reset(key);
+      if (!valid || !user) return user ? { ok: false, reason: 'invalid_credentials', user } : { ok: false, reason: 'invalid_credentials' };
+      if (user.disabled) {
+        await giveBack();
+        return { ok: false, reason: 'disabled', user };
+      }
+      await Promise.all([limits.account.reset(key), limits.ip.refund(ip)]);
       return { ok: true, user };
     },
   };

@@ -11,8 +11,10 @@ export function createMemoryMfa(): MfaStore {
       return e && structuredClone(e);
     },
     async enroll(user, enrollment, hashes) {
+      if (enrollments.has(user)) return false;
       enrollments.set(user, structuredClone(enrollment));
       recovery.set(user, new Set(hashes));
+      return true;
     },
     async reset(user) {
       enrollments.delete(user);

@@ -88,7 +88,9 @@ export function createMemorySessions(clock: Clock): SessionStore {
     },
     async checkBySid(sidKey, client, activity) {
       const owner = sids.get(sidKey);
-      return owner ? this.check(owner.key, client, activity) : { now: clock.now(), sso: 'missing', rp: 'missing' };
+      // Only the client's own RP session: a foreign sid is unknown, and nothing is touched.
+      if (!owner || sessions.get(owner.key)?.rps[client]?.sidKey !== sidKey) return { now: clock.now(), sso: 'missing', rp: 'missing' };
+      return this.check(owner.key, client, activity);
     },
     async touchAll(key) {
       const now = clock.now();

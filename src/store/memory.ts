@@ -1,10 +1,9 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { ClientRecord, Org, User } from '../orgs/types.ts';
 import { auditBounds, compareIds, idMs, matchesAudit, toPage } from './audit-query.ts';
 import { compareStrings } from './order.ts';
-import { wrapLimiter } from './rate-limit.ts';
+import { createMemoryAttempts } from './memory-attempts.ts';
 import { createMemorySessions } from './memory-sessions.ts';
 import { createMemoryMfa } from './memory-mfa.ts';
 import { createMemoryDeliveries } from './memory-deliveries.ts';
@@ -261,14 +260,17 @@ function createAuditStore(clock: Clock): AuditStore {
  * for tests. Every expiry is judged lazily on read against the injected clock (default: the
  * system clock), so tests move time by hand; an unref'd purge drops dead records now and then
  * and stops at `close()`. Each operation runs without an await inside, so it is atomic within
- * the process. Rate limiters are the exception to the clock: rate-limiter-flexible keeps its
- * own (real) time.
+ * the process.
  */
 export function createMemoryStore(options: { clock?: Clock } = {}): Store {
   const clock = options.clock ?? systemClock;
   const models = createModelStore(clock);
   // Purge dead records now and then; unref'd so an idle process can still exit.
-  const purger = setInterval(() => models.purge(), 60_000);
+  const attempts = createMemoryAttempts(clock);
+  const purger = setInterval(() => {
+    models.purge();
+    attempts.purge();
+  }, 60_000);
   purger.unref();
 
   return {
@@ -280,10 +282,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
     sessions: createMemorySessions(clock),
     mfa: createMemoryMfa(),
     deliveries: createMemoryDeliveries(clock),
-    rateLimiter(o: RateLimitOptions) {
-      const limiter = new RateLimiterMemory({ keyPrefix: o.name, points: o.points, duration: o.durationSeconds, blockDuration: o.blockSeconds });
-      return wrapLimiter(limiter, o);
-    },
+    rateLimiter: (o: RateLimitOptions) => attempts.limiter(o),
     async now() {
       return clock.now();
     },

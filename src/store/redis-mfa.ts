@@ -9,11 +9,26 @@ if step <= last then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
-type MfaRedis = Redis & { curfewUseStep(key: string, step: string): Promise<number> };
+/**
+ * KEYS: enrollment, recovery  ARGV: enrollment json, recovery hashes... Compare-and-set: writes
+ * the enrollment and its recovery codes only if none exists.
+ */
+const ENROLL = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+if #ARGV > 1 then redis.call('SADD', KEYS[2], unpack(ARGV, 2)) end
+return 1`;
+
+type MfaRedis = Redis & {
+  curfewUseStep(key: string, step: string): Promise<number>;
+  curfewEnroll(enrollment: string, recovery: string, json: string, ...hashes: string[]): Promise<number>;
+};
 
 export function createRedisMfa(redis: Redis, p: string): MfaStore {
   const r = redis as MfaRedis;
   r.defineCommand('curfewUseStep', { numberOfKeys: 1, lua: USE_STEP });
+  r.defineCommand('curfewEnroll', { numberOfKeys: 2, lua: ENROLL });
   const k = {
     enrollment: (u: string) => `${p}mfa:${u}:totp`,
     step: (u: string) => `${p}mfa:${u}:step`,
@@ -26,9 +41,7 @@ export function createRedisMfa(redis: Redis, p: string): MfaStore {
       return raw === null ? undefined : (JSON.parse(raw) as TotpEnrollment);
     },
     async enroll(user, enrollment, hashes) {
-      const tx = redis.multi().set(k.enrollment(user), JSON.stringify(enrollment)).del(k.recovery(user));
-      if (hashes.length) tx.sadd(k.recovery(user), ...hashes);
-      await tx.exec();
+      return (await r.curfewEnroll(k.enrollment(user), k.recovery(user), JSON.stringify(enrollment), ...hashes)) === 1;
     },
     async reset(user) {
       await redis.del(k.enrollment(user), k.step(user), k.recovery(user));

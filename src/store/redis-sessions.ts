@@ -164,12 +164,16 @@ const CHECK = `${PRELUDE}${CHECK_BODY}
 return check(KEYS[1], ARGV[1], ARGV[2])`;
 
 /**
- * KEYS: sidIndex, pin, index  ARGV: prefix, client, 'active'|'passive'. The RP's status in one
- * round trip: the sid's session is found and judged in the same script.
+ * KEYS: sidIndex, pin, index  ARGV: prefix, client, 'active'|'passive', sidKey. The RP's status
+ * in one round trip: the sid's session is found and judged in the same script. A sid that is
+ * not the named client's own RP session answers as unknown before anything is written, so no
+ * client can keep another's session alive.
  */
 const CHECK_BY_SID = `${PRELUDE}${CHECK_BODY}
 local k = redis.call('GET', KEYS[1])
-if not k then return cjson.encode({ now = now_ms(KEYS[2]), sso = 'missing', rp = 'missing' }) end
+local s = k and load(ARGV[1] .. 'sso:' .. k)
+local rp = s and s.rps[ARGV[2]]
+if not rp or rp.sidKey ~= ARGV[4] then return cjson.encode({ now = now_ms(KEYS[2]), sso = 'missing', rp = 'missing' }) end
 return check(ARGV[1] .. 'sso:' .. k, ARGV[2], ARGV[3])`;
 
 /** KEYS: session, pin, index  ARGV: prefix, sessionKey */
@@ -233,7 +237,7 @@ interface SessionScripts {
   curfewSessLogin(key: string, pin: string, index: string, input: string, prefix: string, sessionKey: string): Promise<string>;
   curfewSessAddRp(key: string, pin: string, index: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
   curfewSessCheck(key: string, pin: string, index: string, client: string, activity: string): Promise<string>;
-  curfewSessCheckBySid(sidIndex: string, pin: string, index: string, prefix: string, client: string, activity: string): Promise<string>;
+  curfewSessCheckBySid(sidIndex: string, pin: string, index: string, prefix: string, client: string, activity: string, sidKey: string): Promise<string>;
   curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string): Promise<string | null>;
   curfewSessEndRp(key: string, pin: string, index: string, prefix: string, client: string): Promise<string | null>;
   curfewSessSetLimits(key: string, pin: string, index: string, limits: string): Promise<string>;
@@ -301,7 +305,7 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
       return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, index, client ?? '', activity)) as RawCheck);
     },
     async checkBySid(sidKey, client, activity) {
-      return toCheck(JSON.parse(await redis.curfewSessCheckBySid(`${p}sid:${sidKey}`, pinKey, index, p, client, activity)) as RawCheck);
+      return toCheck(JSON.parse(await redis.curfewSessCheckBySid(`${p}sid:${sidKey}`, pinKey, index, p, client, activity, sidKey)) as RawCheck);
     },
     async touchAll(key) {
       return toCheck(JSON.parse(await redis.curfewSessCheck(sess(key), pinKey, index, '', 'all')) as RawCheck);

@@ -1,10 +1,9 @@
 import { Redis } from 'ioredis';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { AuditPage, AuditQuery, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import type { ClientRecord, Org, User } from '../orgs/types.ts';
 import { auditBounds, idMs, matchesAudit, toPage } from './audit-query.ts';
 import { compareStrings } from './order.ts';
-import { wrapLimiter } from './rate-limit.ts';
+import { createRedisAttempts } from './redis-attempts.ts';
 import { createRedisSessions, defineSessionScripts, NOW_MS_LUA } from './redis-sessions.ts';
 import { createRedisMfa } from './redis-mfa.ts';
 import { createRedisDeliveries } from './redis-deliveries.ts';
@@ -16,7 +15,6 @@ import {
   type DirectoryStore,
   type ModelPayload,
   type ModelStore,
-  type RateLimitOptions,
   type SecretStore,
   type Store,
 } from './types.ts';
@@ -407,16 +405,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     sessions: createRedisSessions(sessionRedis, p, pinKey),
     mfa: createRedisMfa(redis, p),
     deliveries: createRedisDeliveries(redis, p, pinKey),
-    rateLimiter(o: RateLimitOptions) {
-      const limiter = new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${p}rl:${o.name}`,
-        points: o.points,
-        duration: o.durationSeconds,
-        blockDuration: o.blockSeconds,
-      });
-      return wrapLimiter(limiter, o);
-    },
+    rateLimiter: createRedisAttempts(redis, p, pinKey),
     async now() {
       return Number(await sessionRedis.curfewNow(pinKey));
     },

@@ -111,7 +111,7 @@ export interface AuditStore {
 export interface RateLimitOptions {
   /** Distinguishes limiters sharing a store. */
   name: string;
-  /** Failures allowed within the window. */
+  /** Attempts allowed within the window. */
   points: number;
   durationSeconds: number;
   /** Once the points are spent, the key stays blocked this long. */
@@ -123,10 +123,31 @@ export interface RateLimitState {
   retryAfterSeconds: number;
 }
 
-/** Counts failures (credentials, codes) per key and blocks a key that spends its points. */
+/**
+ * The answer to {@link RateLimiter.reserve}: either one attempt is the caller's to evaluate
+ * (`last`: it spent the key's last point, so if it fails the key is now blocked), or none is left.
+ */
+export type Reservation = { granted: true; last: boolean } | { granted: false; retryAfterSeconds: number };
+
+/**
+ * Limits attempts (credentials, codes) per key. An attempt is reserved BEFORE it is evaluated
+ * and kept as a failure unless it is refunded, so parallel attempts can never evaluate more
+ * than `points` guesses: checking and counting are one step. The window starts at a key's first
+ * reservation; the reservation that spends the last point blocks the key for `blockSeconds`
+ * from then. Time is the store's shared clock. Every method is atomic across instances (one
+ * Lua script in Redis, one synchronous step in memory).
+ */
 export interface RateLimiter {
+  /** Reads the key's state without reserving anything. */
   check(key: string): Promise<RateLimitState>;
-  fail(key: string): Promise<RateLimitState>;
+  /** Takes one attempt if the key has one left; refused (with the block's remaining time) otherwise. */
+  reserve(key: string): Promise<Reservation>;
+  /**
+   * Gives back one reserved attempt: the attempt succeeded or was never judged. A key that
+   * drops below its points is no longer blocked (its window keeps its end).
+   */
+  refund(key: string): Promise<void>;
+  /** Forgets the key: every attempt and any block. */
   reset(key: string): Promise<void>;
 }
 
@@ -179,7 +200,11 @@ export interface SessionStore {
   addRp(key: string, rp: NewRpSession): Promise<{ session?: SsoSession; replaced?: RpSession; now: number }>;
   /** Judges the session (and the client's RP session) now; `active` moves lastActiveAt of the live ones. */
   check(key: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
-  /** `check` of the session an RP's `sid` belongs to, found and judged in one atomic step. */
+  /**
+   * `check` of the session an RP's `sid` belongs to, found and judged in one atomic step. The
+   * sid must be `client`'s own RP session (`rps[client].sidKey === sidKey`), verified in that
+   * same step before anything is written: any other sid answers `missing` and touches nothing.
+   */
   checkBySid(sidKey: string, client: string, activity: Activity): Promise<SessionCheck>;
   /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). */
   touchAll(key: string): Promise<SessionCheck>;
@@ -264,8 +289,12 @@ export interface TotpEnrollment {
  */
 export interface MfaStore {
   getEnrollment(user: string): Promise<TotpEnrollment | undefined>;
-  /** Stores the enrollment and replaces the recovery codes (hashes) in one step. */
-  enroll(user: string, enrollment: TotpEnrollment, recoveryCodeHashes: string[]): Promise<void>;
+  /**
+   * Compare-and-set: stores the enrollment and its recovery codes (hashes) in one atomic step,
+   * only if the user has no enrollment; false (nothing written) if one exists. Of concurrent
+   * calls for one user exactly one succeeds. Replacing an enrollment is `reset` then `enroll`.
+   */
+  enroll(user: string, enrollment: TotpEnrollment, recoveryCodeHashes: string[]): Promise<boolean>;
   /** Removes enrollment, last step and recovery codes (admin reset). */
   reset(user: string): Promise<void>;
   /** Records `step` as used if it is later than every step used before; false = replay. */

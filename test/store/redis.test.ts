@@ -125,13 +125,13 @@ describe('Redis store specifics', () => {
   });
 
   it('puts every key under the prefix, rate limiter and audit included', async () => {
-    await store.rateLimiter({ name: 'login', points: 5, durationSeconds: 60, blockSeconds: 60 }).fail('k');
+    await store.rateLimiter({ name: 'login', points: 5, durationSeconds: 60, blockSeconds: 60 }).reserve('k');
     await store.audit.append({ type: 'login.failed', org: 'acme' });
     await store.audit.append({ type: 'login.failed' });
     await store.secrets.getOrCreate('cookie', () => 'v');
     const found = await keys();
     expect(found).toEqual(expect.arrayContaining([`${prefix}audit:acme`, `${prefix}audit:_`, `${prefix}secret:cookie`]));
-    expect(found.some((k) => k.startsWith(`${prefix}rl:login`))).toBe(true);
+    expect(found.some((k) => k.startsWith(`${prefix}attempts:login`))).toBe(true);
     expect(await redis.pttl(`${prefix}secret:cookie`)).toBe(-1);
   });
 
@@ -184,7 +184,7 @@ describe('Redis store specifics', () => {
     const started = Date.now();
     await expect(dead.ping()).rejects.toThrow();
     await expect(dead.models.find('Session', 'x')).rejects.toThrow();
-    await expect(dead.rateLimiter({ name: 'n', points: 1, durationSeconds: 1, blockSeconds: 1 }).fail('k')).rejects.toThrow();
+    await expect(dead.rateLimiter({ name: 'n', points: 1, durationSeconds: 1, blockSeconds: 1 }).reserve('k')).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(10_000);
     await dead.close();
   });

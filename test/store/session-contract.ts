@@ -29,8 +29,8 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       await s.cleanup();
     });
     const sessions = () => s.store.sessions;
-    /** The session id a sid leads to, or undefined once its index entry is gone. */
-    const sidOwner = async (sidKey: string) => (await sessions().checkBySid(sidKey, 'any', 'passive')).session?.id;
+    /** The session id a sid of the wiki client leads to, or undefined once its index entry is gone. */
+    const sidOwner = async (sidKey: string) => (await sessions().checkBySid(sidKey, 'wiki', 'passive')).session?.id;
 
     it('starts a session at the shared clock\'s now', async () => {
       const { session, now, replaced } = await sessions().login('k1', sso());
@@ -120,10 +120,24 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       await s.clock.set(t0 + 4 * MIN);
       const active = await sessions().checkBySid('hsid-wiki', 'wiki', 'active');
       expect(active).toMatchObject({ sso: 'alive', rp: 'alive', session: { id: 'uid-1', rps: { wiki: { lastActiveAt: t0 + 4 * MIN } } } });
-      expect(await sessions().checkBySid('hsid-wiki', 'mail', 'passive')).toMatchObject({ rp: 'missing' });
+      expect(await sessions().checkBySid('hsid-wiki', 'mail', 'passive')).toEqual({ now: t0 + 4 * MIN, sso: 'missing', rp: 'missing' });
       expect(await sessions().checkBySid('nope', 'wiki', 'passive')).toMatchObject({ sso: 'missing', rp: 'missing' });
       await s.clock.set(t0 + 9 * MIN);
       expect(await sessions().checkBySid('hsid-wiki', 'wiki', 'passive')).toMatchObject({ sso: 'alive', rp: 'dead' });
+    });
+
+    it('writes nothing for an active signal naming another client\'s sid: the session still dies on time', async () => {
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await sessions().addRp('k1', rp('mail', { idleSeconds: 900 }));
+      const before = await sessions().get('k1');
+      await s.clock.set(t0 + 14 * MIN);
+      // mail's client with wiki's sid, and a client with no RP session in it at all.
+      expect(await sessions().checkBySid('hsid-wiki', 'mail', 'active')).toEqual({ now: t0 + 14 * MIN, sso: 'missing', rp: 'missing' });
+      expect(await sessions().checkBySid('hsid-wiki', 'intruder', 'active')).toEqual({ now: t0 + 14 * MIN, sso: 'missing', rp: 'missing' });
+      expect(await sessions().get('k1')).toEqual(before);
+      await s.clock.set(t0 + 15 * MIN);
+      expect((await sessions().check('k1', undefined, 'passive')).sso).toBe('dead');
     });
 
     it('moves an RP\'s idle only with an active signal for that RP, and the SSO\'s with it', async () => {

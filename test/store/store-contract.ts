@@ -467,31 +467,100 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
       });
     });
 
-    describe('rate limiter', () => {
-      it('blocks a key after its points are spent; check does not consume; reset clears', async () => {
-        const limiter = store.rateLimiter({ name: `t${Math.random()}`, points: 3, durationSeconds: 60, blockSeconds: 120 });
+    describe('attempt limiter', () => {
+      const limiterOf = (points: number) => store.rateLimiter({ name: `t${Math.random()}`, points, durationSeconds: 60, blockSeconds: 120 });
+
+      it('grants `points` reservations, the last one marked; then refuses for the block; check reserves nothing', async () => {
+        const limiter = limiterOf(3);
         expect(await limiter.check('k')).toEqual({ blocked: false, retryAfterSeconds: 0 });
-        expect(await limiter.fail('k')).toEqual({ blocked: false, retryAfterSeconds: 0 });
-        expect((await limiter.fail('k')).blocked).toBe(false);
         for (let i = 0; i < 5; i++) expect((await limiter.check('k')).blocked).toBe(false);
-        const third = await limiter.fail('k');
-        expect(third.blocked).toBe(true);
-        expect(third.retryAfterSeconds).toBeGreaterThan(100);
-        expect(third.retryAfterSeconds).toBeLessThanOrEqual(120);
-        expect((await limiter.check('k')).blocked).toBe(true);
-        expect((await limiter.fail('k')).blocked).toBe(true);
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: false });
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: false });
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: true });
+        const refused = await limiter.reserve('k');
+        expect(refused).toEqual({ granted: false, retryAfterSeconds: 120 });
+        const state = await limiter.check('k');
+        expect(state).toEqual({ blocked: true, retryAfterSeconds: 120 });
         expect((await limiter.check('other')).blocked).toBe(false);
+      });
+
+      it('of 100 concurrent reservations grants exactly `points`, one of them the last', async () => {
+        const limiter = limiterOf(5);
+        const all = await Promise.all(Array.from({ length: 100 }, () => limiter.reserve('k')));
+        const granted = all.filter((r) => r.granted);
+        expect(granted).toHaveLength(5);
+        expect(granted.filter((r) => r.granted && r.last)).toHaveLength(1);
+      });
+
+      it('a refund gives one attempt back and lifts a block; reset forgets the key', async () => {
+        const limiter = limiterOf(2);
+        await limiter.reserve('k');
+        await limiter.reserve('k');
+        expect((await limiter.check('k')).blocked).toBe(true);
+        await limiter.refund('k');
+        expect((await limiter.check('k')).blocked).toBe(false);
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: true });
+        expect((await limiter.reserve('k')).granted).toBe(false);
         await limiter.reset('k');
         expect(await limiter.check('k')).toEqual({ blocked: false, retryAfterSeconds: 0 });
-        expect((await limiter.fail('k')).blocked).toBe(false);
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: false });
+        await limiter.refund('k');
+        await limiter.refund('k');
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: false });
+      });
+
+      it('judges the window and the block by the shared clock: alive 1 ms before the end, over at it', async () => {
+        const limiter = limiterOf(2);
+        await limiter.reserve('k');
+        await s.clock.advance(60_000 - 1);
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: true });
+        await s.clock.advance(120_000 - 1);
+        expect(await limiter.check('k')).toEqual({ blocked: true, retryAfterSeconds: 1 });
+        expect((await limiter.reserve('k')).granted).toBe(false);
+        await s.clock.advance(1);
+        expect(await limiter.check('k')).toEqual({ blocked: false, retryAfterSeconds: 0 });
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: false });
+        await s.clock.advance(60_000);
+        expect(await limiter.reserve('k')).toEqual({ granted: true, last: false });
       });
 
       it('keeps limiters of different names apart', async () => {
         const tag = Math.random();
         const strict = store.rateLimiter({ name: `a${tag}`, points: 1, durationSeconds: 60, blockSeconds: 60 });
         const loose = store.rateLimiter({ name: `b${tag}`, points: 5, durationSeconds: 60, blockSeconds: 60 });
-        expect((await strict.fail('k')).blocked).toBe(true);
+        expect(await strict.reserve('k')).toEqual({ granted: true, last: true });
+        expect((await strict.check('k')).blocked).toBe(true);
         expect((await loose.check('k')).blocked).toBe(false);
+      });
+    });
+
+    describe('mfa enrollment', () => {
+      const sealed = (ct: string) => ({ secret: { kid: 'k1', iv: 'iv', ct, tag: 'tag' }, enrolledAt: '2026-01-01T00:00:00.000Z' });
+
+      it('enrolls only a user without an enrollment; the first one stays', async () => {
+        expect(await store.mfa.enroll('u1', sealed('first'), ['h1', 'h2'])).toBe(true);
+        expect(await store.mfa.enroll('u1', sealed('second'), ['h3'])).toBe(false);
+        expect((await store.mfa.getEnrollment('u1'))?.secret.ct).toBe('first');
+        expect(await store.mfa.recoveryCodesLeft('u1')).toBe(2);
+        expect(await store.mfa.useRecoveryCode('u1', 'h3')).toBe(false);
+      });
+
+      it('of 50 concurrent enrollments exactly one wins, with its own recovery codes', async () => {
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.mfa.enroll('u1', sealed(`s${i}`), [`h${i}`])));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await store.mfa.getEnrollment('u1'))?.secret.ct).toBe(`s${winner}`);
+        expect(await store.mfa.recoveryCodesLeft('u1')).toBe(1);
+        expect(await store.mfa.useRecoveryCode('u1', `h${winner}`)).toBe(true);
+      });
+
+      it('enrolls again after a reset (admin reset)', async () => {
+        await store.mfa.enroll('u1', sealed('first'), ['h1']);
+        await store.mfa.reset('u1');
+        expect(await store.mfa.getEnrollment('u1')).toBeUndefined();
+        expect(await store.mfa.enroll('u1', sealed('second'), [])).toBe(true);
+        expect((await store.mfa.getEnrollment('u1'))?.secret.ct).toBe('second');
+        expect(await store.mfa.recoveryCodesLeft('u1')).toBe(0);
       });
     });
 

@@ -3,7 +3,8 @@ import type Provider from 'oidc-provider';
 import type { Authenticator } from '../../accounts/authenticate.ts';
 import type { Audit } from '../../audit/audit.ts';
 import type { MfaService } from '../../mfa/service.ts';
-import type { DirectoryStore } from '../../store/types.ts';
+import type { SessionService } from '../../sessions/service.ts';
+import type { DirectoryStore, SessionStore } from '../../store/types.ts';
 import type { PendingSignIns } from './pending.ts';
 import { CurfewError } from '../../http/errors.ts';
 import { csrfValid } from '../../http/csrf.ts';
@@ -15,6 +16,8 @@ export interface InteractionDeps {
   audit: Audit;
   mfa: MfaService;
   pending: PendingSignIns;
+  sessions: Pick<SessionService, 'check' | 'sweep'>;
+  sessionKeysOfUser: SessionStore['keysOfUser'];
 }
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { formBody, loadInteraction, requireCsrf, stringField, type InteractionDeps } from './context.ts';
 import { continueAfterFirstFactor } from './second-factor.ts';
-import { renderLogin } from './show.ts';
+import { renderLogin } from './login-page.ts';
 
 const GENERIC_FAILURE = 'Invalid username or password.';
 const MAX_FIELD = 1024;

@@ -6,10 +6,19 @@ import type { ModelStore } from '../../store/types.ts';
  * Where a sign-in stands between its steps: the password is verified, a second factor is not
  * yet. Kept server-side, keyed by the interaction (bound to the browser by its signed cookie).
  */
-export type PendingSignIn =
-  | { stage: 'totp'; accountId: string; amr: string[] }
-  | { stage: 'enroll'; accountId: string; amr: string[]; enrollment: PendingEnrollment }
-  | { stage: 'enrolled'; accountId: string; amr: string[] };
+export type PendingSignIn = (
+  | { stage: 'totp' }
+  | { stage: 'enroll'; enrollment: PendingEnrollment }
+  | { stage: 'enrolled' }
+) & {
+  accountId: string;
+  amr: string[];
+  /**
+   * A step-up that skipped the password because a live SSO session had it: that session's
+   * uid. The session must still be alive when the second factor is submitted.
+   */
+  sessionUid?: string;
+};
 
 export interface PendingSignIns {
   get(uid: string): Promise<PendingSignIn | undefined>;

@@ -7,7 +7,9 @@ import { CurfewError } from '../../http/errors.ts';
 import { renderPage } from '../../http/views.ts';
 import { ACR } from '../claims.ts';
 import { formBody, loadInteraction, requireCsrf, stringField, type Interaction, type InteractionDeps } from './context.ts';
+import { judgeUserSessions } from './judge-user-sessions.ts';
 import type { PendingSignIn } from './pending.ts';
+import { restartAuthorization, sessionStanding } from './require-live-session.ts';
 
 const finishWithMfa = async (ctx: Context, deps: InteractionDeps, user: User) => {
   await deps.mfa.clearStepUps(user.id);
@@ -43,13 +45,15 @@ export async function renderStage(ctx: Context, deps: InteractionDeps, uid: stri
 }
 
 /**
- * After the first factor (a correct password, or a live session asked to step up): finish,
- * ask for a code, enroll, or refuse — SPEC §8 via decideMfa.
+ * After the first factor (a correct password, or a live session asked to step up, named by
+ * `sessionUid`): finish, ask for a code, enroll, or refuse — SPEC §8 via decideMfa, after the
+ * user's sessions were judged now (a session past its deadline leaves its step-up requirement).
  */
-export async function continueAfterFirstFactor(ctx: Context, deps: InteractionDeps, interaction: Interaction, user: User, amr: string[]): Promise<void> {
+export async function continueAfterFirstFactor(ctx: Context, deps: InteractionDeps, interaction: Interaction, user: User, amr: string[], sessionUid?: string): Promise<void> {
   const org = await deps.directory.getOrg(user.org);
   if (!org) throw new Error(`org ${user.org} of user ${user.id} is missing`);
   const clientId = String(interaction.params.client_id);
+  await judgeUserSessions(deps, user.id);
   const [enrolled, stepUp] = await Promise.all([deps.mfa.isEnrolled(user.id), deps.mfa.stepUpRequired(user.id, clientId)]);
   const decision = decideMfa({
     mode: org.policy.mfa,
@@ -71,9 +75,10 @@ export async function continueAfterFirstFactor(ctx: Context, deps: InteractionDe
     return;
   }
   await deps.audit({ type: 'mfa.required', org: user.org, user: user.id, client: clientId, data: { outcome: decision, stepUp } });
+  const carried = sessionUid === undefined ? {} : { sessionUid };
   const pending: PendingSignIn = decision === 'verify'
-    ? { stage: 'totp', accountId: user.id, amr }
-    : { stage: 'enroll', accountId: user.id, amr, enrollment: deps.mfa.startEnrollment(user) };
+    ? { stage: 'totp', accountId: user.id, amr, ...carried }
+    : { stage: 'enroll', accountId: user.id, amr, enrollment: deps.mfa.startEnrollment(user), ...carried };
   await deps.pending.put(interaction.uid, pending);
   await renderStage(ctx, deps, interaction.uid, pending);
 }
@@ -88,8 +93,22 @@ async function pendingFor(ctx: Context, deps: InteractionDeps, stage: PendingSig
     return undefined;
   }
   const { user } = await userAndOrg(deps, pending.accountId);
+  if ((await sessionStanding(deps, pending.sessionUid, pending.accountId)) !== 'carries') {
+    // The session that vouched for the password ended before the second factor came: a code
+    // alone must never start a new session. Its end revoked the grant this interaction was
+    // bound to, so the client's request starts over, where a dead session asks for the password.
+    await deps.pending.drop(interaction.uid);
+    ctx.status = 303;
+    ctx.redirect(restartAuthorization(deps.provider, interaction));
+    return undefined;
+  }
   return { interaction, body, pending, user };
 }
+
+/** What a sign-in carries from one stage to the next. */
+const signInOf = ({ accountId, amr, sessionUid }: PendingSignIn) => ({ accountId, amr, ...(sessionUid === undefined ? {} : { sessionUid }) });
+
+const ALREADY_ENROLLED = 'This account already has an authenticator app set up, so the one on this page was not added. Enter the code from the authenticator that is set up.';
 
 const lockedMessage = (seconds: number) => `Too many wrong codes. Try again in ${Math.ceil(seconds / 60)} minute(s).`;
 
@@ -119,12 +138,20 @@ export function submitEnrollment(deps: InteractionDeps) {
     const { interaction, body, pending, user } = found;
     if (pending.stage !== 'enroll') return;
     const result = await deps.mfa.finishEnrollment(user, pending.enrollment, stringField(body, 'code').slice(0, 64));
+    if (!result.ok && result.reason === 'already_enrolled') {
+      // Another enrollment finished first (another window, or someone else with the password):
+      // this secret was never stored, so the sign-in goes on with the authenticator that was.
+      const verify: PendingSignIn = { stage: 'totp', ...signInOf(pending) };
+      await deps.pending.put(interaction.uid, verify);
+      await renderStage(ctx, deps, interaction.uid, verify, ALREADY_ENROLLED, 409);
+      return;
+    }
     if (!result.ok) {
       const message = result.reason === 'locked' ? lockedMessage(result.retryAfterSeconds) : 'That code is not valid. Check the time on your device and enter the current code.';
       await renderStage(ctx, deps, interaction.uid, pending, message, result.reason === 'locked' ? 429 : 400);
       return;
     }
-    await deps.pending.put(interaction.uid, { stage: 'enrolled', accountId: user.id, amr: pending.amr });
+    await deps.pending.put(interaction.uid, { stage: 'enrolled', ...signInOf(pending) });
     renderPage(ctx, 'recovery-codes', { csrf: csrfToken(ctx), codes: result.recoveryCodes, action: `/interaction/${interaction.uid}/continue`, username: user.username });
   };
 }

@@ -4,24 +4,9 @@ import { renderPage } from '../../http/views.ts';
 import { ORG_MISMATCH } from '../org-membership.ts';
 import { MFA_REQUIRED } from '../mfa-check.ts';
 import { loadInteraction, type InteractionDeps } from './context.ts';
+import { renderLogin } from './login-page.ts';
+import { restartAuthorization, sessionStanding } from './require-live-session.ts';
 import { continueAfterFirstFactor, renderStage } from './second-factor.ts';
-
-export interface LoginView {
-  client: string;
-  username?: string;
-  error?: string;
-}
-
-export function renderLogin(ctx: Context, uid: string, view: LoginView, status = 200): void {
-  renderPage(ctx, 'login', {
-    client: view.client,
-    username: view.username ?? '',
-    error: view.error,
-    csrf: csrfToken(ctx),
-    action: `/interaction/${uid}/login`,
-    abort: `/interaction/${uid}/abort`,
-  }, status);
-}
 
 /** GET /interaction/:uid — the page for whatever the provider's policy asked for. */
 export function showInteraction(deps: InteractionDeps) {
@@ -46,12 +31,21 @@ export function showInteraction(deps: InteractionDeps) {
     }
 
     // A live session asked to step up (acr_values, mfa: always, a timeout elsewhere): the
-    // password was given in this session already; only the second factor is missing.
+    // password was given in this session already; only the second factor is missing. The
+    // session is judged now, and again when the code is submitted.
     const sessionAccount = interaction.session?.accountId;
-    if (prompt.name === 'login' && sessionAccount && prompt.reasons.length === 1 && prompt.reasons[0] === MFA_REQUIRED) {
+    const sessionUid = interaction.session?.uid;
+    if (prompt.name === 'login' && sessionAccount && sessionUid && prompt.reasons.length === 1 && prompt.reasons[0] === MFA_REQUIRED) {
       const user = await directory.getUser(sessionAccount);
-      if (user && !user.disabled) {
-        await continueAfterFirstFactor(ctx, deps, interaction, user, ['pwd']);
+      const standing = user && !user.disabled ? await sessionStanding(deps, sessionUid, user.id) : 'other_user';
+      if (standing === 'ended') {
+        // It died since the request was judged; its end revoked this interaction's grant.
+        ctx.status = 303;
+        ctx.redirect(restartAuthorization(provider, interaction));
+        return;
+      }
+      if (user && standing === 'carries') {
+        await continueAfterFirstFactor(ctx, deps, interaction, user, ['pwd'], sessionUid);
         return;
       }
     }

@@ -1,0 +1,20 @@
+import type { Context } from 'koa';
+import { csrfToken } from '../../http/csrf.ts';
+import { renderPage } from '../../http/views.ts';
+
+export interface LoginView {
+  client: string;
+  username?: string;
+  error?: string;
+}
+
+export function renderLogin(ctx: Context, uid: string, view: LoginView, status = 200): void {
+  renderPage(ctx, 'login', {
+    client: view.client,
+    username: view.username ?? '',
+    error: view.error,
+    csrf: csrfToken(ctx),
+    action: `/interaction/${uid}/login`,
+    abort: `/interaction/${uid}/abort`,
+  }, status);
+}
