@@ -39,6 +39,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['CURFEW_REDIS_PREFIX', 'redis.prefix', text],
   ['CURFEW_SEED', 'seedFile', text],
   ['CURFEW_TRUST_PROXY', 'trustProxy', boolean],
+  ['CURFEW_TRUST_PROXY_HOPS', 'trustProxyHops', integer],
   ['CURFEW_IDENTIFIER_KEY', 'secrets.identifierKey', text],
   ['CURFEW_COOKIE_KEYS', 'secrets.cookieKeys', list],
   ['CURFEW_JWKS', 'secrets.jwks', json],

@@ -155,6 +155,9 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  // Each trusted proxy appends the address it saw; entries left of those are whatever the
+  // client sent. koa keeps only the rightmost `maxIpsCount` and takes the leftmost of them.
+  provider.maxIpsCount = config.trustProxyHops;
   alwaysIncludeSid(provider);
   queueOwnsBackchannelLogout(provider);
   forwardProviderErrors(provider, logger);
