@@ -158,10 +158,23 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Each trusted proxy appends the address it saw; entries left of those are whatever the
   // client sent. koa keeps only the rightmost `maxIpsCount` and takes the leftmost of them.
   provider.maxIpsCount = config.trustProxyHops;
+  publicProtocolIsTheIssuers(provider, config.issuer);
   alwaysIncludeSid(provider);
   queueOwnsBackchannelLogout(provider);
   forwardProviderErrors(provider, logger);
   return provider;
+}
+
+/**
+ * Curfew speaks plain HTTP; an https issuer means TLS ends at a proxy in front of it. Whether
+ * that proxy's X-Forwarded-Proto is trusted (CURFEW_TRUST_PROXY) or sent at all, the public
+ * protocol is the issuer's, so every request of this app counts as https: each cookie — the
+ * provider's session and interaction cookies and Curfew's own (CSRF, console) — gets `Secure`,
+ * and none goes out over the public network in the clear (audit item 14).
+ */
+function publicProtocolIsTheIssuers(provider: Provider, issuer: string): void {
+  if (new URL(issuer).protocol !== 'https:') return;
+  Object.defineProperty(provider.request, 'protocol', { get: () => 'https', configurable: true });
 }
 
 /**
