@@ -17,6 +17,7 @@ import { createSessionService, type SessionService } from './sessions/service.ts
 import { changePolicy, type PolicyChange } from './sessions/change-policy.ts';
 import type { Policy } from './sessions/policy-types.ts';
 import { applySeed, type Seed } from './orgs/seed.ts';
+import { createClientSecrets, sealLegacyClientSecrets } from './orgs/client-secret.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createSecretBox, parseKeyring } from './mfa/secret-box.ts';
 import { createMfaService, type MfaService } from './mfa/service.ts';
@@ -86,6 +87,7 @@ function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
 export async function createCurfew({ config, store, logger, demo, totpClock }: CurfewOptions): Promise<Curfew> {
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
+  const clientSecrets = createClientSecrets(keys.identifierKey);
   const audit = createAudit(store.audit, logger);
   const sessions = createSessionService({ store, hash, audit, logger });
   const mfa = createMfaService({
@@ -112,7 +114,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     lag: metrics.logoutLag,
   });
   const sweeper = createSweeper({ store: store.sessions, sessions, logger }, config.sweeper);
-  const provider = createProvider({ config, store, keys, hash, logger, sessions, mfa });
+  const provider = createProvider({ config, store, keys, hash, clientSecrets, logger, sessions, mfa });
   const login = config.login;
   const authenticator = createAuthenticator(store.directory, {
     account: store.rateLimiter({ name: 'login-account', points: login.accountFailures, durationSeconds: login.accountWindowSeconds, blockSeconds: login.accountBlockSeconds }),
@@ -153,6 +155,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       mfa,
       audit,
       backchannelAllowlist: config.backchannel.allowlist,
+      clientSecrets,
       changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
       disableUser: (id) => disableUser(id),
       deleteUser: (id) => deleteUser(id),
@@ -172,7 +175,8 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     disableUser,
   }));
-  await ensureConsoleClients(store.directory, config.issuer, hash);
+  await sealLegacyClientSecrets(store.directory, clientSecrets);
+  await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);
   if (demo) {
     routes.push(demoRoutes({
       provider,
@@ -207,13 +211,13 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     deleteUser,
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     async applySeed(seed) {
-      await applySeed(seed, store.directory, audit, {
+      await applySeed(seed, store.directory, audit, clientSecrets, {
         enrollTotp: (user, secret) => mfa.enrollSecret(user, secret),
         changePolicy: async (org, policy) => {
           await changePolicy({ directory: store.directory, sessions, audit }, org, policy, 'system:seed');
         },
       });
-      await ensureConsoleClients(store.directory, config.issuer, hash);
+      await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);
     },
     async listen(port = config.port, host?: string) {
       server = createServer(provider.callback());

@@ -6,6 +6,7 @@ import { newUserId, normalizeUsername, USERNAME } from '../accounts/users.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { DirectoryStore } from '../store/types.ts';
 import { checkBackchannelUri } from '../logout/ssrf.ts';
+import type { ClientSecrets } from './client-secret.ts';
 import { clientInputSchema, clientRecord } from './client-validate.ts';
 import type { Policy } from '../sessions/policy-types.ts';
 import type { User } from './types.ts';
@@ -108,7 +109,7 @@ export interface SeedHooks {
  * anything it does not name is left alone. Applying the same seed twice changes nothing the
  * second time — passwords are re-hashed only when they no longer verify.
  */
-export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Audit, hooks: SeedHooks = {}): Promise<void> {
+export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Audit, secrets: ClientSecrets, hooks: SeedHooks = {}): Promise<void> {
   const now = new Date().toISOString();
   for (const org of seed.orgs) {
     const roles = [...new Set(['admin', ...org.users.flatMap((u) => u.roles)])];
@@ -119,7 +120,7 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
 
     for (const input of org.clients) {
       const existing = await directory.getClient(input.client_id);
-      await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now));
+      await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now, secrets, existing));
     }
 
     for (const input of org.users) {

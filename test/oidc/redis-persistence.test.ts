@@ -95,7 +95,7 @@ describe('Redis mode: state survives restarts and hides identifiers', () => {
     }
   });
 
-  it('stores no bearer value: no token, code or session cookie in any key or value after sign-in and refresh', async () => {
+  it('stores no bearer value: no token, code, session cookie or client secret in any key or value after sign-in and refresh', async () => {
     const own = freshPrefix('values');
     const h = await startCurfew('redis', { prefix: own });
     try {
@@ -114,6 +114,8 @@ describe('Redis mode: state survives restarts and hides identifiers', () => {
       expect((await ua.navigate(silent.url.href)).leftTo).toMatch(/code=/);
 
       const bearer = {
+        clientSecret: 'acme-app-secret-0123456789',
+        adminClientSecret: 'acme-admin-secret-0123456789',
         code,
         session: ua.cookies.get('curfew.session'),
         access: tokens.access_token,
