@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import { createAuthenticator } from './accounts/authenticate.ts';
@@ -78,6 +79,24 @@ function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
   return {
     keys: keys.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([name]) => !privateMembers.has(name)))),
   } as JSONWebKeySet;
+}
+
+/**
+ * A request Node's HTTP parser refuses (headers over 16 KiB, a malformed request line) never
+ * reaches koa; Node would answer a bare 431/400 without a body. Say what was wrong, like every
+ * other client mistake, in the JSON shape of Curfew's errors.
+ */
+function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description: status === 431 ? 'the request headers (or the URL) are too large' : 'the request is not valid HTTP',
+  });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /**
@@ -224,6 +243,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.
       server.keepAliveTimeout = 65_000;
       server.headersTimeout = 66_000;
+      server.on('clientError', answerUnparsableRequest);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(port, host, () => resolve());
