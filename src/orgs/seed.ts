@@ -120,7 +120,8 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
 
     for (const input of org.clients) {
       const existing = await directory.getClient(input.client_id);
-      await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now, secrets, existing));
+      // The seed says whether a client has a secret: no `previous`, so one removed there is removed here.
+      await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now, secrets));
     }
 
     for (const input of org.users) {

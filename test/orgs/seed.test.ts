@@ -64,6 +64,22 @@ describe('seed', () => {
     expect(await verifyPassword(alice!.passwordHash, 'new alice password')).toBe(true);
   });
 
+  it('changes a client secret, or removes it, as the seed says', async () => {
+    const store = createMemoryStore();
+    const audit = createAudit(store.audit, silent);
+    await applySeed(parseSeed(seed), store.directory, audit, secrets);
+    const changed = structuredClone(seed) as { orgs: Array<{ clients: Array<Record<string, unknown>> }> };
+    changed.orgs[0]!.clients[0]!.client_secret = 'wiki-secret-new-0123456789';
+    await applySeed(parseSeed(changed), store.directory, audit, secrets);
+    const rotated = await store.directory.getClient('wiki');
+    expect(secrets.matches(rotated?.client_secret_hash, 'wiki-secret-new-0123456789')).toBe(true);
+    expect(secrets.matches(rotated?.client_secret_hash, 'wiki-secret-0123456789')).toBe(false);
+    delete changed.orgs[0]!.clients[0]!.client_secret;
+    await applySeed(parseSeed(changed), store.directory, audit, secrets);
+    expect(await store.directory.getClient('wiki')).toMatchObject({ token_endpoint_auth_method: 'none' });
+    expect((await store.directory.getClient('wiki'))?.client_secret_hash).toBeUndefined();
+  });
+
   it('rejects a bad seed whole, naming every problem', () => {
     const bad = structuredClone(seed) as unknown as { orgs: Record<string, unknown>[] };
     bad.orgs[0]!.policy = { idleTimeoutSeconds: 10, absoluteTimeoutSeconds: 43200, rules: [{ name: 'x', match: { clients: ['nope'] }, idleTimeoutSeconds: 300 }] };
