@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import { createAuthenticator } from './accounts/authenticate.ts';
@@ -17,6 +18,7 @@ import { createSessionService, type SessionService } from './sessions/service.ts
 import { changePolicy, type PolicyChange } from './sessions/change-policy.ts';
 import type { Policy } from './sessions/policy-types.ts';
 import { applySeed, type Seed } from './orgs/seed.ts';
+import { createClientSecrets, sealLegacyClientSecrets } from './orgs/client-secret.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createSecretBox, parseKeyring } from './mfa/secret-box.ts';
 import { createMfaService, type MfaService } from './mfa/service.ts';
@@ -84,12 +86,31 @@ function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
 }
 
 /**
+ * A request Node's HTTP parser refuses (headers over 16 KiB, a malformed request line) never
+ * reaches koa; Node would answer a bare 431/400 without a body. Say what was wrong, like every
+ * other client mistake, in the JSON shape of Curfew's errors.
+ */
+function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description: status === 431 ? 'the request headers (or the URL) are too large' : 'the request is not valid HTTP',
+  });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
  * Assembles one Curfew instance over a store. Curfew's own routes run before the provider's
  * (oidc-provider's `use` inserts ahead of its router), so the provider is the HTTP app itself.
  */
 export async function createCurfew({ config, store, logger, demo, totpClock }: CurfewOptions): Promise<Curfew> {
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
+  const clientSecrets = createClientSecrets(keys.identifierKey);
   const audit = createAudit(store.audit, logger);
   const sessions = createSessionService({ store, hash, audit, logger });
   const mfa = createMfaService({
@@ -116,7 +137,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     lag: metrics.logoutLag,
   });
   const sweeper = createSweeper({ store: store.sessions, sessions, logger }, config.sweeper);
-  const provider = createProvider({ config, store, keys, hash, logger, sessions, mfa });
+  const provider = createProvider({ config, store, keys, hash, clientSecrets, logger, sessions, mfa });
   const login = config.login;
   const authenticator = createAuthenticator(store.directory, {
     account: store.rateLimiter({ name: 'login-account', points: login.accountFailures, durationSeconds: login.accountWindowSeconds, blockSeconds: login.accountBlockSeconds }),
@@ -159,6 +180,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       mfa,
       audit,
       backchannelAllowlist: config.backchannel.allowlist,
+      clientSecrets,
       changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
       disableUser: (id) => disableUser(id),
       deleteUser: (id) => deleteUser(id),
@@ -178,7 +200,8 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     disableUser,
   }));
-  await ensureConsoleClients(store.directory, config.issuer, hash);
+  await sealLegacyClientSecrets(store.directory, clientSecrets);
+  await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);
   if (demo) {
     routes.push(demoRoutes({
       provider,
@@ -213,7 +236,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     deleteUser,
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     async applySeed(seed) {
-      await applySeed(seed, store.directory, audit, {
+      await applySeed(seed, store.directory, audit, clientSecrets, {
         enrollTotp: (user, secret) => mfa.enrollSecret(user, secret),
         changePolicy: async (org, policy) => {
           await changePolicy({ directory: store.directory, sessions, audit }, org, policy, 'system:seed');
@@ -222,13 +245,14 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
           await endConsoleSessions(sessions, user);
         },
       });
-      await ensureConsoleClients(store.directory, config.issuer, hash);
+      await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);
     },
     async listen(port = config.port, host = config.host) {
       server = createServer(provider.callback());
       // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.
       server.keepAliveTimeout = 65_000;
       server.headersTimeout = 66_000;
+      server.on('clientError', answerUnparsableRequest);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(port, host, () => resolve());

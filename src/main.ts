@@ -33,6 +33,10 @@ async function openStore(config: Config): Promise<Store> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  if (config.issuer.startsWith('https:') && !config.trustProxy) {
+    // Cookies are Secure regardless (the issuer's scheme is the public one); client IPs are not.
+    logger.warn('ISSUER is https but CURFEW_TRUST_PROXY is off: sign-in limits and network rules see the TLS proxy\'s address, not the client\'s');
+  }
   // The seed is validated before the store is touched: a bad seed changes nothing.
   const seed = config.seedFile ? await readSeedFile(config.seedFile, config.backchannel.allowlist) : config.redis.url ? undefined : await demoSeed(config.issuer);
   const store = await openStore(config);

@@ -10,6 +10,7 @@ import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/types.ts';
 import { CurfewError, ValidationError } from '../http/errors.ts';
 import { checkBackchannelUri } from '../logout/ssrf.ts';
 import type { MfaService } from '../mfa/service.ts';
+import type { ClientSecrets } from '../orgs/client-secret.ts';
 import type { ClientRecord, User } from '../orgs/types.ts';
 import { clientRecord } from '../orgs/client-validate.ts';
 import { deleteClient } from '../orgs/delete-client.ts';
@@ -45,6 +46,8 @@ export interface AdminDeps {
   mfa: MfaService;
   audit: Audit;
   backchannelAllowlist: readonly string[];
+  /** Hashes a created or changed client secret before it is stored. */
+  clientSecrets: ClientSecrets;
   changePolicy(org: string, policy: Policy, actor: string): Promise<PolicyChange | undefined>;
   disableUser(userId: string): Promise<void>;
   deleteUser(userId: string): Promise<void>;
@@ -68,7 +71,7 @@ const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unkn
 
 /** Users and clients as the API shows them: never a password hash or a client secret. */
 const publicUser = ({ passwordHash: _hash, ...user }: User) => user;
-const publicClient = ({ client_secret, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret !== undefined, internal: isConsoleClient(client.client_id) });
+const publicClient = ({ client_secret_hash, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret_hash !== undefined, internal: isConsoleClient(client.client_id) });
 
 function sessionView(s: SsoSession) {
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -241,7 +244,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     const input = parse(clientCreateSchema, body(ctx));
     if (isConsoleClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'the curfew-console- prefix is reserved' }]);
     checkUri(input.backchannel_logout_uri);
-    const client = clientRecord(input, ctx.params.org!, new Date().toISOString());
+    const client = clientRecord(input, ctx.params.org!, new Date().toISOString(), deps.clientSecrets);
     try {
       // One atomic step, one answer: whether this org, another org or a deleted client holds
       // the id is nobody's business but the holder's (issue 10 item 8).
@@ -259,7 +262,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     const patch = parse(clientPatchSchema, body(ctx));
     checkUri(patch.backchannel_logout_uri);
     const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, ...current } = before;
-    const after = clientRecord({ ...current, ...patch }, before.org, createdAt);
+    const after = clientRecord({ ...current, ...patch }, before.org, createdAt, deps.clientSecrets, before);
     try {
       await store.directory.putClient(after);
     } catch (err) {

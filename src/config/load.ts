@@ -40,6 +40,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['CURFEW_REDIS_PREFIX', 'redis.prefix', text],
   ['CURFEW_SEED', 'seedFile', text],
   ['CURFEW_TRUST_PROXY', 'trustProxy', boolean],
+  ['CURFEW_TRUST_PROXY_HOPS', 'trustProxyHops', integer],
   ['CURFEW_IDENTIFIER_KEY', 'secrets.identifierKey', text],
   ['CURFEW_COOKIE_KEYS', 'secrets.cookieKeys', list],
   ['CURFEW_JWKS', 'secrets.jwks', json],
@@ -47,6 +48,41 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['CURFEW_BACKCHANNEL_ALLOWLIST', 'backchannel.allowlist', list],
   ['CURFEW_TEST_PINNABLE_CLOCK', 'testing.pinnableClock', boolean],
 ];
+
+/**
+ * Settings that hold secrets. Each may instead be given as `<VARIABLE>_FILE`, the path of a file
+ * holding the value (Docker and Kubernetes secrets), so it need not sit in the environment.
+ */
+export const SECRET_VARIABLES = ['REDIS_URL', 'CURFEW_IDENTIFIER_KEY', 'CURFEW_COOKIE_KEYS', 'CURFEW_JWKS', 'CURFEW_TOTP_KEYS'] as const;
+
+/**
+ * Key material that, unless given, is generated once and kept in the store. In production with
+ * Redis that would put each key in Redis next to what it protects (the TOTP key next to the
+ * encrypted TOTP secrets, the signing keys next to the tokens): there, all must be given.
+ */
+const PRODUCTION_KEYS = [
+  ['CURFEW_IDENTIFIER_KEY', 'secrets.identifierKey'],
+  ['CURFEW_COOKIE_KEYS', 'secrets.cookieKeys'],
+  ['CURFEW_JWKS', 'secrets.jwks'],
+  ['CURFEW_TOTP_KEYS', 'secrets.totpKeys'],
+] as const;
+
+/** The value of a variable, or of the file its `_FILE` twin names (one trailing newline trimmed). */
+function readVariable(env: NodeJS.ProcessEnv, variable: string, problems: string[]): string | undefined {
+  const direct = env[variable] || undefined;
+  const file = (SECRET_VARIABLES as readonly string[]).includes(variable) ? env[`${variable}_FILE`] || undefined : undefined;
+  if (direct !== undefined && file !== undefined) {
+    problems.push(`${variable} and ${variable}_FILE are both set: set one`);
+    return undefined;
+  }
+  if (file === undefined) return direct;
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (cause) {
+    problems.push(`${variable}_FILE: cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`);
+    return undefined;
+  }
+}
 
 function setPath(target: Raw, path: string, value: unknown): void {
   const parts = path.split('.');
@@ -58,6 +94,12 @@ function setPath(target: Raw, path: string, value: unknown): void {
   node[parts.at(-1)!] = value;
 }
 
+function getPath(source: Raw, path: string): unknown {
+  let node: unknown = source;
+  for (const part of path.split('.')) node = typeof node === 'object' && node !== null ? (node as Raw)[part] : undefined;
+  return node;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.join('.') || '(root)';
   const variable = ENVIRONMENT.find(([, p]) => p === issue.path.slice(0, p.split('.').length).join('.'))?.[0];
@@ -66,17 +108,27 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /**
  * Defaults from `config/default.json`, overridden by the environment, validated whole.
- * Empty environment values count as unset.
+ * Empty environment values count as unset. `NODE_ENV=production` with Redis requires every
+ * key from the environment or a file.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Raw = {}): Config {
   const raw = JSON.parse(readFileSync(DEFAULT_FILE, 'utf8')) as Raw;
+  const problems: string[] = [];
   for (const [variable, path, parse] of ENVIRONMENT) {
-    const value = env[variable];
+    const value = readVariable(env, variable, problems);
     if (value !== undefined && value !== '') setPath(raw, path, parse(value));
   }
   for (const [path, value] of Object.entries(overrides)) setPath(raw, path, value);
 
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue));
+  if (!result.success) problems.push(...result.error.issues.map(describeIssue));
+  if (env.NODE_ENV === 'production' && getPath(raw, 'redis.url') !== undefined) {
+    for (const [variable, path] of PRODUCTION_KEYS) {
+      if (getPath(raw, path) === undefined) {
+        problems.push(`${variable} (or ${variable}_FILE): required in production (NODE_ENV=production with REDIS_URL); a generated key would be stored in Redis next to what it protects`);
+      }
+    }
+  }
+  if (problems.length || !result.success) throw new ConfigError(problems);
   return result.data;
 }

@@ -22,6 +22,12 @@ export const configSchema = z
       .describe('OIDC issuer identifier, the public base URL (ISSUER).'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).describe('pino level (LOG_LEVEL).'),
     trustProxy: z.boolean().describe('Trust X-Forwarded-* from a reverse proxy (CURFEW_TRUST_PROXY).'),
+    trustProxyHops: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .describe('With CURFEW_TRUST_PROXY: how many proxies in front of Curfew append to X-Forwarded-For; the client IP is the entry that many from the right, never a leftmost one a client wrote (CURFEW_TRUST_PROXY_HOPS).'),
     redis: z.object({
       url: z
         .string()

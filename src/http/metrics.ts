@@ -8,13 +8,20 @@ export interface Metrics {
   middleware: (ctx: Context, next: Next) => Promise<void>;
 }
 
-/** Route label without ids, so label cardinality stays bounded. */
-function routeLabel(path: string): string {
-  if (path.startsWith('/interaction/')) return '/interaction/:uid' + (path.split('/').length > 3 ? '/' + path.split('/')[3] : '');
-  if (path.startsWith('/static/')) return '/static';
-  if (path.startsWith('/token/') || path.startsWith('/session/end/')) return path.split('/').slice(0, 3).join('/');
-  return path.length > 64 ? 'other' : path.replace(/[^\w/.-]/g, '');
+/**
+ * The route label is a template the code declares — the matched path of a Curfew or provider
+ * router (`/interaction/:uid`, `/token`) — and `other` for anything no route matched. Never the request path: every junk path would become a new label set that
+ * lives as long as the process (audit: 40 000 requests, +100 MiB RSS).
+ */
+function routeLabel(ctx: Context): string {
+  const matched = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
+  if (typeof matched === 'string') return matched;
+  return 'other';
 }
+
+/** Node accepts a fixed set of methods; anything unusual still gets one label, not one each. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const methodLabel = (method: string) => (METHODS.has(method) ? method : 'other');
 
 /** One registry per app instance, so several instances in one test process do not collide. */
 export function createMetrics(): Metrics {
@@ -44,13 +51,15 @@ export function createMetrics(): Metrics {
     registry,
     logoutLag,
     async middleware(ctx, next) {
-      const route = routeLabel(ctx.path);
-      const end = duration.startTimer({ method: ctx.method, route });
+      const method = methodLabel(ctx.method);
+      const end = duration.startTimer({ method });
       try {
         await next();
       } finally {
-        end();
-        requests.inc({ method: ctx.method, route, status: String(ctx.status) });
+        // Labelled after the routers ran: only then is the matched route known.
+        const route = routeLabel(ctx);
+        end({ route });
+        requests.inc({ method, route, status: String(ctx.status) });
       }
     },
   };

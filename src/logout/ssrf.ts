@@ -1,26 +1,33 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
- * Addresses no logout token goes to unless its origin is allow-listed: loopback, private,
- * link-local, carrier-grade NAT, unique-local, unspecified, multicast and documentation ranges.
+ * Addresses no logout token goes to unless its origin is allow-listed: everything IANA's
+ * special-purpose registries set aside (loopback, private, link-local, CGNAT, unique-local,
+ * site-local, NAT64/IPv4-translated, 6to4, Teredo, discard, documentation, benchmarking,
+ * multicast, reserved...). The list is ipaddr.js's `range()`, maintained with the registries,
+ * rather than a hand list that misses ranges; only plain `unicast` is public. An IPv4-mapped
+ * IPv6 address (`::ffff:a.b.c.d`, and ipaddr's reading of `::a.b.c.d`) is judged as the IPv4
+ * address it carries, which is where a connection to it goes.
+ *
+ * ipaddr.js calls the deprecated IPv4-compatible form `::a.b.c.d` (`::7f00:1`, which is how
+ * a URL writes `[::127.0.0.1]`) plain unicast, and every future IANA reservation would be
+ * too until the library learns of it; so an IPv6 address must also lie in 2000::/3, the only
+ * block IANA allocates for global unicast (RFC 4291 §2.4, IANA IPv6 address space).
  */
-const SPECIAL = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) SPECIAL.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96]] as const) {
-  SPECIAL.addSubnet(net, prefix, 'ipv6');
-}
+const GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
 
 export function isSpecialAddress(ip: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
-  if (mapped) return SPECIAL.check(mapped, 'ipv4');
-  const family = isIP(ip);
-  if (!family) return true;
-  return SPECIAL.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+  if (!ipaddr.isValid(ip)) return true;
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    // process() turns an IPv4-mapped IPv6 address into its IPv4 address.
+    address = ipaddr.process(ip);
+  } catch {
+    return true;
+  }
+  if (address.range() !== 'unicast') return true;
+  return address.kind() === 'ipv6' && !address.match(GLOBAL_UNICAST);
 }
 
 /** `http://127.0.0.1:8090` or `http://localhost:*` (any port). */
@@ -54,7 +61,7 @@ export function checkBackchannelUri(uri: string, allowlist: readonly string[]): 
   if (allowListed) return { ok: true, url, allowListed };
   if (url.protocol !== 'https:') return { ok: false, reason: 'must be https (or its origin allow-listed in CURFEW_BACKCHANNEL_ALLOWLIST)' };
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) && isSpecialAddress(host)) return { ok: false, reason: 'points at a loopback or private address that is not allow-listed' };
+  if (ipaddr.isValid(host) && isSpecialAddress(host)) return { ok: false, reason: 'points at a loopback or private address that is not allow-listed' };
   if (host === 'localhost' || host.endsWith('.localhost')) return { ok: false, reason: 'points at localhost, which is not allow-listed' };
   return { ok: true, url, allowListed };
 }

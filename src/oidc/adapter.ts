@@ -6,6 +6,22 @@ import { providerMetadata } from './client-metadata.ts';
 
 export type AdapterConstructor = new (name: string) => Adapter;
 
+/**
+ * A record's `jti` is its bearer value: the token or code itself, the session cookie. The key
+ * already hides it (a keyed hash of the id), so the payload must not give it back: it is
+ * dropped before storing and put back by `find(id)`, which is handed the id anyway. An
+ * Interaction also copies the session cookie (`session.cookie`), which nothing reads: dropped.
+ * `findByUid` (sessions only) returns no `jti`; the library only reads sessions found that way.
+ */
+function withoutBearerValues(payload: AdapterPayload): AdapterPayload {
+  const { jti: _jti, ...stored } = payload;
+  if (stored.session && typeof stored.session === 'object') {
+    const { cookie: _cookie, ...session } = stored.session as Record<string, unknown>;
+    stored.session = session as AdapterPayload['session'];
+  }
+  return stored;
+}
+
 /** Models whose records carry `sessionUid` and must die with their RP session (SPEC §6). */
 const SESSION_BOUND = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken']);
 
@@ -53,7 +69,7 @@ export function createAdapterClass(models: ModelStore, directory: DirectoryStore
       if (typeof payload.uid === 'string') indexes.uid = hash(payload.uid);
       if (typeof payload.userCode === 'string') indexes.userCode = hash(payload.userCode);
       if (typeof payload.grantId === 'string') indexes.grantId = hash(payload.grantId);
-      await models.upsert(this.name, hash(id), payload, expiresIn, indexes);
+      await models.upsert(this.name, hash(id), withoutBearerValues(payload), expiresIn, indexes);
       const state = requestState();
       if (this.name === 'AuthorizationCode' && state && typeof payload.sessionUid === 'string' && typeof payload.clientId === 'string') {
         state.codeIssued = {
@@ -65,7 +81,8 @@ export function createAdapterClass(models: ModelStore, directory: DirectoryStore
       }
     }
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const payload = (await models.find(this.name, hash(id))) as AdapterPayload | undefined;
+      const stored = (await models.find(this.name, hash(id))) as AdapterPayload | undefined;
+      const payload = stored && { ...stored, jti: id };
       if (!payload || !SESSION_BOUND.has(this.name) || typeof payload.sessionUid !== 'string' || typeof payload.clientId !== 'string') {
         return payload;
       }

@@ -25,7 +25,8 @@ const unauthorized = () => new CurfewError('invalid_client', 401, 'client authen
 
 /**
  * Authenticates the calling client the way the token endpoint does: client_secret_basic or
- * client_secret_post for confidential clients (compared in constant time by the library),
+ * client_secret_post for confidential clients (the stored hash compared in constant time, the
+ * same compare as the token endpoint's: see compareHashedClientSecrets),
  * client_id alone for public ones.
  */
 export async function authenticateClient(ctx: Context, provider: Provider, body: Record<string, unknown>): Promise<Client> {
@@ -39,6 +40,6 @@ export async function authenticateClient(ctx: Context, provider: Provider, body:
     if (secret !== undefined) throw unauthorized();
     return client;
   }
-  if (secret === undefined || !client.compareClientSecret(secret)) throw unauthorized();
+  if (secret === undefined || !(await client.compareClientSecret(secret))) throw unauthorized();
   return client;
 }

@@ -18,7 +18,8 @@ export function providerMetadata(client: ClientRecord): Record<string, unknown> 
     firstParty: client.firstParty,
     adminApi: client.adminApi,
   };
-  if (client.client_secret !== undefined) metadata.client_secret = client.client_secret;
+  // The provider holds only the hash; its compareClientSecret is replaced to check against it.
+  if (client.client_secret_hash !== undefined) metadata.client_secret = client.client_secret_hash;
   if (client.backchannel_logout_uri) {
     metadata.backchannel_logout_uri = client.backchannel_logout_uri;
     metadata.backchannel_logout_session_required = client.backchannel_logout_session_required;

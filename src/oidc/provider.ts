@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
+import type { ClientSecrets } from '../orgs/client-secret.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
 import { renderPage, renderView } from '../http/views.ts';
@@ -22,6 +23,7 @@ export interface ProviderDeps {
   store: Store;
   keys: KeyMaterial;
   hash: IdentifierHasher;
+  clientSecrets: ClientSecrets;
   logger: Logger;
   sessions: SessionService;
   mfa: MfaService;
@@ -82,7 +84,7 @@ function pagesFor(sessions: SessionService) {
  * interactions, the directory as the client registry, the store as the adapter.
  */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, keys, hash, logger, sessions, mfa } = deps;
+  const { config, store, keys, hash, clientSecrets, logger, sessions, mfa } = deps;
   const t = config.tokens;
   const pages = pagesFor(sessions);
 
@@ -100,6 +102,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     scopes: SCOPES,
     acrValues: [ACR.password, ACR.mfa],
     responseTypes: ['code'],
+    // Secrets are stored hashed (src/orgs/client-secret.ts): nothing keyed by a client's secret
+    // can work, so no client may authenticate with client_secret_jwt or use an HS algorithm.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256'],
+      requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256'],
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+    },
     pkce: { required: () => true },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -171,10 +181,40 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  // Each trusted proxy appends the address it saw; entries left of those are whatever the
+  // client sent. koa keeps only the rightmost `maxIpsCount` and takes the leftmost of them.
+  provider.maxIpsCount = config.trustProxyHops;
+  publicProtocolIsTheIssuers(provider, config.issuer);
+  compareHashedClientSecrets(provider, clientSecrets);
   alwaysIncludeSid(provider);
   queueOwnsBackchannelLogout(provider);
   forwardProviderErrors(provider, logger);
   return provider;
+}
+
+/**
+ * Curfew speaks plain HTTP; an https issuer means TLS ends at a proxy in front of it. Whether
+ * that proxy's X-Forwarded-Proto is trusted (CURFEW_TRUST_PROXY) or sent at all, the public
+ * protocol is the issuer's, so every request of this app counts as https: each cookie — the
+ * provider's session and interaction cookies and Curfew's own (CSRF, console) — gets `Secure`,
+ * and none goes out over the public network in the clear (audit item 14).
+ */
+function publicProtocolIsTheIssuers(provider: Provider, issuer: string): void {
+  if (new URL(issuer).protocol !== 'https:') return;
+  Object.defineProperty(provider.request, 'protocol', { get: () => 'https', configurable: true });
+}
+
+/**
+ * The provider's client holds the stored hash as its `clientSecret`; every secret check (token
+ * endpoint, introspection, revocation, Curfew's status endpoints) goes through this one compare.
+ */
+function compareHashedClientSecrets(provider: Provider, secrets: ClientSecrets): void {
+  Object.defineProperty(provider.Client.prototype, 'compareClientSecret', {
+    value(this: { clientSecret?: string }, actual: string) {
+      return secrets.matches(this.clientSecret, actual);
+    },
+    configurable: true,
+  });
 }
 
 /**

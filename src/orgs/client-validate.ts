@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ClientSecrets } from './client-secret.ts';
 import type { ClientRecord } from './types.ts';
 
 /** Redirect URIs: absolute, no fragment (RFC 6749 §3.1.2). http only where the RP says so. */
@@ -43,13 +44,17 @@ export type ClientInput = z.infer<typeof clientInputSchema>;
 
 /**
  * The stored client for validated input: confidential with a secret (client_secret_basic),
- * public without one (PKCE only); client credentials only for admin API clients.
+ * public without one (PKCE only); client credentials only for admin API clients. The secret is
+ * stored only as its keyed hash; input without one keeps `previous`'s (an update).
  */
-export function clientRecord(input: ClientInput, org: string, createdAt: string): ClientRecord {
+export function clientRecord(input: ClientInput, org: string, createdAt: string, secrets: ClientSecrets, previous?: ClientRecord): ClientRecord {
+  const { client_secret: secret, ...rest } = input;
+  const secretHash = secret !== undefined ? secrets.seal(secret) : previous?.client_secret_hash;
   return {
-    ...input,
+    ...rest,
+    ...(secretHash !== undefined ? { client_secret_hash: secretHash } : {}),
     org,
-    token_endpoint_auth_method: input.client_secret ? 'client_secret_basic' : 'none',
+    token_endpoint_auth_method: secretHash !== undefined ? 'client_secret_basic' : 'none',
     grant_types: input.adminApi ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['authorization_code', 'refresh_token'],
     createdAt,
   };

@@ -6,6 +6,7 @@ import { newUserId, normalizeUsername, USERNAME } from '../accounts/users.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { DirectoryStore } from '../store/types.ts';
 import { checkBackchannelUri } from '../logout/ssrf.ts';
+import type { ClientSecrets } from './client-secret.ts';
 import { clientInputSchema, clientRecord } from './client-validate.ts';
 import type { Policy } from '../sessions/policy-types.ts';
 import type { User } from './types.ts';
@@ -110,7 +111,7 @@ export interface SeedHooks {
  * anything it does not name is left alone. Applying the same seed twice changes nothing the
  * second time — passwords are re-hashed only when they no longer verify.
  */
-export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Audit, hooks: SeedHooks = {}): Promise<void> {
+export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Audit, secrets: ClientSecrets, hooks: SeedHooks = {}): Promise<void> {
   const now = new Date().toISOString();
   for (const org of seed.orgs) {
     const roles = [...new Set(['admin', ...org.users.flatMap((u) => u.roles)])];
@@ -128,7 +129,8 @@ export async function applySeed(seed: Seed, directory: DirectoryStore, audit: Au
         deletedClients.push(input.client_id);
         continue;
       }
-      await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now));
+      // The seed says whether a client has a secret: no `previous`, so one removed there is removed here.
+      await directory.putClient(clientRecord(input, org.id, existing?.createdAt ?? now, secrets));
     }
 
     for (const input of org.users) {

@@ -23,7 +23,8 @@ export interface User {
 export interface ClientRecord {
   client_id: string;
   org: string;
-  client_secret?: string;
+  /** The secret's keyed hash (src/orgs/client-secret.ts); absent for public clients. Never returned by an API. */
+  client_secret_hash?: string;
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
   backchannel_logout_uri?: string;

@@ -1,4 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateJwks } from '../../src/oidc/keys.ts';
+import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
+import { runMain } from '../support/process.ts';
+import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 
 describe('configuration', () => {
@@ -59,5 +66,91 @@ describe('configuration', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', REDIS_URL: '' }).port).toBe(3000);
+  });
+});
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('no ConfigError');
+}
+
+const KEYS = {
+  CURFEW_IDENTIFIER_KEY: 'i'.repeat(40),
+  CURFEW_COOKIE_KEYS: `${'c'.repeat(40)},${'d'.repeat(40)}`,
+  CURFEW_JWKS: JSON.stringify(generateJwks()),
+  CURFEW_TOTP_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64url')}`,
+};
+
+describe('key material in production', () => {
+  const production = { NODE_ENV: 'production', REDIS_URL: 'redis://10.0.0.5:6379' };
+
+  it('refuses to start with Redis and any key missing, naming every missing setting in one message', () => {
+    const error = configError(() => loadConfig({ ...production, CURFEW_COOKIE_KEYS: KEYS.CURFEW_COOKIE_KEYS, PORT: 'eighty' }));
+    for (const variable of ['CURFEW_IDENTIFIER_KEY', 'CURFEW_JWKS', 'CURFEW_TOTP_KEYS']) {
+      expect(error.message, variable).toContain(`${variable} (or ${variable}_FILE): required in production`);
+    }
+    expect(error.message).not.toContain('CURFEW_COOKIE_KEYS (or');
+    // Other bad settings are in the same message.
+    expect(error.message).toContain('(PORT)');
+  });
+
+  it('starts with every key from the environment', () => {
+    const config = loadConfig({ ...production, ...KEYS });
+    expect(config.secrets.identifierKey).toBe(KEYS.CURFEW_IDENTIFIER_KEY);
+    expect(config.secrets.cookieKeys).toHaveLength(2);
+    expect(config.secrets.totpKeys).toEqual([KEYS.CURFEW_TOTP_KEYS]);
+  });
+
+  it('keeps generated keys for the embedded default and outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).secrets).toEqual({});
+    expect(loadConfig({ REDIS_URL: production.REDIS_URL }).secrets).toEqual({});
+  });
+
+  it('reads every secret setting from a _FILE (Docker/Kubernetes secrets), trailing newline trimmed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'curfew-secrets-'));
+    const files: Record<string, string> = {};
+    for (const [variable, value] of Object.entries({ ...KEYS, REDIS_URL: 'redis://:s3cret@10.0.0.5:6379' })) {
+      const file = join(dir, variable.toLowerCase());
+      writeFileSync(file, `${value}\n`);
+      files[`${variable}_FILE`] = file;
+    }
+    const config = loadConfig({ NODE_ENV: 'production', ...files });
+    expect(config.redis.url).toBe('redis://:s3cret@10.0.0.5:6379');
+    expect(config.secrets.identifierKey).toBe(KEYS.CURFEW_IDENTIFIER_KEY);
+    expect(config.secrets.cookieKeys).toEqual(KEYS.CURFEW_COOKIE_KEYS.split(','));
+    expect(config.secrets.jwks).toEqual(JSON.parse(KEYS.CURFEW_JWKS));
+    expect(config.secrets.totpKeys).toEqual([KEYS.CURFEW_TOTP_KEYS]);
+  });
+
+  it('names a _FILE it cannot read, and a setting given both ways', () => {
+    const error = configError(() =>
+      loadConfig({ CURFEW_TOTP_KEYS_FILE: '/nonexistent/totp', CURFEW_JWKS: KEYS.CURFEW_JWKS, CURFEW_JWKS_FILE: '/nonexistent/jwks' }),
+    );
+    expect(error.problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^CURFEW_TOTP_KEYS_FILE: cannot read \/nonexistent\/totp: ENOENT/),
+      'CURFEW_JWKS and CURFEW_JWKS_FILE are both set: set one',
+    ]));
+  });
+
+  it('npm start refuses before writing anything to Redis', async () => {
+    const prefix = freshPrefix('prod');
+    try {
+      const { code, output } = await runMain({ NODE_ENV: 'production', REDIS_URL, CURFEW_REDIS_PREFIX: prefix, PORT: '0' });
+      expect(code).toBe(1);
+      for (const variable of ['CURFEW_IDENTIFIER_KEY', 'CURFEW_COOKIE_KEYS', 'CURFEW_JWKS', 'CURFEW_TOTP_KEYS']) expect(output).toContain(variable);
+      const redis = new Redis(REDIS_URL);
+      try {
+        expect((await redis.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000))[1]).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      await deletePrefix(prefix);
+    }
   });
 });

@@ -4,8 +4,10 @@ import { createAudit } from '../../src/audit/audit.ts';
 import { createLogger } from '../../src/logger.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
 import { applySeed, parseSeed, SeedError } from '../../src/orgs/seed.ts';
+import { createClientSecrets } from '../../src/orgs/client-secret.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 
+const secrets = createClientSecrets('seed-test-key-'.padEnd(40, 'x'));
 const silent = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
 
 const seed = {
@@ -23,7 +25,7 @@ const seed = {
 describe('seed', () => {
   it('creates orgs, users (argon2id, lowercase username) and clients', async () => {
     const store = createMemoryStore();
-    await applySeed(parseSeed(seed), store.directory, createAudit(store.audit, silent));
+    await applySeed(parseSeed(seed), store.directory, createAudit(store.audit, silent), secrets);
     const org = await store.directory.getOrg('acme');
     expect(org?.policy.rules[0]?.name).toBe('admins');
     const alice = await store.directory.findUserByName('acme', 'alice');
@@ -31,14 +33,17 @@ describe('seed', () => {
     expect(await verifyPassword(alice!.passwordHash, 'alice password')).toBe(true);
     const wiki = await store.directory.getClient('wiki');
     expect(wiki).toMatchObject({ org: 'acme', firstParty: true, token_endpoint_auth_method: 'client_secret_basic', backchannel_logout_session_required: true });
+    // The secret is stored only as its keyed hash.
+    expect(JSON.stringify(wiki)).not.toContain('wiki-secret-0123456789');
+    expect(secrets.matches(wiki?.client_secret_hash, 'wiki-secret-0123456789')).toBe(true);
   });
 
   it('is idempotent: a second application changes nothing', async () => {
     const store = createMemoryStore();
     const audit = createAudit(store.audit, silent);
-    await applySeed(parseSeed(seed), store.directory, audit);
+    await applySeed(parseSeed(seed), store.directory, audit, secrets);
     const before = { user: await store.directory.findUserByName('acme', 'alice'), client: await store.directory.getClient('wiki') };
-    await applySeed(parseSeed(seed), store.directory, audit);
+    await applySeed(parseSeed(seed), store.directory, audit, secrets);
     expect(await store.directory.findUserByName('acme', 'alice')).toEqual(before.user);
     expect(await store.directory.getClient('wiki')).toEqual(before.client);
     expect(await store.directory.listUsers('acme')).toHaveLength(1);
@@ -47,12 +52,12 @@ describe('seed', () => {
   it('updates what it names: a new password is re-hashed, roles replaced', async () => {
     const store = createMemoryStore();
     const audit = createAudit(store.audit, silent);
-    await applySeed(parseSeed(seed), store.directory, audit);
+    await applySeed(parseSeed(seed), store.directory, audit, secrets);
     const id = (await store.directory.findUserByName('acme', 'alice'))!.id;
     const changed = structuredClone(seed);
     changed.orgs[0]!.users[0] = { username: 'alice', password: 'new alice password', roles: [] };
     changed.orgs[0]!.policy.rules = [];
-    await applySeed(parseSeed(changed), store.directory, audit);
+    await applySeed(parseSeed(changed), store.directory, audit, secrets);
     const alice = await store.directory.findUserByName('acme', 'alice');
     expect(alice?.id).toBe(id);
     expect(alice?.roles).toEqual([]);
@@ -62,12 +67,28 @@ describe('seed', () => {
   it('does not bring back a client an admin deleted: the id stays unused, the skip is audited', async () => {
     const store = createMemoryStore();
     const audit = createAudit(store.audit, silent);
-    await applySeed(parseSeed(seed), store.directory, audit);
+    await applySeed(parseSeed(seed), store.directory, audit, secrets);
     await store.directory.deleteClient('wiki');
-    await applySeed(parseSeed(seed), store.directory, audit);
+    await applySeed(parseSeed(seed), store.directory, audit, secrets);
     expect(await store.directory.getClient('wiki')).toBeUndefined();
     const applied = (await store.audit.query({ org: 'acme', type: 'seed.applied', limit: 1 })).items[0];
     expect(applied?.data).toMatchObject({ clients: 0, skippedDeletedClients: ['wiki'] });
+  });
+
+  it('changes a client secret, or removes it, as the seed says', async () => {
+    const store = createMemoryStore();
+    const audit = createAudit(store.audit, silent);
+    await applySeed(parseSeed(seed), store.directory, audit, secrets);
+    const changed = structuredClone(seed) as { orgs: Array<{ clients: Array<Record<string, unknown>> }> };
+    changed.orgs[0]!.clients[0]!.client_secret = 'wiki-secret-new-0123456789';
+    await applySeed(parseSeed(changed), store.directory, audit, secrets);
+    const rotated = await store.directory.getClient('wiki');
+    expect(secrets.matches(rotated?.client_secret_hash, 'wiki-secret-new-0123456789')).toBe(true);
+    expect(secrets.matches(rotated?.client_secret_hash, 'wiki-secret-0123456789')).toBe(false);
+    delete changed.orgs[0]!.clients[0]!.client_secret;
+    await applySeed(parseSeed(changed), store.directory, audit, secrets);
+    expect(await store.directory.getClient('wiki')).toMatchObject({ token_endpoint_auth_method: 'none' });
+    expect((await store.directory.getClient('wiki'))?.client_secret_hash).toBeUndefined();
   });
 
   it('rejects a bad seed whole, naming every problem', () => {

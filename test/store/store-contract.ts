@@ -31,7 +31,7 @@ const user = (over: Partial<User> = {}): User => ({
 const client = (over: Partial<ClientRecord> = {}): ClientRecord => ({
   client_id: 'wiki',
   org: 'acme',
-  client_secret: 'secret-0123456789abcdef',
+  client_secret_hash: 'hmac-sha256:c2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY',
   redirect_uris: ['https://wiki.example/cb'],
   post_logout_redirect_uris: [],
   backchannel_logout_session_required: true,

@@ -102,7 +102,10 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
   const logger = createLogger('debug', sink);
   const totp = new ManualClock(start);
   const curfew = await createCurfew({ config, store, logger, totpClock: totp });
-  await curfew.applySeed(parseSeed(options.seed ?? testSeed(), '(test seed)', config.backchannel.allowlist));
+  const seed = parseSeed(options.seed ?? testSeed(), '(test seed)', config.backchannel.allowlist);
+  await curfew.applySeed(seed);
+  // The store holds only hashes of client secrets: RPs use the seed's.
+  const seedSecrets = new Map(seed.orgs.flatMap((o) => o.clients).map((c) => [c.client_id, c.client_secret]));
   await curfew.listen(port, '127.0.0.1');
 
   return {
@@ -116,7 +119,8 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
     async rp(clientId) {
       const client = await store.directory.getClient(clientId);
       if (!client) throw new Error(`no client ${clientId}`);
-      const auth = client.client_secret ? oidc.ClientSecretBasic(client.client_secret) : oidc.None();
+      const secret = seedSecrets.get(clientId);
+      const auth = secret ? oidc.ClientSecretBasic(secret) : oidc.None();
       return oidc.discovery(new URL(url), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
     },
     userAgent: (o) => new UserAgent(url, o),

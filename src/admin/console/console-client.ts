@@ -1,3 +1,4 @@
+import type { ClientSecrets } from '../../orgs/client-secret.ts';
 import type { IdentifierHasher } from '../../store/identifier-hash.ts';
 import type { DirectoryStore } from '../../store/types.ts';
 
@@ -13,14 +14,14 @@ export const consoleClientSecret = (hash: IdentifierHasher, clientId: string) =>
  * Registers (or refreshes) the console client of every org: code flow at /admin/callback,
  * back-channel logout at /admin/backchannel-logout on Curfew's own origin.
  */
-export async function ensureConsoleClients(directory: DirectoryStore, issuer: string, hash: IdentifierHasher): Promise<void> {
+export async function ensureConsoleClients(directory: DirectoryStore, issuer: string, hash: IdentifierHasher, secrets: ClientSecrets): Promise<void> {
   for (const org of await directory.listOrgs()) {
     const clientId = consoleClientId(org.id);
     const existing = await directory.getClient(clientId);
     await directory.putClient({
       client_id: clientId,
       org: org.id,
-      client_secret: consoleClientSecret(hash, clientId),
+      client_secret_hash: secrets.seal(consoleClientSecret(hash, clientId)),
       redirect_uris: [`${issuer}/admin/callback`],
       post_logout_redirect_uris: [`${issuer}/admin`],
       backchannel_logout_uri: `${issuer}/admin/backchannel-logout`,

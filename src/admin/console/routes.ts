@@ -262,7 +262,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   // Clients, audit, deliveries
   router.get('/clients', requireConsole, async (ctx) => {
     const clients = (await store.directory.listClients(ctx.state.console!.org)).filter((c) => !isConsoleClient(c.client_id));
-    page(ctx, 'clients', { clients: clients.map((c) => ({ id: c.client_id, redirect: c.redirect_uris.join(' '), backchannel: c.backchannel_logout_uri ?? '—', type: c.client_secret ? 'confidential' : 'public' })) });
+    page(ctx, 'clients', { clients: clients.map((c) => ({ id: c.client_id, redirect: c.redirect_uris.join(' '), backchannel: c.backchannel_logout_uri ?? '—', type: c.client_secret_hash ? 'confidential' : 'public' })) });
   });
   router.get('/audit', requireConsole, async (ctx) => {
     const type = typeof ctx.query.type === 'string' && (AUDIT_EVENT_TYPES as readonly string[]).includes(ctx.query.type) ? (ctx.query.type as AuditEventType) : undefined;
