@@ -52,7 +52,7 @@ describe.each(STORE_KINDS)('partial updates (%s store)', (kind) => {
       expect(await h.store.directory.getClient('erp')).toEqual({ ...before, redirect_uris: ['https://erp.example/cb2'], firstParty: true });
 
       // The admin API client keeps its client-credentials grant: it still gets admin tokens.
-      const rp = await h.rp('erp');
+      const rp = await h.rp('erp', 'erp-secret-0123456789abcdef');
       expect((await oidc.clientCredentialsGrant(rp, { scope: 'admin' })).scope).toBe('admin');
     });
 

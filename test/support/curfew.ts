@@ -74,8 +74,8 @@ export interface Harness {
   clock: SharedClock;
   /** The authenticators' time (TOTP), separate from the sessions' clock; tests move it. */
   totp: ManualClock;
-  /** An openid-client configuration for one of the seed's clients. */
-  rp(clientId: string): Promise<oidc.Configuration>;
+  /** An openid-client configuration for a client: the seed's secret, or `clientSecret`. */
+  rp(clientId: string, clientSecret?: string): Promise<oidc.Configuration>;
   userAgent(options?: { ip?: string }): UserAgent;
   close(): Promise<void>;
 }
@@ -116,10 +116,12 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
     logs,
     clock,
     totp,
-    async rp(clientId) {
+    async rp(clientId, clientSecret) {
       const client = await store.directory.getClient(clientId);
       if (!client) throw new Error(`no client ${clientId}`);
-      const secret = seedSecrets.get(clientId);
+      // The store holds only a hash: the secret is the seed's, or the one the test registered.
+      const secret = clientSecret ?? seedSecrets.get(clientId);
+      if (client.client_secret_hash !== undefined && secret === undefined) throw new Error(`client ${clientId} has a secret: pass it to rp()`);
       const auth = secret ? oidc.ClientSecretBasic(secret) : oidc.None();
       return oidc.discovery(new URL(url), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
     },
