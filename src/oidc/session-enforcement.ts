@@ -104,7 +104,7 @@ export function recordSessionEvents({ sessions, directory }: RecordDeps) {
     });
   }
 
-  /** The refresh grant already judged the session (passively); count it only where the org says so. */
+  /** The refresh grant already judged the session (passively); count it only where the client's policy says so. */
   async function refreshActivity(): Promise<void> {
     const rp = requestState()?.rpSession;
     if (rp?.refreshIsActivity) await sessions.check(rp.sessionUid, rp.clientId, 'active');

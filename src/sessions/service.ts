@@ -94,7 +94,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     const rps: SessionLimitsUpdate['rps'] = {};
     for (const client of clients) {
       const rp = effectiveLimits(org.policy, { ...subject, client }).rp!;
-      rps[client] = { idleSeconds: rp.idle.seconds, absoluteSeconds: rp.absolute.seconds };
+      rps[client] = { idleSeconds: rp.idle.seconds, absoluteSeconds: rp.absolute.seconds, refreshIsActivity: rp.refreshIsActivity.value };
     }
     return { policy: org.policy, update: { idleSeconds: sso.idle.seconds, absoluteSeconds: sso.absolute.seconds, warningSeconds: org.policy.warningSeconds, refreshIsActivity: org.policy.refreshIsActivity, rps } };
   }

@@ -18,6 +18,12 @@ export interface RpSession {
   idleSeconds: number;
   absoluteSeconds: number;
   /**
+   * Whether this client's refresh grants are activity (the org's value or a client rule's),
+   * kept here like the limits so a refresh needs no policy lookup. Absent on records written
+   * before client rules could say so: the SSO session's (org) value applies.
+   */
+  refreshIsActivity?: boolean;
+  /**
    * Set when the RP session ended while its SSO session lives on. The tombstone keeps the RP
    * session dead — the client needs a fresh sign-in — until a new sign-in replaces it.
    */

@@ -73,6 +73,7 @@ export function createMemorySessions(clock: Clock): SessionStore {
         lastActiveAt: now,
         idleSeconds: rp.idleSeconds,
         absoluteSeconds: rp.absoluteSeconds,
+        refreshIsActivity: rp.refreshIsActivity,
       };
       if (current) dropSids(key, rp.client);
       session.rps = { ...session.rps, [rp.client]: next };
@@ -125,7 +126,7 @@ export function createMemorySessions(clock: Clock): SessionStore {
         const rps: Record<string, RpSession> = {};
         for (const [client, rp] of Object.entries(session.rps)) {
           const l = limits.rps[client];
-          rps[client] = l ? { ...rp, idleSeconds: l.idleSeconds, absoluteSeconds: l.absoluteSeconds } : rp;
+          rps[client] = l ? { ...rp, idleSeconds: l.idleSeconds, absoluteSeconds: l.absoluteSeconds, refreshIsActivity: l.refreshIsActivity } : rp;
         }
         sessions.set(key, { ...session, idleSeconds: limits.idleSeconds, absoluteSeconds: limits.absoluteSeconds, warningSeconds: limits.warningSeconds, refreshIsActivity: limits.refreshIsActivity, rps });
       }

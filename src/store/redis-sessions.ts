@@ -209,6 +209,7 @@ if s then
     if r then
       rp.idleSeconds = r.idleSeconds
       rp.absoluteSeconds = r.absoluteSeconds
+      rp.refreshIsActivity = r.refreshIsActivity
     end
   end
   save(KEYS[1], s, now)

@@ -112,7 +112,7 @@ export interface SessionLimitsUpdate {
   absoluteSeconds: number;
   warningSeconds: number;
   refreshIsActivity: boolean;
-  rps: Record<string, { idleSeconds: number; absoluteSeconds: number }>;
+  rps: Record<string, { idleSeconds: number; absoluteSeconds: number; refreshIsActivity: boolean }>;
 }
 
 export interface NewSsoSession {
@@ -134,6 +134,7 @@ export interface NewRpSession {
   grantId?: string;
   idleSeconds: number;
   absoluteSeconds: number;
+  refreshIsActivity: boolean;
 }
 
 /**

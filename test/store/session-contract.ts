@@ -13,7 +13,7 @@ const sso = (over: Partial<NewSsoSession> = {}): NewSsoSession => ({
   id: 'uid-1', org: 'acme', user: 'usr_a', ip: '10.0.0.1', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false, ...over,
 });
 const rp = (client: string, over: Record<string, unknown> = {}) => ({
-  client, sid: `sid-${client}`, sidKey: `hsid-${client}`, grantId: `g-${client}`, idleSeconds: 300, absoluteSeconds: 1800, ...over,
+  client, sid: `sid-${client}`, sidKey: `hsid-${client}`, grantId: `g-${client}`, idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: false, ...over,
 });
 
 /** Session storage semantics, judged by the shared clock; memory and Redis run the same suite. */
@@ -198,10 +198,19 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       await sessions().login('k1', sso());
       await sessions().addRp('k1', rp('wiki'));
       await s.clock.set(t0 + 10 * MIN);
-      const tightened = await sessions().setLimits('k1', { idleSeconds: 300, absoluteSeconds: 3600, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
+      const tightened = await sessions().setLimits('k1', { idleSeconds: 300, absoluteSeconds: 3600, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600, refreshIsActivity: true } } });
       expect(tightened.sso).toBe('dead');
       const stored = await sessions().get('k1');
-      expect(stored).toMatchObject({ idleSeconds: 300, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
+      expect(stored).toMatchObject({ idleSeconds: 300, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600, refreshIsActivity: true } } });
+    });
+
+    it('keeps each RP session\'s own refreshIsActivity, and a policy change rewrites it', async () => {
+      await sessions().login('k1', sso({ refreshIsActivity: false }));
+      await sessions().addRp('k1', rp('wiki', { refreshIsActivity: true }));
+      await sessions().addRp('k1', rp('blog'));
+      expect((await sessions().get('k1'))?.rps).toMatchObject({ wiki: { refreshIsActivity: true }, blog: { refreshIsActivity: false } });
+      await sessions().setLimits('k1', { idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false, rps: { wiki: { idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: false }, blog: { idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: true } } });
+      expect((await sessions().get('k1'))?.rps).toMatchObject({ wiki: { refreshIsActivity: false }, blog: { refreshIsActivity: true } });
     });
 
     it('lists sessions by org and by user', async () => {
