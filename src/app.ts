@@ -144,7 +144,14 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       mfa,
       pending: createPendingSignIns(store.models, hash, config.tokens.interactionSeconds),
     }),
-    sessionStatusRoutes(provider, sessions),
+    sessionStatusRoutes({
+      provider,
+      sessions,
+      directory: store.directory,
+      // Generous for a person (an SDK reports at most every few seconds), tight for a loop.
+      activityLimiter: store.rateLimiter({ name: 'session-activity', points: 61, durationSeconds: 60, blockSeconds: 60 }),
+      hash,
+    }),
     accountRoutes(provider, sessions, store.directory),
     adminRoutes({
       provider,

@@ -132,6 +132,20 @@ export function createMemorySessions(clock: Clock): SessionStore {
       }
       return clone(judge(sessions.get(key), undefined, clock.now()));
     },
+    async countActivity(key, source, client) {
+      const session = sessions.get(key);
+      if (!session) return;
+      const before = session.activity?.[source];
+      const count = { count: (before?.count ?? 0) + 1, lastAt: clock.now(), ...(client !== undefined ? { lastClient: client } : {}) };
+      store.set(key, { ...session, activity: { ...session.activity, [source]: count } });
+    },
+    async markWarned(key, client, warningAt) {
+      const session = sessions.get(key);
+      const rp = session?.rps[client];
+      if (!session || !rp || rp.endedAt !== undefined || rp.warnedFor === warningAt) return false;
+      store.set(key, { ...session, rps: { ...session.rps, [client]: { ...rp, warnedFor: warningAt } } });
+      return true;
+    },
     async keysOfOrg(org) {
       return [...sessions].filter(([, s]) => s.org === org).map(([k]) => k);
     },

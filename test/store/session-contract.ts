@@ -213,6 +213,40 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       expect((await sessions().get('k1'))?.rps).toMatchObject({ wiki: { refreshIsActivity: false }, blog: { refreshIsActivity: true } });
     });
 
+    describe('activity counts and warning windows', () => {
+      it('counts every one of 50 concurrent signals by source, with the latest time and client, and moves no deadline', async () => {
+        await sessions().login('k1', sso());
+        await sessions().addRp('k1', rp('wiki'));
+        await s.clock.set(t0 + MIN);
+        await Promise.all(Array.from({ length: 50 }, () => sessions().countActivity('k1', 'bearer', 'wiki')));
+        await sessions().countActivity('k1', 'refresh', undefined);
+        const stored = await sessions().get('k1');
+        expect(stored?.activity).toEqual({ bearer: { count: 50, lastAt: t0 + MIN, lastClient: 'wiki' }, refresh: { count: 1, lastAt: t0 + MIN } });
+        expect(stored?.lastActiveAt).toBe(t0);
+        await sessions().countActivity('missing', 'bearer', 'wiki');
+        expect(await sessions().get('missing')).toBeUndefined();
+      });
+
+      it('records a warning window once, for exactly one of 50 concurrent callers; a new window again once', async () => {
+        await sessions().login('k1', sso());
+        await sessions().addRp('k1', rp('wiki'));
+        const first = await Promise.all(Array.from({ length: 50 }, () => sessions().markWarned('k1', 'wiki', t0 + 4 * MIN)));
+        expect(first.filter(Boolean)).toHaveLength(1);
+        expect(await sessions().markWarned('k1', 'wiki', t0 + 4 * MIN)).toBe(false);
+        expect(await sessions().markWarned('k1', 'wiki', t0 + 9 * MIN)).toBe(true);
+        expect((await sessions().get('k1'))?.rps.wiki?.warnedFor).toBe(t0 + 9 * MIN);
+      });
+
+      it('records no warning for a missing or ended RP session', async () => {
+        await sessions().login('k1', sso());
+        await sessions().addRp('k1', rp('wiki'));
+        expect(await sessions().markWarned('k1', 'blog', t0)).toBe(false);
+        expect(await sessions().markWarned('nope', 'wiki', t0)).toBe(false);
+        await sessions().endRp('k1', 'wiki');
+        expect(await sessions().markWarned('k1', 'wiki', t0)).toBe(false);
+      });
+    });
+
     it('lists sessions by org and by user', async () => {
       await sessions().login('k1', sso());
       await sessions().login('k2', sso({ id: 'uid-2', user: 'usr_b' }));
