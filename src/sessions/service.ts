@@ -46,6 +46,8 @@ export interface SessionService {
    * given inside the warning window records `session.warned`, once per window.
    */
   statusBySid(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<SessionStatus>;
+  /** `statusBySid` with the shared clock's now it was judged at (for the Curfew-Now header). */
+  statusBySidAt(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<{ status: SessionStatus; now: number }>;
   end(uid: string, reason: EndReason): Promise<SessionEnded | undefined>;
   endRp(uid: string, client: string, reason: EndReason): Promise<SessionEnded | undefined>;
   /** Ends every session of a user (admin revocation of all, user disabled or deleted). */
@@ -165,6 +167,31 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     }
   }
 
+  async function statusBySidAt(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<{ status: SessionStatus; now: number }> {
+    const check = await store.sessions.checkBySid(sidKey(sid), client, activity);
+    const inactive = { status: { active: false } as const, now: check.now };
+    // A sid belongs to exactly one client: another client asking learns nothing.
+    if (!check.session || check.session.rps[client]?.sid !== sid) return inactive;
+    const session = check.session;
+    await settle(session.id, client, check);
+    const alive = check.sso === 'alive' && check.rp === 'alive';
+    if (!alive || !check.deadlines) return inactive;
+    if (activity === 'active' && source) await store.sessions.countActivity(key(session.id), source, client);
+    const warnAt = warningAt(check.deadlines, session.warningSeconds);
+    // The answer is what an RP shows its user: inside the window, that is a warning shown.
+    if (check.now >= warnAt && (await store.sessions.markWarned(key(session.id), client, warnAt))) {
+      await audit({
+        type: 'session.warned',
+        org: session.org,
+        user: session.user,
+        session: session.id,
+        client,
+        data: { warningAt: iso(warnAt), expiresAt: iso(expiresAt(check.deadlines)), secondsLeft: Math.max(0, Math.round((expiresAt(check.deadlines) - check.now) / 1000)) },
+      });
+    }
+    return { status: statusBody(check.deadlines, session.warningSeconds, alive), now: check.now };
+  }
+
   return {
     async recordLogin({ uid, user, org, ip, client }) {
       const limits = effectiveLimits(org.policy, { roles: user.roles, ...(ip ? { ip } : {}) }).sso;
@@ -264,28 +291,10 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     get: (uid) => store.sessions.get(key(uid)),
 
     async statusBySid(sid, client, activity, source) {
-      const check = await store.sessions.checkBySid(sidKey(sid), client, activity);
-      // A sid belongs to exactly one client: another client asking learns nothing.
-      if (!check.session || check.session.rps[client]?.sid !== sid) return { active: false };
-      const session = check.session;
-      await settle(session.id, client, check);
-      const alive = check.sso === 'alive' && check.rp === 'alive';
-      if (!alive || !check.deadlines) return { active: false };
-      if (activity === 'active' && source) await store.sessions.countActivity(key(session.id), source, client);
-      const warnAt = warningAt(check.deadlines, session.warningSeconds);
-      // The answer is what an RP shows its user: inside the window, that is a warning shown.
-      if (check.now >= warnAt && (await store.sessions.markWarned(key(session.id), client, warnAt))) {
-        await audit({
-          type: 'session.warned',
-          org: session.org,
-          user: session.user,
-          session: session.id,
-          client,
-          data: { warningAt: iso(warnAt), expiresAt: iso(expiresAt(check.deadlines)), secondsLeft: Math.max(0, Math.round((expiresAt(check.deadlines) - check.now) / 1000)) },
-        });
-      }
-      return statusBody(check.deadlines, session.warningSeconds, alive);
+      return (await statusBySidAt(sid, client, activity, source)).status;
     },
+
+    statusBySidAt,
 
     end: (uid, reason) => endSso(uid, reason),
     endRp: (uid, client, reason) => endRp(uid, client, reason),

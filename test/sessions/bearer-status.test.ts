@@ -87,6 +87,14 @@ describe('bearer status: CORS and rate limit', () => {
     }
   });
 
+  it('lets a registered app\'s page read {active:false} for a token that died with its session; other origins cannot', async () => {
+    const dead = (origin: string) => fetch(`${h.url}/session/status`, { headers: { authorization: 'Bearer revoked-or-unknown', origin } });
+    const ok = await dead(APP_ORIGIN);
+    expect(await ok.json()).toEqual({ active: false });
+    expect(ok.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect((await dead('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('answers a preflight for a registered app origin, and nothing CORS for another origin', async () => {
     const preflight = (origin: string) => fetch(`${h.url}/session/activity`, {
       method: 'OPTIONS',

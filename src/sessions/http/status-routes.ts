@@ -5,8 +5,8 @@ import type Provider from 'oidc-provider';
 import { CurfewError } from '../../http/errors.ts';
 import { authenticateClient } from '../../oidc/client-auth.ts';
 import type { DirectoryStore, RateLimiter } from '../../store/types.ts';
-import type { SessionService } from '../service.ts';
-import type { Activity, ActivitySource } from '../types.ts';
+import type { SessionService, SessionStatus } from '../service.ts';
+import type { Activity } from '../types.ts';
 
 const forms = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
@@ -84,6 +84,11 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
     ctx.set('Access-Control-Max-Age', '600');
   }
 
+  function allowOrigin(ctx: Context, origin: string): void {
+    ctx.set('Access-Control-Allow-Origin', origin);
+    ctx.set('Access-Control-Expose-Headers', 'Curfew-Now, Retry-After');
+  }
+
   /** Consumes one of the RP session's activity reports; the excess is refused before anything is written. */
   async function spendActivity(ctx: Context, key: string): Promise<void> {
     const state = await activityLimiter.fail(hash(`activity:${key}`));
@@ -110,21 +115,30 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
       throw new CurfewError('invalid_request', 400, 'sid is required');
     }
     if (activity === 'active') await spendActivity(ctx, `${client.clientId}:${sid}`);
-    ctx.body = await sessions.statusBySid(sid, client.clientId, activity, 'rp_report');
+    respond(ctx, await sessions.statusBySidAt(sid, client.clientId, activity, 'rp_report'));
   };
+
+  /** The body of SPEC §7, and Curfew's clock in a header so a browser can count down by it. */
+  function respond(ctx: Context, { status, now }: { status: SessionStatus; now: number }): void {
+    ctx.set('Curfew-Now', new Date(now).toISOString());
+    ctx.body = status;
+  }
 
   async function answerWithToken(ctx: Context, token: string, activity: Activity): Promise<void> {
     // find() refuses expired, revoked and unknown tokens, and tokens whose session lost the grant.
     const found = await provider.AccessToken.find(token);
     // A sender-constrained (DPoP, mTLS) token proves nothing without its proof, which this endpoint does not take.
+    const origin = ctx.get('origin');
     if (!found || found.isSenderConstrained() || !found.clientId || typeof found.sid !== 'string' || !found.sessionUid) {
+      // A token that died with its session names no client any more; the apps' pages must
+      // still read this answer to learn the session ended. It tells nothing else.
+      if (origin && (await anyClientOrigin(origin))) allowOrigin(ctx, origin);
       ctx.body = { active: false };
       return;
     }
-    const origin = ctx.get('origin');
-    if (origin && (await clientOrigins(found.clientId)).includes(origin)) ctx.set('Access-Control-Allow-Origin', origin);
+    if (origin && (await clientOrigins(found.clientId)).includes(origin)) allowOrigin(ctx, origin);
     if (activity === 'active') await spendActivity(ctx, `${found.clientId}:${found.sid}`);
-    ctx.body = await sessions.statusBySid(found.sid, found.clientId, activity, 'bearer');
+    respond(ctx, await sessions.statusBySidAt(found.sid, found.clientId, activity, 'bearer'));
   }
 
   const noCredentialsInQuery = async (ctx: Context, next: Next) => {
@@ -139,5 +153,3 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
   router.post('/activity', noCredentialsInQuery, forms, answer('active'));
   return router;
 }
-
-export type { ActivitySource };
