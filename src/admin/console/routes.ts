@@ -24,6 +24,7 @@ import { ConflictError, type Store } from '../../store/types.ts';
 import { userCreateSchema } from '../schemas.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
 import type { ConsoleSession, ConsoleSessions } from './console-sessions.ts';
+import { sessionTimelineRoute } from './session-timeline.ts';
 
 declare module 'koa' {
   interface DefaultState {
@@ -200,6 +201,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       })),
     });
   });
+  sessionTimelineRoute(router, { store, requireConsole, page });
   router.post('/sessions/:id/revoke', forms, requireConsole, async (ctx) => {
     const session = await sessions.get(ctx.params.id!);
     if (!session || session.org !== ctx.state.console!.org) throw new CurfewError('not_found', 404, 'no such session');
