@@ -52,3 +52,39 @@ export function curfewActivity(options: CurfewActivityOptions) {
     next();
   };
 }
+
+/**
+ * Same-origin endpoints for Curfew's /sdk/session.js in a server-rendered app (its
+ * `data-status-url` and `data-activity-url`): the browser never holds a token; the app relays to
+ * Curfew with its client credentials and the user's sid. Activity needs the script's
+ * `X-Requested-With` header, which a cross-site form cannot send (CSRF). Without a signed-in
+ * user they answer 401, which the script treats as the end of the session.
+ */
+export function curfewSessionRelay(options: Omit<CurfewActivityOptions, 'isActivity' | 'now' | 'intervalSeconds'>) {
+  const base = options.issuer.replace(/\/+$/, '');
+  const form = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
+  const authorization = `Basic ${Buffer.from(`${form(options.clientId)}:${form(options.clientSecret)}`).toString('base64')}`;
+
+  const relay = (kind: 'status' | 'activity') => async (req: Request, res: Response): Promise<void> => {
+    const oidc = (req as Request & OidcRequest).oidc;
+    const sid = oidc?.isAuthenticated() ? oidc.idTokenClaims?.sid : undefined;
+    if (typeof sid !== 'string') {
+      res.status(401).json({ active: false });
+      return;
+    }
+    if (kind === 'activity' && req.get('x-requested-with') !== 'curfew-session') {
+      res.status(403).json({ error: 'missing X-Requested-With' });
+      return;
+    }
+    const answer = await fetch(`${base}/session/${kind}`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ sid }),
+    });
+    const now = answer.headers.get('curfew-now');
+    if (now) res.set('Curfew-Now', now);
+    res.set('Cache-Control', 'no-store');
+    res.status(answer.status).json(await answer.json());
+  };
+  return { status: relay('status'), activity: relay('activity') };
+}
