@@ -127,8 +127,8 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
   async function answerWithToken(ctx: Context, token: string, activity: Activity): Promise<void> {
     // find() refuses expired, revoked and unknown tokens, and tokens whose session lost the grant.
     const found = await provider.AccessToken.find(token);
-    // A sender-constrained (DPoP, mTLS) token proves nothing without its proof, which this endpoint does not take.
     const origin = ctx.get('origin');
+    // A sender-constrained (DPoP, mTLS) token proves nothing without its proof, which this endpoint does not take.
     if (!found || found.isSenderConstrained() || !found.clientId || typeof found.sid !== 'string' || !found.sessionUid) {
       // A token that died with its session names no client any more; the apps' pages must
       // still read this answer to learn the session ended. It tells nothing else.
