@@ -14,6 +14,7 @@ import { withRequestState } from './http/request-context.ts';
 import { recordSessionEvents } from './oidc/session-enforcement.ts';
 import { accountRoutes } from './accounts/http/account-routes.ts';
 import { sessionStatusRoutes } from './sessions/http/status-routes.ts';
+import { sdkRoutes } from './sdk/sdk-routes.ts';
 import { createSessionService, type SessionService } from './sessions/service.ts';
 import { changePolicy, type PolicyChange } from './sessions/change-policy.ts';
 import type { Policy } from './sessions/policy-types.ts';
@@ -171,7 +172,15 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       sessions,
       sessionKeysOfUser: (user) => store.sessions.keysOfUser(user),
     }),
-    sessionStatusRoutes(provider, sessions),
+    sessionStatusRoutes({
+      provider,
+      sessions,
+      directory: store.directory,
+      // Generous for a person (an SDK reports at most every few seconds), tight for a loop.
+      activityLimiter: store.rateLimiter({ name: 'session-activity', points: 61, durationSeconds: 60, blockSeconds: 60 }),
+      hash,
+    }),
+    sdkRoutes(),
     accountRoutes(provider, sessions, store.directory),
     adminRoutes({
       provider,

@@ -4,6 +4,7 @@
  */
 export const AUDIT_EVENT_TYPES = [
   'session.started',
+  'session.warned',
   'session.ended',
   'login.succeeded',
   'login.failed',

@@ -9,6 +9,7 @@ export type CurfewErrorCode =
   | 'not_found'
   | 'invalid_client'
   | 'invalid_request'
+  | 'rate_limited'
   | 'conflict';
 
 /**

@@ -32,7 +32,7 @@ export function sessionDeadlineCheck(sessions: SessionService) {
     // A sign-in that just finished is recorded after the response is built (recordSignIns).
     if (!session?.accountId || oidc.result?.login || !oidc.client) return Check.NO_NEED_TO_PROMPT;
     const activity = oidc.prompts.has('none') ? 'passive' : 'active';
-    const check = await sessions.check(session.uid, oidc.client.clientId, activity);
+    const check = await sessions.check(session.uid, oidc.client.clientId, activity, 'authorize');
     if (check.sso !== 'alive') {
       forgetLogin(session);
       return Check.REQUEST_PROMPT;
@@ -104,10 +104,10 @@ export function recordSessionEvents({ sessions, directory }: RecordDeps) {
     });
   }
 
-  /** The refresh grant already judged the session (passively); count it only where the org says so. */
+  /** The refresh grant already judged the session (passively); count it only where the client's policy says so. */
   async function refreshActivity(): Promise<void> {
     const rp = requestState()?.rpSession;
-    if (rp?.refreshIsActivity) await sessions.check(rp.sessionUid, rp.clientId, 'active');
+    if (rp?.refreshIsActivity) await sessions.check(rp.sessionUid, rp.clientId, 'active', 'refresh');
   }
 
   async function recordLogout(oidc: KoaContextWithOIDC['oidc']): Promise<void> {

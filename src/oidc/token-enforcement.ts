@@ -14,7 +14,9 @@ export function sessionBoundCheck(sessions: SessionService): SessionBoundCheck {
     if (check.sso !== 'alive' || check.rp !== 'alive' || !check.deadlines) return false;
     const state = requestState();
     if (state) {
-      state.rpSession = { sessionUid, clientId, expiresAt: expiresAt(check.deadlines), now: check.now, refreshIsActivity: check.session?.refreshIsActivity ?? false };
+      // The client's own value (a client rule may override the org's); older records carry only the org's.
+      const refreshIsActivity = check.session?.rps[clientId]?.refreshIsActivity ?? check.session?.refreshIsActivity ?? false;
+      state.rpSession = { sessionUid, clientId, expiresAt: expiresAt(check.deadlines), now: check.now, refreshIsActivity };
     }
     return true;
   };

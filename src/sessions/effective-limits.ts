@@ -15,10 +15,20 @@ export interface SessionLimits {
   absolute: Limit;
 }
 
+/** Whether a client's refresh grants are its user's activity (SPEC §5), and who said so. */
+export interface RefreshActivity {
+  value: boolean;
+  decidedBy: Decider;
+}
+
+export interface RpLimits extends SessionLimits {
+  refreshIsActivity: RefreshActivity;
+}
+
 /** The limits of an SSO session and, when a client is named, of its RP session. */
 export interface EffectiveLimits {
   sso: SessionLimits;
-  rp?: SessionLimits;
+  rp?: RpLimits;
 }
 
 export interface Subject {
@@ -86,20 +96,31 @@ export function effectiveLimits(policy: Policy, subject: Subject): EffectiveLimi
 
   let rpIdle = idle;
   let rpAbsolute = absolute;
+  let refresh: RefreshActivity = { value: policy.refreshIsActivity, decidedBy: { kind: 'default' } };
   for (const rule of policy.rules) {
     if (!clientMatches(rule, subject.client)) continue;
     rpIdle = tighten(rpIdle, rule, rule.idleTimeoutSeconds);
     rpAbsolute = tighten(rpAbsolute, rule, rule.absoluteTimeoutSeconds);
+    // Validation keeps matching rules from disagreeing; the first that speaks decides.
+    if (rule.refreshIsActivity !== undefined && refresh.decidedBy.kind === 'default') {
+      refresh = { value: rule.refreshIsActivity, decidedBy: { kind: 'rule', rule: rule.name } };
+    }
   }
-  return { sso, rp: { idle: rpIdle, absolute: rpAbsolute } };
+  return { sso, rp: { idle: rpIdle, absolute: rpAbsolute, refreshIsActivity: refresh } };
 }
 
 export interface Explanation {
   sso: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number; decidedBy: { idle: string; absolute: string } };
-  rp?: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number; decidedBy: { idle: string; absolute: string } };
+  rp?: {
+    idleTimeoutSeconds: number;
+    absoluteTimeoutSeconds: number;
+    refreshIsActivity: boolean;
+    decidedBy: { idle: string; absolute: string; refreshIsActivity: string };
+  };
 }
 
-const label = (d: Decider) => (d.kind === 'rule' ? `rule:${d.rule}` : d.kind);
+/** `rule:<name>`, `default` or `ceiling`: how explain and the audit name a decider. */
+export const label = (d: Decider) => (d.kind === 'rule' ? `rule:${d.rule}` : d.kind);
 
 function explainLimits(limits: SessionLimits) {
   return {
@@ -112,5 +133,15 @@ function explainLimits(limits: SessionLimits) {
 /** `explain(user, client, ip)` of SPEC §4, in the admin API's JSON shape. */
 export function explain(policy: Policy, subject: Subject): Explanation {
   const limits = effectiveLimits(policy, subject);
-  return { sso: explainLimits(limits.sso), ...(limits.rp ? { rp: explainLimits(limits.rp) } : {}) };
+  if (!limits.rp) return { sso: explainLimits(limits.sso) };
+  const rp = explainLimits(limits.rp);
+  return {
+    sso: explainLimits(limits.sso),
+    rp: {
+      idleTimeoutSeconds: rp.idleTimeoutSeconds,
+      absoluteTimeoutSeconds: rp.absoluteTimeoutSeconds,
+      refreshIsActivity: limits.rp.refreshIsActivity.value,
+      decidedBy: { ...rp.decidedBy, refreshIsActivity: label(limits.rp.refreshIsActivity.decidedBy) },
+    },
+  };
 }

@@ -7,6 +7,11 @@ export interface PolicyLimits {
 export interface PolicyRule extends PolicyLimits {
   name: string;
   match: { roles?: string[]; clients?: string[]; networks?: string[] };
+  /**
+   * Client rules only: whether the matched clients' refresh grants are their user's activity
+   * (SPEC §4), overriding the org's `refreshIsActivity` for those clients.
+   */
+  refreshIsActivity?: boolean;
 }
 
 export type MfaMode = 'reentry' | 'always' | 'off';

@@ -32,6 +32,7 @@ const ruleSchema = z
       })
       .strict(),
     ...limits,
+    refreshIsActivity: z.boolean().optional(),
   })
   .strict();
 
@@ -94,6 +95,8 @@ function semanticErrors(policy: Policy, context: PolicyContext): FieldError[] {
   }
 
   const names = new Set<string>();
+  // Two client rules may not disagree about one client's refreshes: no order would be obvious.
+  const refreshSetters = new Map<string, { rule: string; value: boolean }>();
   policy.rules.forEach((rule, i) => {
     const at = `rules.${i}`;
     if (names.has(rule.name)) errors.push({ field: `${at}.name`, message: `duplicates another rule's name "${rule.name}"` });
@@ -111,8 +114,20 @@ function semanticErrors(policy: Policy, context: PolicyContext): FieldError[] {
     networks.forEach((cidr, j) => {
       if (!parseCidr(cidr)) errors.push({ field: `${at}.match.networks.${j}`, message: `"${cidr}" is not a valid CIDR` });
     });
-    if (rule.idleTimeoutSeconds === undefined && rule.absoluteTimeoutSeconds === undefined) {
-      errors.push({ field: at, message: 'must set idleTimeoutSeconds or absoluteTimeoutSeconds' });
+    if (rule.idleTimeoutSeconds === undefined && rule.absoluteTimeoutSeconds === undefined && rule.refreshIsActivity === undefined) {
+      errors.push({ field: at, message: 'must set idleTimeoutSeconds, absoluteTimeoutSeconds or refreshIsActivity' });
+    }
+    if (rule.refreshIsActivity !== undefined && (roles.length || networks.length)) {
+      // A refresh belongs to one client: only a client rule can say what its refreshes mean.
+      errors.push({ field: `${at}.refreshIsActivity`, message: 'only client rules may set refreshIsActivity' });
+    }
+    if (rule.refreshIsActivity !== undefined) {
+      for (const client of clients) {
+        const earlier = refreshSetters.get(client);
+        if (earlier && earlier.value !== rule.refreshIsActivity) {
+          errors.push({ field: `${at}.refreshIsActivity`, message: `contradicts rule "${earlier.rule}" for client "${client}"` });
+        } else if (!earlier) refreshSetters.set(client, { rule: rule.name, value: rule.refreshIsActivity });
+      }
     }
     inRange(errors, `${at}.idleTimeoutSeconds`, rule.idleTimeoutSeconds);
     inRange(errors, `${at}.absoluteTimeoutSeconds`, rule.absoluteTimeoutSeconds);

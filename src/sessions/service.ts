@@ -4,9 +4,9 @@ import type { Org, User } from '../orgs/types.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { SessionLimitsUpdate, Store } from '../store/types.ts';
 import { deathCause, expiresAt, isAlive, rpDeadlines, ssoDeadlines, warningAt, type Deadlines } from './deadlines.ts';
-import { effectiveLimits } from './effective-limits.ts';
+import { effectiveLimits, label, type RpLimits } from './effective-limits.ts';
 import { judge } from './judge.ts';
-import type { Activity, EndReason, RpSession, SessionCheck, SsoSession } from './types.ts';
+import type { Activity, ActivitySource, EndReason, RpSession, SessionCheck, SsoSession } from './types.ts';
 
 /** What a session end hands to whoever must act on it (back-channel logout, in its own module). */
 export interface SessionEnded {
@@ -35,13 +35,19 @@ export interface SessionService {
   /**
    * Judges the session (and the client's RP session) now, moving lastActiveAt on active signals.
    * A session found past its deadline is ended here and then — enforcement never waits for a sweeper.
+   * An active signal that kept a live session alive is counted under `source` (SPEC §10).
    */
-  check(uid: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
+  check(uid: string, client: string | undefined, activity: Activity, source?: ActivitySource): Promise<SessionCheck>;
   /** The account page's "stay signed in": an active signal for the SSO session and all its RPs. */
   stayActive(uid: string): Promise<SessionCheck>;
   get(uid: string): Promise<SsoSession | undefined>;
-  /** Status of an RP session by its sid, for its own client; `activity` per SPEC §7. */
-  statusBySid(sid: string, client: string, activity: Activity): Promise<SessionStatus>;
+  /**
+   * Status of an RP session by its sid, for its own client; `activity` per SPEC §7. An answer
+   * given inside the warning window records `session.warned`, once per window.
+   */
+  statusBySid(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<SessionStatus>;
+  /** `statusBySid` with the shared clock's now it was judged at (for the Curfew-Now header). */
+  statusBySidAt(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<{ status: SessionStatus; now: number }>;
   end(uid: string, reason: EndReason): Promise<SessionEnded | undefined>;
   endRp(uid: string, client: string, reason: EndReason): Promise<SessionEnded | undefined>;
   /** Ends every session of a user (admin revocation of all, user disabled or deleted). */
@@ -73,6 +79,25 @@ export function statusBody(deadlines: Deadlines | undefined, warningSeconds: num
   };
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * SPEC §10: what an auditor asks of an end — when the user was last active, how long they had
+ * been idle when the session ended (up to the deadline for a timeout, up to now otherwise),
+ * the deadline that passed, and how late the end was processed after it.
+ */
+export function endStory(ended: Pick<SessionEnded, 'scope' | 'session' | 'rps' | 'deadlineAt'>, processedAt: number) {
+  const lastActiveAt = ended.scope === 'rp' && ended.rps[0] ? ended.rps[0].lastActiveAt : ended.session.lastActiveAt;
+  const endAt = ended.deadlineAt ?? processedAt;
+  return {
+    lastActiveAt: iso(lastActiveAt),
+    idleSeconds: Math.max(0, Math.round((endAt - lastActiveAt) / 1000)),
+    ...(ended.deadlineAt !== undefined ? { deadline: iso(ended.deadlineAt), lateMs: Math.max(0, processedAt - ended.deadlineAt) } : {}),
+    processedAt: iso(processedAt),
+    activity: ended.session.activity ?? {},
+  };
+}
+
 export interface SessionServiceDeps {
   store: Store;
   hash: IdentifierHasher;
@@ -92,11 +117,13 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     const subject = { roles: user.roles, ...(session.ip ? { ip: session.ip } : {}) };
     const sso = effectiveLimits(org.policy, subject).sso;
     const rps: SessionLimitsUpdate['rps'] = {};
+    const rp: Record<string, RpLimits> = {};
     for (const client of clients) {
-      const rp = effectiveLimits(org.policy, { ...subject, client }).rp!;
-      rps[client] = { idleSeconds: rp.idle.seconds, absoluteSeconds: rp.absolute.seconds };
+      const limits = effectiveLimits(org.policy, { ...subject, client }).rp!;
+      rp[client] = limits;
+      rps[client] = { idleSeconds: limits.idle.seconds, absoluteSeconds: limits.absolute.seconds, refreshIsActivity: limits.refreshIsActivity.value };
     }
-    return { policy: org.policy, update: { idleSeconds: sso.idle.seconds, absoluteSeconds: sso.absolute.seconds, warningSeconds: org.policy.warningSeconds, refreshIsActivity: org.policy.refreshIsActivity, rps } };
+    return { policy: org.policy, rp, update: { idleSeconds: sso.idle.seconds, absoluteSeconds: sso.absolute.seconds, warningSeconds: org.policy.warningSeconds, refreshIsActivity: org.policy.refreshIsActivity, rps } };
   }
 
   async function finish(ended: SessionEnded): Promise<SessionEnded> {
@@ -109,7 +136,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       user: session.user,
       session: session.id,
       ...(ended.scope === 'rp' ? { client: rps[0]!.client } : {}),
-      data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client) },
+      data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client), ...endStory(ended, await store.now()) },
     });
     for (const listener of listeners) {
       await listener(ended).catch((err: unknown) => log.error({ err, session: session.id }, 'session end listener failed'));
@@ -140,6 +167,31 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     }
   }
 
+  async function statusBySidAt(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<{ status: SessionStatus; now: number }> {
+    const check = await store.sessions.checkBySid(sidKey(sid), client, activity);
+    const inactive = { status: { active: false } as const, now: check.now };
+    // A sid belongs to exactly one client: another client asking learns nothing.
+    if (!check.session || check.session.rps[client]?.sid !== sid) return inactive;
+    const session = check.session;
+    await settle(session.id, client, check);
+    const alive = check.sso === 'alive' && check.rp === 'alive';
+    if (!alive || !check.deadlines) return inactive;
+    if (activity === 'active' && source) await store.sessions.countActivity(key(session.id), source, client);
+    const warnAt = warningAt(check.deadlines, session.warningSeconds);
+    // The answer is what an RP shows its user: inside the window, that is a warning shown.
+    if (check.now >= warnAt && (await store.sessions.markWarned(key(session.id), client, warnAt))) {
+      await audit({
+        type: 'session.warned',
+        org: session.org,
+        user: session.user,
+        session: session.id,
+        client,
+        data: { warningAt: iso(warnAt), expiresAt: iso(expiresAt(check.deadlines)), secondsLeft: Math.max(0, Math.round((expiresAt(check.deadlines) - check.now) / 1000)) },
+      });
+    }
+    return { status: statusBody(check.deadlines, session.warningSeconds, alive), now: check.now };
+  }
+
   return {
     async recordLogin({ uid, user, org, ip, client }) {
       const limits = effectiveLimits(org.policy, { roles: user.roles, ...(ip ? { ip } : {}) }).sso;
@@ -157,10 +209,31 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
         // The browser signed in again after its session died (or as someone else): that old
         // session ends now if nothing ended it yet.
         const deadlines = ssoDeadlines(replaced);
-        await finish({ reason: deathCause(deadlines, session.signedInAt) ?? 'logout', scope: 'sso', session: replaced, rps: liveRps(replaced) });
+        const cause = deathCause(deadlines, session.signedInAt);
+        await finish({ reason: cause ?? 'logout', scope: 'sso', session: replaced, rps: liveRps(replaced), ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
       }
-      if (!replaced && session.signedInAt !== session.lastActiveAt) return session;
-      await audit({ type: 'session.started', org: org.id, user: user.id, session: uid, ...(ip ? { ip } : {}), ...(client ? { client } : {}), data: { idleSeconds: session.idleSeconds, absoluteSeconds: session.absoluteSeconds } });
+      if (!replaced && session.signedInAt !== session.lastActiveAt) {
+        // A sign-in inside the live session (step-up) is its user's activity.
+        await store.sessions.countActivity(key(uid), 'sign_in', client);
+        return session;
+      }
+      await audit({
+        type: 'session.started',
+        org: org.id,
+        user: user.id,
+        session: uid,
+        ...(ip ? { ip } : {}),
+        ...(client ? { client } : {}),
+        data: {
+          scope: 'sso',
+          idleSeconds: session.idleSeconds,
+          absoluteSeconds: session.absoluteSeconds,
+          warningSeconds: session.warningSeconds,
+          decidedBy: { idle: label(limits.idle.decidedBy), absolute: label(limits.absolute.decidedBy) },
+          idleExpiresAt: iso(session.lastActiveAt + session.idleSeconds * 1000),
+          absoluteExpiresAt: iso(session.signedInAt + session.absoluteSeconds * 1000),
+        },
+      });
       return session;
     },
 
@@ -172,28 +245,56 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       const rp = limits.update.rps[client]!;
       const { replaced, session: after, now } = await store.sessions.addRp(key(uid), { client, sid, sidKey: sidKey(sid), ...(grantId ? { grantId } : {}), ...rp });
       // A dead RP session of this client that nothing ended yet ends as the new one starts.
-      if (replaced && after && replaced.endedAt === undefined) await finish({ reason: deathCause(rpDeadlines(after, replaced), now) ?? 'logout', scope: 'rp', session: after, rps: [replaced] });
+      if (replaced && after && replaced.endedAt === undefined) {
+        const deadlines = rpDeadlines(after, replaced);
+        const cause = deathCause(deadlines, now);
+        await finish({ reason: cause ?? 'logout', scope: 'rp', session: after, rps: [replaced], ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
+      }
+      const started = after?.rps[client];
+      if (after && started && started.sid === sid && started.startedAt === now) {
+        const decided = limits.rp[client]!;
+        const deadlines = rpDeadlines(after, started);
+        await audit({
+          type: 'session.started',
+          org: after.org,
+          user: after.user,
+          session: uid,
+          client,
+          data: {
+            scope: 'rp',
+            idleSeconds: started.idleSeconds,
+            absoluteSeconds: started.absoluteSeconds,
+            refreshIsActivity: decided.refreshIsActivity.value,
+            decidedBy: { idle: label(decided.idle.decidedBy), absolute: label(decided.absolute.decidedBy), refreshIsActivity: label(decided.refreshIsActivity.decidedBy) },
+            idleExpiresAt: iso(deadlines.idleAt),
+            absoluteExpiresAt: iso(deadlines.absoluteAt),
+          },
+        });
+      }
     },
 
-    async check(uid, client, activity) {
+    async check(uid, client, activity, source) {
       const check = await store.sessions.check(key(uid), client, activity);
       await settle(uid, client, check);
+      if (activity === 'active' && source && check.sso === 'alive' && (client === undefined || check.rp === 'alive')) {
+        await store.sessions.countActivity(key(uid), source, client);
+      }
       return check;
     },
 
     async stayActive(uid) {
-      return store.sessions.touchAll(key(uid));
+      const check = await store.sessions.touchAll(key(uid));
+      if (check.sso === 'alive') await store.sessions.countActivity(key(uid), 'stay_signed_in', undefined);
+      return check;
     },
 
     get: (uid) => store.sessions.get(key(uid)),
 
-    async statusBySid(sid, client, activity) {
-      const check = await store.sessions.checkBySid(sidKey(sid), client, activity);
-      // A sid belongs to exactly one client: another client asking learns nothing.
-      if (!check.session || check.session.rps[client]?.sid !== sid) return { active: false };
-      await settle(check.session.id, client, check);
-      return statusBody(check.deadlines, check.session.warningSeconds, check.sso === 'alive' && check.rp === 'alive');
+    async statusBySid(sid, client, activity, source) {
+      return (await statusBySidAt(sid, client, activity, source)).status;
     },
+
+    statusBySidAt,
 
     end: (uid, reason) => endSso(uid, reason),
     endRp: (uid, client, reason) => endRp(uid, client, reason),

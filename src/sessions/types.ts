@@ -18,6 +18,17 @@ export interface RpSession {
   idleSeconds: number;
   absoluteSeconds: number;
   /**
+   * Whether this client's refresh grants are activity (the org's value or a client rule's),
+   * kept here like the limits so a refresh needs no policy lookup. Absent on records written
+   * before client rules could say so: the SSO session's (org) value applies.
+   */
+  refreshIsActivity?: boolean;
+  /**
+   * The `warningAt` (shared-clock ms) of the last warning window a warning was recorded for:
+   * `session.warned` is audited once per window (a moved deadline opens a new window).
+   */
+  warnedFor?: EpochMs;
+  /**
    * Set when the RP session ended while its SSO session lives on. The tombstone keeps the RP
    * session dead — the client needs a fresh sign-in — until a new sign-in replaces it.
    */
@@ -38,6 +49,23 @@ export interface SsoSession {
   /** The org's refreshIsActivity, kept here so a refresh needs no policy lookup. */
   refreshIsActivity: boolean;
   rps: Record<string, RpSession>;
+  /**
+   * The session's activity, counted by source (SPEC §10): a running count per kind of signal,
+   * so the audit tells what kept a session alive without one event per click.
+   */
+  activity?: Partial<Record<ActivitySource, ActivityCount>>;
+}
+
+/** Where an active signal came from (SPEC §5). */
+export const ACTIVITY_SOURCES = ['sign_in', 'authorize', 'refresh', 'rp_report', 'bearer', 'stay_signed_in'] as const;
+export type ActivitySource = (typeof ACTIVITY_SOURCES)[number];
+
+export interface ActivityCount {
+  count: number;
+  /** Shared-clock ms of the latest signal of this kind. */
+  lastAt: EpochMs;
+  /** The client of the latest signal of this kind, when it came from an RP. */
+  lastClient?: string;
 }
 
 export type Liveness = 'alive' | 'dead' | 'missing';

@@ -73,6 +73,7 @@ export function createMemorySessions(clock: Clock): SessionStore {
         lastActiveAt: now,
         idleSeconds: rp.idleSeconds,
         absoluteSeconds: rp.absoluteSeconds,
+        refreshIsActivity: rp.refreshIsActivity,
       };
       if (current) dropSids(key, rp.client);
       session.rps = { ...session.rps, [rp.client]: next };
@@ -127,11 +128,25 @@ export function createMemorySessions(clock: Clock): SessionStore {
         const rps: Record<string, RpSession> = {};
         for (const [client, rp] of Object.entries(session.rps)) {
           const l = limits.rps[client];
-          rps[client] = l ? { ...rp, idleSeconds: l.idleSeconds, absoluteSeconds: l.absoluteSeconds } : rp;
+          rps[client] = l ? { ...rp, idleSeconds: l.idleSeconds, absoluteSeconds: l.absoluteSeconds, refreshIsActivity: l.refreshIsActivity } : rp;
         }
         sessions.set(key, { ...session, idleSeconds: limits.idleSeconds, absoluteSeconds: limits.absoluteSeconds, warningSeconds: limits.warningSeconds, refreshIsActivity: limits.refreshIsActivity, rps });
       }
       return clone(judge(sessions.get(key), undefined, clock.now()));
+    },
+    async countActivity(key, source, client) {
+      const session = sessions.get(key);
+      if (!session) return;
+      const before = session.activity?.[source];
+      const count = { count: (before?.count ?? 0) + 1, lastAt: clock.now(), ...(client !== undefined ? { lastClient: client } : {}) };
+      store.set(key, { ...session, activity: { ...session.activity, [source]: count } });
+    },
+    async markWarned(key, client, warningAt) {
+      const session = sessions.get(key);
+      const rp = session?.rps[client];
+      if (!session || !rp || rp.endedAt !== undefined || rp.warnedFor === warningAt) return false;
+      store.set(key, { ...session, rps: { ...session.rps, [client]: { ...rp, warnedFor: warningAt } } });
+      return true;
     },
     async keysOfOrg(org) {
       return [...sessions].filter(([, s]) => s.org === org).map(([k]) => k);

@@ -213,11 +213,36 @@ if s then
     if r then
       rp.idleSeconds = r.idleSeconds
       rp.absoluteSeconds = r.absoluteSeconds
+      rp.refreshIsActivity = r.refreshIsActivity
     end
   end
   save(KEYS[1], s, now)
 end
 return result(s, '', now)`;
+
+/** KEYS: session, pin, index  ARGV: source, client|''. The record keeps its TTL and index entry. */
+const COUNT_ACTIVITY = `${PRELUDE}
+local s = load(KEYS[1])
+if not s then return 0 end
+if type(s.activity) ~= 'table' or s.activity[1] ~= nil then s.activity = {} end
+local c = s.activity[ARGV[1]] or { count = 0 }
+c.count = c.count + 1
+c.lastAt = now_ms(KEYS[2])
+if ARGV[2] ~= '' then c.lastClient = ARGV[2] end
+s.activity[ARGV[1]] = c
+redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
+return 1`;
+
+/** KEYS: session, pin, index  ARGV: client, warningAt. Compare-and-set of the RP's warned window. */
+const MARK_WARNED = `${PRELUDE}
+local s = load(KEYS[1])
+if not s then return 0 end
+local rp = s.rps[ARGV[1]]
+local at = tonumber(ARGV[2])
+if not rp or rp.endedAt or rp.warnedFor == at then return 0 end
+rp.warnedFor = at
+redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
+return 1`;
 
 /** KEYS: pin */
 const NOW = `${PRELUDE}
@@ -241,6 +266,8 @@ interface SessionScripts {
   curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string): Promise<string | null>;
   curfewSessEndRp(key: string, pin: string, index: string, prefix: string, client: string): Promise<string | null>;
   curfewSessSetLimits(key: string, pin: string, index: string, limits: string): Promise<string>;
+  curfewSessCountActivity(key: string, pin: string, index: string, source: string, client: string): Promise<number>;
+  curfewSessMarkWarned(key: string, pin: string, index: string, client: string, warningAt: string): Promise<number>;
   curfewNow(pin: string): Promise<number>;
   curfewClaimDue(pin: string, index: string, limit: string, leaseMs: string): Promise<string>;
 }
@@ -255,6 +282,8 @@ export function defineSessionScripts(redis: Redis): SessionRedis {
   redis.defineCommand('curfewSessEnd', { numberOfKeys: 3, lua: END });
   redis.defineCommand('curfewSessEndRp', { numberOfKeys: 3, lua: END_RP });
   redis.defineCommand('curfewSessSetLimits', { numberOfKeys: 3, lua: SET_LIMITS });
+  redis.defineCommand('curfewSessCountActivity', { numberOfKeys: 3, lua: COUNT_ACTIVITY });
+  redis.defineCommand('curfewSessMarkWarned', { numberOfKeys: 3, lua: MARK_WARNED });
   redis.defineCommand('curfewNow', { numberOfKeys: 1, lua: NOW });
   redis.defineCommand('curfewClaimDue', { numberOfKeys: 2, lua: CLAIM_DUE });
   return redis as SessionRedis;
@@ -273,6 +302,7 @@ interface RawCheck {
 /** cjson writes an empty Lua table as `[]`; a session's rps is always an object. */
 function normalize(session: SsoSession | undefined): SsoSession | undefined {
   if (session && Array.isArray(session.rps)) session.rps = {};
+  if (session && Array.isArray(session.activity)) session.activity = {};
   return session;
 }
 
@@ -324,6 +354,12 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
     },
     async setLimits(key, limits) {
       return toCheck(JSON.parse(await redis.curfewSessSetLimits(sess(key), pinKey, index, JSON.stringify(limits))) as RawCheck);
+    },
+    async countActivity(key, source, client) {
+      await redis.curfewSessCountActivity(sess(key), pinKey, index, source, client ?? '');
+    },
+    async markWarned(key, client, warningAt) {
+      return (await redis.curfewSessMarkWarned(sess(key), pinKey, index, client, String(warningAt))) === 1;
     },
     keysOfOrg: (org) => redis.smembers(`${p}org:${org}:sessions`),
     keysOfUser: (user) => redis.smembers(`${p}user:${user}:sessions`),

@@ -1,6 +1,6 @@
 import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import type { Org, User, ClientRecord } from '../orgs/types.ts';
-import type { Activity, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
+import type { Activity, ActivitySource, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
 
 /**
  * The payload oidc-provider hands its adapter. The store treats it as opaque JSON;
@@ -157,7 +157,7 @@ export interface SessionLimitsUpdate {
   absoluteSeconds: number;
   warningSeconds: number;
   refreshIsActivity: boolean;
-  rps: Record<string, { idleSeconds: number; absoluteSeconds: number }>;
+  rps: Record<string, { idleSeconds: number; absoluteSeconds: number; refreshIsActivity: boolean }>;
 }
 
 export interface NewSsoSession {
@@ -179,6 +179,7 @@ export interface NewRpSession {
   grantId?: string;
   idleSeconds: number;
   absoluteSeconds: number;
+  refreshIsActivity: boolean;
 }
 
 /**
@@ -215,6 +216,19 @@ export interface SessionStore {
   endRp(key: string, client: string): Promise<RpSession | undefined>;
   /** Rewrites the limits of a session that still exists, and judges it with the new limits. */
   setLimits(key: string, limits: SessionLimitsUpdate): Promise<SessionCheck>;
+  /**
+   * Counts one active signal of `source` on the session (count + 1, lastAt = the shared clock's
+   * now, lastClient). Atomic read-modify-write: concurrent counts are all kept. A missing
+   * session is left alone. Changes no deadline and keeps the record's expiry.
+   */
+  countActivity(key: string, source: ActivitySource, client: string | undefined): Promise<void>;
+  /**
+   * Records that the client's RP session was warned for the warning window starting at
+   * `warningAt`. Compare-and-set in one atomic step: true only for the one caller that recorded
+   * this window (of any number of concurrent ones); false if it was recorded before, or the RP
+   * session is missing or ended. Keeps the record's expiry.
+   */
+  markWarned(key: string, client: string, warningAt: number): Promise<boolean>;
   /** Keys of the org's / user's sessions (possibly including ended ones not yet cleaned up). */
   keysOfOrg(org: string): Promise<string[]>;
   keysOfUser(user: string): Promise<string[]>;

@@ -120,6 +120,7 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       const bob = await call('GET', '/orgs/acme/policy/explain?user=bob&client=acme-app&ip=10.0.0.1');
       expect(bob.status).toBe(200);
       expect(bob.body.sso.decidedBy.idle).toBe('rule:admins');
+      expect(bob.body.rp).toMatchObject({ refreshIsActivity: false, decidedBy: { refreshIsActivity: 'default' } });
       expect((await call('GET', '/orgs/acme/policy/explain')).status).toBe(400);
       expect((await call('GET', '/orgs/acme/policy/explain?user=carol')).status).toBe(404);
     });

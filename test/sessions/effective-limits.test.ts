@@ -78,6 +78,7 @@ describe('effective limits', () => {
     expect(payments.rp).toEqual({
       idle: { seconds: 300, decidedBy: { kind: 'rule', rule: 'payments' } },
       absolute: { seconds: 3600, decidedBy: { kind: 'rule', rule: 'payments' } },
+      refreshIsActivity: { value: false, decidedBy: { kind: 'default' } },
     });
     const reports = effectiveLimits(base, { roles: [], client: 'reports' }).rp!;
     expect([reports.idle.seconds, reports.absolute.seconds]).toEqual([900, 1800]);
@@ -104,8 +105,45 @@ describe('effective limits', () => {
   it('are explained with the deciding rule of each limit', () => {
     expect(explain(base, { roles: ['admin'], client: 'payments-app', ip: '10.20.1.1' })).toEqual({
       sso: { idleTimeoutSeconds: 300, absoluteTimeoutSeconds: 43200, decidedBy: { idle: 'rule:admins', absolute: 'default' } },
-      rp: { idleTimeoutSeconds: 300, absoluteTimeoutSeconds: 3600, decidedBy: { idle: 'rule:admins', absolute: 'rule:payments' } },
+      rp: {
+        idleTimeoutSeconds: 300, absoluteTimeoutSeconds: 3600, refreshIsActivity: false,
+        decidedBy: { idle: 'rule:admins', absolute: 'rule:payments', refreshIsActivity: 'default' },
+      },
     });
     expect(explain(base, { roles: [], ip: '10.20.5.1' }).sso.decidedBy.idle).toBe('ceiling');
+  });
+
+  describe('refreshIsActivity of an RP session', () => {
+    const withRules = (org: boolean, ...rules: Policy['rules']): Policy => ({ ...base, refreshIsActivity: org, rules: [...base.rules, ...rules] });
+    const apache = { name: 'apache', match: { clients: ['intranet'] }, refreshIsActivity: true };
+    const spa = { name: 'spa', match: { clients: ['dashboard'] }, refreshIsActivity: false };
+
+    it('is the org\'s value when no client rule sets it', () => {
+      for (const org of [true, false]) {
+        expect(effectiveLimits(withRules(org), { roles: [], client: 'wiki' }).rp!.refreshIsActivity).toEqual({ value: org, decidedBy: { kind: 'default' } });
+        expect(effectiveLimits(withRules(org, apache), { roles: [], client: 'payments-app' }).rp!.refreshIsActivity.value).toBe(org);
+      }
+    });
+
+    it('is the client rule\'s value, either way, overriding the org\'s', () => {
+      for (const org of [true, false]) {
+        const policy = withRules(org, apache, spa);
+        expect(effectiveLimits(policy, { roles: [], client: 'intranet' }).rp!.refreshIsActivity).toEqual({ value: true, decidedBy: { kind: 'rule', rule: 'apache' } });
+        expect(effectiveLimits(policy, { roles: [], client: 'dashboard' }).rp!.refreshIsActivity).toEqual({ value: false, decidedBy: { kind: 'rule', rule: 'spa' } });
+      }
+    });
+
+    it('is decided by the client rule that sets it, not by one that only sets limits', () => {
+      const limitsOnly = { name: 'limits', match: { clients: ['intranet'] }, idleTimeoutSeconds: 300 };
+      const rp = effectiveLimits(withRules(false, limitsOnly, apache), { roles: ['admin'], client: 'intranet', ip: '10.20.1.1' }).rp!;
+      expect(rp.refreshIsActivity).toEqual({ value: true, decidedBy: { kind: 'rule', rule: 'apache' } });
+      expect(rp.idle).toEqual({ seconds: 300, decidedBy: { kind: 'rule', rule: 'admins' } });
+    });
+
+    it('is absent from SSO limits and shown by explain with its rule', () => {
+      expect(effectiveLimits(withRules(false, apache), { roles: [] })).not.toHaveProperty('rp');
+      expect(explain(withRules(false, apache), { roles: [], client: 'intranet' }).rp).toMatchObject({ refreshIsActivity: true, decidedBy: { refreshIsActivity: 'rule:apache' } });
+      expect(explain(withRules(true), { roles: [], client: 'intranet' }).rp).toMatchObject({ refreshIsActivity: true, decidedBy: { refreshIsActivity: 'default' } });
+    });
   });
 });

@@ -72,6 +72,31 @@ describe('policy validation', () => {
     expect(fields({ ...SPEC_EXAMPLE, rules: [SPEC_EXAMPLE.rules[0], SPEC_EXAMPLE.rules[0]] })).toContain('rules.1.name');
   });
 
+  describe('client-rule refreshIsActivity', () => {
+    const rule = (match: Record<string, string[]>, extra: Record<string, unknown> = {}) => ({ name: 'r', match, refreshIsActivity: true, ...extra });
+    it('is accepted on a client rule, alone or with limits', () => {
+      for (const r of [rule({ clients: ['wiki'] }), rule({ clients: ['wiki'] }, { idleTimeoutSeconds: 300 }), rule({ clients: ['wiki'] }, { refreshIsActivity: false })]) {
+        const result = validatePolicy({ ...SPEC_EXAMPLE, rules: [r] }, context);
+        expect(result.ok, JSON.stringify(result)).toBe(true);
+        expect(result.ok && result.policy.rules[0]!.refreshIsActivity).toBe(r.refreshIsActivity);
+      }
+    });
+    it('is refused on a role rule and on a network rule, naming the field', () => {
+      expect(fields({ ...SPEC_EXAMPLE, rules: [rule({ roles: ['admin'] }, { idleTimeoutSeconds: 300 })] })).toEqual(['rules.0.refreshIsActivity']);
+      expect(fields({ ...SPEC_EXAMPLE, rules: [rule({ networks: ['10.0.0.0/8'] }, { idleTimeoutSeconds: 1800 })] })).toEqual(['rules.0.refreshIsActivity']);
+      expect(fields({ ...SPEC_EXAMPLE, rules: [rule({ roles: ['admin'], clients: ['wiki'] })] })).toEqual(['rules.0.refreshIsActivity']);
+    });
+    it('must be a boolean', () => {
+      expect(fields({ ...SPEC_EXAMPLE, rules: [rule({ clients: ['wiki'] }, { refreshIsActivity: 'yes' })] })).toEqual(['rules.0.refreshIsActivity']);
+    });
+    it('may not be contradicted by another rule for the same client; agreeing rules are fine', () => {
+      const a = { name: 'a', match: { clients: ['wiki', 'payments-app'] }, refreshIsActivity: true };
+      expect(fields({ ...SPEC_EXAMPLE, rules: [a, { name: 'b', match: { clients: ['wiki'] }, refreshIsActivity: false }] })).toEqual(['rules.1.refreshIsActivity']);
+      expect(fields({ ...SPEC_EXAMPLE, rules: [a, { name: 'b', match: { clients: ['wiki'] }, refreshIsActivity: true }] })).toEqual([]);
+      expect(fields({ ...SPEC_EXAMPLE, rules: [a, { name: 'b', match: { clients: ['wiki'] }, idleTimeoutSeconds: 300 }] })).toEqual([]);
+    });
+  });
+
   it('keeps org defaults within the ceilings', () => {
     expect(fields({ ...SPEC_EXAMPLE, ceilings: { idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 86400 } })).toContain('idleTimeoutSeconds');
   });

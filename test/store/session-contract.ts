@@ -13,7 +13,7 @@ const sso = (over: Partial<NewSsoSession> = {}): NewSsoSession => ({
   id: 'uid-1', org: 'acme', user: 'usr_a', ip: '10.0.0.1', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false, ...over,
 });
 const rp = (client: string, over: Record<string, unknown> = {}) => ({
-  client, sid: `sid-${client}`, sidKey: `hsid-${client}`, grantId: `g-${client}`, idleSeconds: 300, absoluteSeconds: 1800, ...over,
+  client, sid: `sid-${client}`, sidKey: `hsid-${client}`, grantId: `g-${client}`, idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: false, ...over,
 });
 
 /** Session storage semantics, judged by the shared clock; memory and Redis run the same suite. */
@@ -212,10 +212,53 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       await sessions().login('k1', sso());
       await sessions().addRp('k1', rp('wiki'));
       await s.clock.set(t0 + 10 * MIN);
-      const tightened = await sessions().setLimits('k1', { idleSeconds: 300, absoluteSeconds: 3600, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
+      const tightened = await sessions().setLimits('k1', { idleSeconds: 300, absoluteSeconds: 3600, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600, refreshIsActivity: true } } });
       expect(tightened.sso).toBe('dead');
       const stored = await sessions().get('k1');
-      expect(stored).toMatchObject({ idleSeconds: 300, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600 } } });
+      expect(stored).toMatchObject({ idleSeconds: 300, warningSeconds: 60, refreshIsActivity: true, rps: { wiki: { idleSeconds: 120, absoluteSeconds: 600, refreshIsActivity: true } } });
+    });
+
+    it('keeps each RP session\'s own refreshIsActivity, and a policy change rewrites it', async () => {
+      await sessions().login('k1', sso({ refreshIsActivity: false }));
+      await sessions().addRp('k1', rp('wiki', { refreshIsActivity: true }));
+      await sessions().addRp('k1', rp('blog'));
+      expect((await sessions().get('k1'))?.rps).toMatchObject({ wiki: { refreshIsActivity: true }, blog: { refreshIsActivity: false } });
+      await sessions().setLimits('k1', { idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false, rps: { wiki: { idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: false }, blog: { idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: true } } });
+      expect((await sessions().get('k1'))?.rps).toMatchObject({ wiki: { refreshIsActivity: false }, blog: { refreshIsActivity: true } });
+    });
+
+    describe('activity counts and warning windows', () => {
+      it('counts every one of 50 concurrent signals by source, with the latest time and client, and moves no deadline', async () => {
+        await sessions().login('k1', sso());
+        await sessions().addRp('k1', rp('wiki'));
+        await s.clock.set(t0 + MIN);
+        await Promise.all(Array.from({ length: 50 }, () => sessions().countActivity('k1', 'bearer', 'wiki')));
+        await sessions().countActivity('k1', 'refresh', undefined);
+        const stored = await sessions().get('k1');
+        expect(stored?.activity).toEqual({ bearer: { count: 50, lastAt: t0 + MIN, lastClient: 'wiki' }, refresh: { count: 1, lastAt: t0 + MIN } });
+        expect(stored?.lastActiveAt).toBe(t0);
+        await sessions().countActivity('missing', 'bearer', 'wiki');
+        expect(await sessions().get('missing')).toBeUndefined();
+      });
+
+      it('records a warning window once, for exactly one of 50 concurrent callers; a new window again once', async () => {
+        await sessions().login('k1', sso());
+        await sessions().addRp('k1', rp('wiki'));
+        const first = await Promise.all(Array.from({ length: 50 }, () => sessions().markWarned('k1', 'wiki', t0 + 4 * MIN)));
+        expect(first.filter(Boolean)).toHaveLength(1);
+        expect(await sessions().markWarned('k1', 'wiki', t0 + 4 * MIN)).toBe(false);
+        expect(await sessions().markWarned('k1', 'wiki', t0 + 9 * MIN)).toBe(true);
+        expect((await sessions().get('k1'))?.rps.wiki?.warnedFor).toBe(t0 + 9 * MIN);
+      });
+
+      it('records no warning for a missing or ended RP session', async () => {
+        await sessions().login('k1', sso());
+        await sessions().addRp('k1', rp('wiki'));
+        expect(await sessions().markWarned('k1', 'blog', t0)).toBe(false);
+        expect(await sessions().markWarned('nope', 'wiki', t0)).toBe(false);
+        await sessions().endRp('k1', 'wiki');
+        expect(await sessions().markWarned('k1', 'wiki', t0)).toBe(false);
+      });
     });
 
     it('lists sessions by org and by user', async () => {

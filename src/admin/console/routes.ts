@@ -25,6 +25,7 @@ import { userCreateSchema } from '../schemas.ts';
 import { mayAdminister } from './console-admin.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
 import type { ConsoleSession, ConsoleSessions } from './console-sessions.ts';
+import { sessionTimelineRoute } from './session-timeline.ts';
 
 declare module 'koa' {
   interface DefaultState {
@@ -207,6 +208,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       })),
     });
   });
+  sessionTimelineRoute(router, { store, requireConsole, page });
   router.post('/sessions/:id/revoke', forms, requireConsole, async (ctx) => {
     const session = await sessions.get(ctx.params.id!);
     if (!session || session.org !== ctx.state.console!.org) throw new CurfewError('not_found', 404, 'no such session');

@@ -1,10 +1,11 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { CurfewError } from '../../http/errors.ts';
 import { authenticateClient } from '../../oidc/client-auth.ts';
-import type { SessionService } from '../service.ts';
+import type { DirectoryStore, RateLimiter } from '../../store/types.ts';
+import type { SessionService, SessionStatus } from '../service.ts';
 import type { Activity } from '../types.ts';
 
 const forms = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
@@ -14,14 +15,97 @@ function bodyOf(ctx: Context): Record<string, unknown> {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
 }
 
+/** RFC 6750 §2.1: the token only from the Authorization header (never the query string, which is logged). */
+function bearerToken(ctx: Context): string | undefined {
+  const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(ctx.get('authorization'));
+  return match?.[1];
+}
+
+/** An origin of a registered redirect URI: what a browser sends in `Origin` from that app's pages. */
+function originOf(uri: string): string | undefined {
+  try {
+    const { origin } = new URL(uri);
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StatusRouteDeps {
+  provider: Provider;
+  sessions: SessionService;
+  directory: DirectoryStore;
+  /** Activity reports per RP session (SPEC §7); an app reporting every click must not write every click. */
+  activityLimiter: RateLimiter;
+  /** Keyed hash for the limiter's keys, so sids never appear in store keys. */
+  hash: (value: string) => string;
+}
+
+const ALLOWED_HEADERS = 'Authorization, Content-Type';
+
 /**
  * SPEC §7 (external contract): an RP asks how long its user's session has left, or reports
- * that its user did something. Both are client-authenticated; a sid answers only to its client.
+ * that its user did something. Either client-authenticated with the `sid`, or with the RP
+ * session's access token as a Bearer token (a single-page app, or an API handling its user's
+ * request). A sid answers only to its client; a token names its own RP session.
+ *
+ * Browsers may call with a token from the origins of the client's registered redirect URIs
+ * (CORS), never with credentials: the token is the only authority, cookies play no part.
  */
-export function sessionStatusRoutes(provider: Provider, sessions: SessionService): Router {
+export function sessionStatusRoutes({ provider, sessions, directory, activityLimiter, hash }: StatusRouteDeps): Router {
   const router = new Router({ prefix: '/session' });
 
+  async function clientOrigins(clientId: string): Promise<string[]> {
+    const client = await directory.getClient(clientId);
+    return (client?.redirect_uris ?? []).map(originOf).filter((o): o is string => o !== undefined);
+  }
+
+  /**
+   * A preflight carries no token, so it cannot name the client yet: it is answered for origins
+   * some registered client redirects to; the real request then answers CORS only to the token's own client's.
+   */
+  async function anyClientOrigin(origin: string): Promise<boolean> {
+    for (const org of await directory.listOrgs()) {
+      for (const client of await directory.listClients(org.id)) {
+        if (client.redirect_uris.some((uri) => originOf(uri) === origin)) return true;
+      }
+    }
+    return false;
+  }
+
+  async function preflight(ctx: Context): Promise<void> {
+    const origin = ctx.get('origin');
+    ctx.status = 204;
+    ctx.set('Vary', 'Origin');
+    if (!origin || !(await anyClientOrigin(origin))) return;
+    ctx.set('Access-Control-Allow-Origin', origin);
+    ctx.set('Access-Control-Allow-Methods', 'GET, POST');
+    ctx.set('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+    ctx.set('Access-Control-Max-Age', '600');
+  }
+
+  function allowOrigin(ctx: Context, origin: string): void {
+    ctx.set('Access-Control-Allow-Origin', origin);
+    ctx.set('Access-Control-Expose-Headers', 'Curfew-Now, Retry-After');
+  }
+
+  /** Consumes one of the RP session's activity reports; the excess is refused before anything is written. */
+  async function spendActivity(ctx: Context, key: string): Promise<void> {
+    const state = await activityLimiter.fail(hash(`activity:${key}`));
+    if (state.blocked) {
+      ctx.set('Retry-After', String(state.retryAfterSeconds));
+      throw new CurfewError('rate_limited', 429, 'too many activity reports for this session; retry later');
+    }
+  }
+
   const answer = (activity: Activity) => async (ctx: Context) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Vary', 'Origin');
+    const token = bearerToken(ctx);
+    if (token !== undefined) {
+      await answerWithToken(ctx, token, activity);
+      return;
+    }
     const body = bodyOf(ctx);
     // Credentials only from the Authorization header or the body, never the query string,
     // which ends up in access logs (RFC 6749 §2.3.1).
@@ -30,12 +114,42 @@ export function sessionStatusRoutes(provider: Provider, sessions: SessionService
     if (typeof sid !== 'string' || !sid || sid.length > 256) {
       throw new CurfewError('invalid_request', 400, 'sid is required');
     }
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await sessions.statusBySid(sid, client.clientId, activity);
+    if (activity === 'active') await spendActivity(ctx, `${client.clientId}:${sid}`);
+    respond(ctx, await sessions.statusBySidAt(sid, client.clientId, activity, 'rp_report'));
   };
 
-  router.get('/status', forms, answer('passive'));
-  router.post('/status', forms, answer('passive'));
-  router.post('/activity', forms, answer('active'));
+  /** The body of SPEC §7, and Curfew's clock in a header so a browser can count down by it. */
+  function respond(ctx: Context, { status, now }: { status: SessionStatus; now: number }): void {
+    ctx.set('Curfew-Now', new Date(now).toISOString());
+    ctx.body = status;
+  }
+
+  async function answerWithToken(ctx: Context, token: string, activity: Activity): Promise<void> {
+    // find() refuses expired, revoked and unknown tokens, and tokens whose session lost the grant.
+    const found = await provider.AccessToken.find(token);
+    const origin = ctx.get('origin');
+    // A sender-constrained (DPoP, mTLS) token proves nothing without its proof, which this endpoint does not take.
+    if (!found || found.isSenderConstrained() || !found.clientId || typeof found.sid !== 'string' || !found.sessionUid) {
+      // A token that died with its session names no client any more; the apps' pages must
+      // still read this answer to learn the session ended. It tells nothing else.
+      if (origin && (await anyClientOrigin(origin))) allowOrigin(ctx, origin);
+      ctx.body = { active: false };
+      return;
+    }
+    if (origin && (await clientOrigins(found.clientId)).includes(origin)) allowOrigin(ctx, origin);
+    if (activity === 'active') await spendActivity(ctx, `${found.clientId}:${found.sid}`);
+    respond(ctx, await sessions.statusBySidAt(found.sid, found.clientId, activity, 'bearer'));
+  }
+
+  const noCredentialsInQuery = async (ctx: Context, next: Next) => {
+    if (typeof ctx.query.access_token === 'string') throw new CurfewError('invalid_request', 400, 'send the access token in the Authorization header');
+    await next();
+  };
+
+  router.options('/status', preflight);
+  router.options('/activity', preflight);
+  router.get('/status', noCredentialsInQuery, forms, answer('passive'));
+  router.post('/status', noCredentialsInQuery, forms, answer('passive'));
+  router.post('/activity', noCredentialsInQuery, forms, answer('active'));
   return router;
 }
