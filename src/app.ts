@@ -177,7 +177,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       sessions,
       directory: store.directory,
       // Generous for a person (an SDK reports at most every few seconds), tight for a loop.
-      activityLimiter: store.rateLimiter({ name: 'session-activity', points: 61, durationSeconds: 60, blockSeconds: 60 }),
+      activityLimiter: store.rateLimiter({ name: 'session-activity', points: 60, durationSeconds: 60, blockSeconds: 60 }),
       hash,
     }),
     sdkRoutes(),

@@ -37,7 +37,7 @@ export function describeDeadlineIndexContract(name: string, make: () => Promise<
 
     it('indexes the earliest deadline of the session and its live RP sessions, and follows activity', async () => {
       await sessions().login('k1', sso('a'));
-      await sessions().addRp('k1', { client: 'wiki', sid: 'sid-w', sidKey: 'hsid-w', idleSeconds: 300, absoluteSeconds: 1800 });
+      await sessions().addRp('k1', { client: 'wiki', sid: 'sid-w', sidKey: 'hsid-w', idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: false });
       await s.clock.set(t0 + 5 * MIN - 1);
       expect(await claim()).toEqual([]);
       await sessions().check('k1', 'wiki', 'active');

@@ -91,9 +91,9 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
 
   /** Consumes one of the RP session's activity reports; the excess is refused before anything is written. */
   async function spendActivity(ctx: Context, key: string): Promise<void> {
-    const state = await activityLimiter.fail(hash(`activity:${key}`));
-    if (state.blocked) {
-      ctx.set('Retry-After', String(state.retryAfterSeconds));
+    const reservation = await activityLimiter.reserve(hash(`activity:${key}`));
+    if (!reservation.granted) {
+      ctx.set('Retry-After', String(reservation.retryAfterSeconds));
       throw new CurfewError('rate_limited', 429, 'too many activity reports for this session; retry later');
     }
   }
