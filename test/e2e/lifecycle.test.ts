@@ -6,17 +6,9 @@ import { testSeed } from '../support/curfew.ts';
 import { freePort, startMain, startNpm, type Started } from '../support/process.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
+import { until } from '../support/wait.ts';
 
 const refused = async (url: string) => fetch(url).then(() => false, () => true);
-
-async function eventually(predicate: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await predicate()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return predicate();
-}
 
 describe('the process, as an operator runs it', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -33,7 +25,7 @@ describe('the process, as an operator runs it', () => {
     app.child.kill('SIGTERM');
     await new Promise((r) => app.child.once('exit', r));
     // npm is gone; the server it started must be too, after a clean shutdown.
-    expect(await eventually(() => refused(`http://127.0.0.1:${port}/healthz`), 5_000)).toBe(true);
+    await until('the server to stop', () => refused(`http://127.0.0.1:${port}/healthz`));
     expect(app.output()).toContain('shutting down');
   });
 
@@ -73,6 +65,6 @@ describe('the process, as an operator runs it', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
     proxy.thaw();
-    expect(await eventually(async () => (await fetch(`${base}/readyz`)).status === 200, 5_000)).toBe(true);
+    await until('readiness to come back', async () => (await fetch(`${base}/readyz`)).status === 200);
   });
 });

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORDS, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
 import { freePort } from '../support/process.ts';
+import { memorySessionStore } from '../support/express-store.ts';
 
 // express and express-openid-connect are CommonJS: load them the way an RP app would.
 const require = createRequire(import.meta.url);
@@ -13,21 +14,6 @@ const MIN = 60_000;
 const SECRET = 'eoc-app-secret-0123456789';
 
 /** An express-session style store, as express-openid-connect expects for logout tokens. */
-function memoryStore() {
-  const data = new Map<string, unknown>();
-  return {
-    get: (id: string, cb: (err: null, v?: unknown) => void) => cb(null, data.get(id)),
-    set: (id: string, v: unknown, cb: (err: null) => void) => {
-      data.set(id, v);
-      cb(null);
-    },
-    destroy: (id: string, cb: (err: null) => void) => {
-      data.delete(id);
-      cb(null);
-    },
-  };
-}
-
 /**
  * A real RP library (express-openid-connect) signs in through Curfew and, when Curfew's
  * sweeper ends the idle session, receives the logout token and drops its own session.
@@ -61,7 +47,7 @@ describe('express-openid-connect as a relying party', () => {
         authRequired: false,
         idpLogout: false,
         authorizationParams: { response_type: 'code', response_mode: 'query', scope: 'openid profile' },
-        backchannelLogout: { store: memoryStore() },
+        backchannelLogout: { store: memorySessionStore() },
       }),
     );
     app.get('/me', (req, res) => {

@@ -9,6 +9,7 @@ import { PASSWORDS, startCurfew, testSeed, type Harness } from '../support/curfe
 import { freePort } from '../support/process.ts';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium.ts';
+import { until } from '../support/wait.ts';
 
 const APACHE = process.env.APACHE2_PATH ?? '/usr/sbin/apache2';
 const MODULES = '/usr/lib/apache2/modules';
@@ -52,16 +53,6 @@ OIDCSessionMaxDuration 0
   Require valid-user
 </Location>
 `;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**

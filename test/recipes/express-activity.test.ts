@@ -6,6 +6,8 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import { PASSWORDS, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
 import { freePort } from '../support/process.ts';
 import type { UserAgent } from '../support/user-agent.ts';
+import { until } from '../support/wait.ts';
+import { memorySessionStore } from '../support/express-store.ts';
 
 // express and express-openid-connect are CommonJS: load them the way an RP app would.
 const require = createRequire(import.meta.url);
@@ -15,31 +17,6 @@ const { auth } = require('express-openid-connect') as { auth: (config: Record<st
 const S = 1000;
 const SECRET = 'eoc-activity-secret-0123456789';
 const TOTP = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-
-function memoryStore() {
-  const data = new Map<string, unknown>();
-  return {
-    get: (id: string, cb: (err: null, v?: unknown) => void) => cb(null, data.get(id)),
-    set: (id: string, v: unknown, cb: (err: null) => void) => {
-      data.set(id, v);
-      cb(null);
-    },
-    destroy: (id: string, cb: (err: null) => void) => {
-      data.delete(id);
-      cb(null);
-    },
-  };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * The express-openid-connect recipe: the README's middleware, verbatim from examples/express,
@@ -72,7 +49,7 @@ describe('recipe: express-openid-connect with the activity middleware', () => {
       issuerBaseURL: h.url, baseURL: rpUrl, clientID: 'eoc-app', clientSecret: SECRET,
       secret: 'a-long-random-cookie-secret-for-the-test-rp-0123456789', authRequired: false, idpLogout: false,
       authorizationParams: { response_type: 'code', response_mode: 'query', scope: 'openid profile' },
-      backchannelLogout: { store: memoryStore() },
+      backchannelLogout: { store: memorySessionStore() },
     }));
     // A background job of the app, mounted before the middleware: not the user's doing.
     app.post('/jobs/refresh', async (req, res) => {

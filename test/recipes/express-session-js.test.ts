@@ -7,6 +7,8 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { PASSWORDS, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
 import { freePort } from '../support/process.ts';
+import { until } from '../support/wait.ts';
+import { memorySessionStore } from '../support/express-store.ts';
 
 const require = createRequire(import.meta.url);
 const express = require('express') as typeof import('express');
@@ -18,31 +20,6 @@ const { auth, requiresAuth } = require('express-openid-connect') as {
 const S = 1000;
 const SECRET = 'eoc-sdk-secret-0123456789';
 const TOTP = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-
-function memoryStore() {
-  const data = new Map<string, unknown>();
-  return {
-    get: (id: string, cb: (err: null, v?: unknown) => void) => cb(null, data.get(id)),
-    set: (id: string, v: unknown, cb: (err: null) => void) => {
-      data.set(id, v);
-      cb(null);
-    },
-    destroy: (id: string, cb: (err: null) => void) => {
-      data.delete(id);
-      cb(null);
-    },
-  };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * /sdk/session.js in a server-rendered express-openid-connect app, through the app's own
@@ -73,7 +50,7 @@ describe('recipe: /sdk/session.js through an express app\'s same-origin relay (C
       issuerBaseURL: h.url, baseURL: rpUrl, clientID: 'eoc-sdk', clientSecret: SECRET,
       secret: 'a-long-random-cookie-secret-for-the-test-rp-0123456789', authRequired: false, idpLogout: false,
       authorizationParams: { response_type: 'code', response_mode: 'query', scope: 'openid' },
-      backchannelLogout: { store: memoryStore() },
+      backchannelLogout: { store: memorySessionStore() },
     }));
     const relay = curfewSessionRelay({ issuer: h.url, clientId: 'eoc-sdk', clientSecret: SECRET });
     app.get('/curfew/status', relay.status);

@@ -7,20 +7,11 @@ import type { SsoSession } from '../../src/sessions/types.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { PASSWORDS, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
 import { freePort } from '../support/process.ts';
+import { until } from '../support/wait.ts';
 
 const S = 1000;
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const EXAMPLE = new URL('../../examples/spa/', import.meta.url);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The single-page-app recipe in real Chromium: the example app of examples/spa signs in with

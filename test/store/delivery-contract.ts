@@ -1,20 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Delivery, Store } from '../../src/store/types.ts';
-import type { SharedClock } from '../support/shared-clock.ts';
-
-export interface DeliverySubject {
-  store: Store;
-  clock: SharedClock;
-  cleanup(): Promise<void>;
-}
+import type { Delivery } from '../../src/store/types.ts';
+import type { SessionSubject } from './session-contract.ts';
 
 const LEASE = 30_000;
 
 /** The logout-token queue's semantics, judged by the shared clock; memory and Redis run it. */
-export function describeDeliveryContract(name: string, make: () => Promise<DeliverySubject>): void {
+export function describeDeliveryContract(name: string, make: () => Promise<SessionSubject>): void {
   describe(`Delivery queue contract: ${name}`, () => {
-    let s: DeliverySubject;
+    let s: SessionSubject;
     let t0: number;
     beforeEach(async () => {
       s = await make();

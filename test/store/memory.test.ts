@@ -7,29 +7,17 @@ import { describeDeliveryContract } from './delivery-contract.ts';
 import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
 import { manualSharedClock } from '../support/shared-clock.ts';
 
-describeStoreContract('memory', async () => {
-  const clock = new ManualClock();
+/** A memory store on a manual clock (pure: a fixed start date is fine here, no real service). */
+function manual(start?: number) {
+  const clock = new ManualClock(start);
   const store = createMemoryStore({ clock });
   return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
-});
+}
 
-describeSessionContract('memory', async () => {
-  const clock = new ManualClock(Date.UTC(2026, 10, 22, 9));
-  const store = createMemoryStore({ clock });
-  return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
-});
-
-describeDeadlineIndexContract('memory', async () => {
-  const clock = new ManualClock(Date.now());
-  const store = createMemoryStore({ clock });
-  return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
-});
-
-describeDeliveryContract('memory', async () => {
-  const clock = new ManualClock(Date.now());
-  const store = createMemoryStore({ clock });
-  return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
-});
+describeStoreContract('memory', async () => manual());
+describeSessionContract('memory', async () => manual(Date.UTC(2026, 10, 22, 9)));
+describeDeadlineIndexContract('memory', async () => manual(Date.now()));
+describeDeliveryContract('memory', async () => manual(Date.now()));
 
 describe('Memory store specifics', () => {
   it('keeps audit ids ordered when the clock stalls or steps back; at follows the id', async () => {

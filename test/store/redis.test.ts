@@ -10,68 +10,28 @@ import { describeDeliveryContract } from './delivery-contract.ts';
 import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
 import { redisSharedClock } from '../support/shared-clock.ts';
 
-// No skip on a missing Redis: `ping()` rejects in `make`, and every test of the suite fails.
-describeStoreContract('redis', async () => {
-  const prefix = freshPrefix('contract');
+/** A Redis store under a fresh prefix, its shared clock pinned from Redis' own time. */
+async function pinnedRedis(label: string) {
+  const prefix = freshPrefix(label);
   const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
   await store.ping();
   const clock = await redisSharedClock(prefix);
   return {
     store,
     clock,
-    modelTtlsInRealTime: true,
     async cleanup() {
       await clock.close();
       await store.close();
       await deletePrefix(prefix);
     },
   };
-});
+}
 
-describeSessionContract('redis', async () => {
-  const prefix = freshPrefix('sessions');
-  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
-  const clock = await redisSharedClock(prefix);
-  return {
-    store,
-    clock,
-    async cleanup() {
-      await clock.close();
-      await store.close();
-      await deletePrefix(prefix);
-    },
-  };
-});
-
-describeDeadlineIndexContract('redis', async () => {
-  const prefix = freshPrefix('deadlines');
-  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
-  const clock = await redisSharedClock(prefix);
-  return {
-    store,
-    clock,
-    async cleanup() {
-      await clock.close();
-      await store.close();
-      await deletePrefix(prefix);
-    },
-  };
-});
-
-describeDeliveryContract('redis', async () => {
-  const prefix = freshPrefix('deliveries');
-  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
-  const clock = await redisSharedClock(prefix);
-  return {
-    store,
-    clock,
-    async cleanup() {
-      await clock.close();
-      await store.close();
-      await deletePrefix(prefix);
-    },
-  };
-});
+// No skip on a missing Redis: `ping()` rejects in `make`, and every test of the suite fails.
+describeStoreContract('redis', async () => ({ ...(await pinnedRedis('contract')), modelTtlsInRealTime: true }));
+describeSessionContract('redis', () => pinnedRedis('sessions'));
+describeDeadlineIndexContract('redis', () => pinnedRedis('deadlines'));
+describeDeliveryContract('redis', () => pinnedRedis('deliveries'));
 
 describe('Redis store specifics', () => {
   let prefix: string;
