@@ -42,6 +42,8 @@ export interface StatusRouteDeps {
 }
 
 const ALLOWED_HEADERS = 'Authorization, Content-Type';
+/** How stale the preflight's set of registered origins may be: a new client's app waits this long at most. */
+const ORIGINS_TTL_MS = 30_000;
 
 /**
  * SPEC §7 (external contract): an RP asks how long its user's session has left, or reports
@@ -63,14 +65,29 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
   /**
    * A preflight carries no token, so it cannot name the client yet: it is answered for origins
    * some registered client redirects to; the real request then answers CORS only to the token's own client's.
+   * Anyone may send preflights: the set of origins is read from the directory at most every
+   * ORIGINS_TTL_MS (one read shared by concurrent requests), not once per request and client.
    */
+  let origins: { at: number; set: Promise<Set<string>> } | undefined;
   async function anyClientOrigin(origin: string): Promise<boolean> {
+    if (!origins || Date.now() - origins.at >= ORIGINS_TTL_MS) {
+      const set = readAllOrigins();
+      origins = { at: Date.now(), set };
+      set.catch(() => (origins = undefined));
+    }
+    return (await origins.set).has(origin);
+  }
+  async function readAllOrigins(): Promise<Set<string>> {
+    const all = new Set<string>();
     for (const org of await directory.listOrgs()) {
       for (const client of await directory.listClients(org.id)) {
-        if (client.redirect_uris.some((uri) => originOf(uri) === origin)) return true;
+        for (const uri of client.redirect_uris) {
+          const o = originOf(uri);
+          if (o) all.add(o);
+        }
       }
     }
-    return false;
+    return all;
   }
 
   async function preflight(ctx: Context): Promise<void> {
