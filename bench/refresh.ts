@@ -68,7 +68,9 @@ async function startCurfew(): Promise<Server> {
     }],
   }));
   const url = `http://127.0.0.1:${port}`;
-  const child = await start('curfew', ['src/main.ts'], { PORT: String(port), ISSUER: url, REDIS_URL, CURFEW_REDIS_PREFIX: prefix, CURFEW_SEED: seedFile, LOG_LEVEL: 'info' }, /Curfew is serving/);
+  // BENCH_CPU_PROF=dir: Curfew writes a V8 CPU profile there when it stops (issue 14: profile first).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = await start('curfew', [...profile, 'src/main.ts'], { PORT: String(port), ISSUER: url, REDIS_URL, CURFEW_REDIS_PREFIX: prefix, CURFEW_SEED: seedFile, LOG_LEVEL: 'info' }, /Curfew is serving/);
   return { name: 'curfew', url, child, prefix };
 }
 
@@ -203,7 +205,9 @@ async function main(): Promise<void> {
   } finally {
     await agent.close();
     for (const s of servers) {
+      const exited = new Promise((r) => s.child.once('exit', r));
       s.child.kill('SIGTERM');
+      await exited;
       await deletePrefix(s.prefix);
     }
     redis.disconnect();
