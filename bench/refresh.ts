@@ -10,110 +10,16 @@
  * only drives load. Reported per server: grants/s, latency p50/p99, Redis commands per grant
  * (INFO commandstats over the round, so every instance's own traffic counts), and the ratio.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import * as oidc from 'openid-client';
 import { Agent, request } from 'undici';
-import { freePort } from '../test/support/process.ts';
-import { deletePrefix } from '../test/support/redis.ts';
-import { UserAgent } from '../test/support/user-agent.ts';
+import { basicAuth, machine, percentile as pct, REDIS_URL, ROOT, signIn, startBare, startCurfew, type Server } from './servers/index.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CHAINS = Number(process.env.BENCH_CHAINS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 10);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLIENT = { id: 'bench-app', secret: 'bench-app-secret-0123456789', redirect: 'https://rp.example/cb' };
-
-interface Server {
-  name: 'curfew' | 'bare';
-  url: string;
-  child: ChildProcess;
-  prefix: string;
-}
-
-function start(name: Server['name'], args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 30_000);
-    const check = (d: Buffer) => {
-      out += String(d);
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${out}`)));
-  });
-}
-
-async function startCurfew(): Promise<Server> {
-  const port = await freePort();
-  const prefix = `curfew-bench-refresh-${process.pid}:`;
-  const dir = mkdtempSync(join(tmpdir(), 'curfew-bench-'));
-  const seedFile = join(dir, 'seed.json');
-  writeFileSync(seedFile, JSON.stringify({
-    orgs: [{
-      id: 'bench', name: 'Bench',
-      policy: { idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 43200, warningSeconds: 120, mfa: 'off' },
-      users: [{ username: 'bench', password: 'bench password 1', roles: [] }],
-      clients: [{ client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [CLIENT.redirect] }],
-    }],
-  }));
-  const url = `http://127.0.0.1:${port}`;
-  // BENCH_CPU_PROF=dir: Curfew writes a V8 CPU profile there when it stops (issue 14: profile first).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = await start('curfew', [...profile, 'src/main.ts'], { PORT: String(port), ISSUER: url, REDIS_URL, CURFEW_REDIS_PREFIX: prefix, CURFEW_SEED: seedFile, LOG_LEVEL: 'info' }, /Curfew is serving/);
-  return { name: 'curfew', url, child, prefix };
-}
-
-async function startBare(): Promise<Server> {
-  const port = await freePort();
-  const prefix = `bare-bench-refresh-${process.pid}:`;
-  const child = await start('bare', ['bench/servers/bare-provider.ts'], { PORT: String(port), REDIS_URL, BENCH_PREFIX: prefix }, /listening/);
-  return { name: 'bare', url: `http://127.0.0.1:${port}`, child, prefix };
-}
-
-/** A real sign-in through the server's own forms, as a browser; returns the first refresh token. */
-async function signIn(server: Server): Promise<string> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const auth = new URL(`${server.url}/auth`);
-  auth.search = new URLSearchParams({
-    client_id: CLIENT.id, response_type: 'code', scope: 'openid', redirect_uri: CLIENT.redirect,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', prompt: 'consent',
-  }).toString();
-  const ua = new UserAgent(server.url);
-  let page = await ua.navigate(auth.href);
-  if (server.name === 'curfew') {
-    page = await ua.submit(page, '/login', { username: 'bench', password: 'bench password 1' });
-    if (!page.leftTo && /\/confirm"/.test(page.html)) page = await ua.submit(page, '/confirm');
-  } else {
-    // The library's dev interactions: a login form, then a consent form, both posting to the interaction's own URL.
-    for (let step = 0; step < 3 && !page.leftTo; step++) {
-      const here = new URL(page.url).pathname;
-      page = await ua.submit(page, here, /name="login"/.test(page.html) ? { login: `bench-${step}-${Math.random()}`, password: 'x' } : {});
-    }
-  }
-  if (!page.leftTo) throw new Error(`${server.name}: sign-in did not finish (${page.status}): ${page.html.slice(0, 300)}`);
-  const code = new URL(page.leftTo).searchParams.get('code')!;
-  const res = await fetch(`${server.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CLIENT.redirect, code_verifier: verifier }),
-  });
-  const body = (await res.json()) as { refresh_token?: string };
-  if (!body.refresh_token) throw new Error(`${server.name}: no refresh token: ${JSON.stringify(body)}`);
-  return body.refresh_token;
-}
-
-const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
+const basic = basicAuth('bench-app');
 
 async function redisCommands(redis: Redis): Promise<number> {
   const info = await redis.info('commandstats');
@@ -159,18 +65,19 @@ async function round(server: Server, tokens: string[], redis: Redis, agent: Agen
   return { grants: latenciesMs.length, failures, seconds, latenciesMs, redisCommands: (await redisCommands(redis)) - before };
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
-  const servers = [await startCurfew(), await startBare()];
+  // BENCH_CPU_PROF=dir: Curfew writes a V8 CPU profile there when it stops (issue 14: profile first).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const servers = [await startCurfew({ nodeArgs: profile }), await startBare()];
   const agent = new Agent({ connections: CHAINS, keepAliveTimeout: 30_000 });
   try {
     const tokens = new Map<Server, string[]>();
     // One after another: parallel sign-ins of one account are held to its attempt limit.
     for (const s of servers) {
       const list: string[] = [];
-      for (let i = 0; i < CHAINS; i++) list.push(await signIn(s));
+      for (let i = 0; i < CHAINS; i++) list.push((await signIn(s, 'bench-app', { username: `bench${s.name === 'bare' ? i : ''}`, password: 'bench password 1' })).tokens.refresh_token);
       tokens.set(s, list);
     }
     const totals = new Map<Server, RoundResult>();
@@ -204,18 +111,9 @@ async function main(): Promise<void> {
     ].join('\n'));
   } finally {
     await agent.close();
-    for (const s of servers) {
-      const exited = new Promise((r) => s.child.once('exit', r));
-      s.child.kill('SIGTERM');
-      await exited;
-      await deletePrefix(s.prefix);
-    }
+    for (const s of servers) await s.stop();
     redis.disconnect();
   }
-}
-
-function machine(): string {
-  return `${process.platform} ${process.arch}, ${(globalThis.navigator?.hardwareConcurrency ?? 0) || 'n'} cores, Node ${process.versions.node}`;
 }
 
 await main();

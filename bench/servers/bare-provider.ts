@@ -63,12 +63,12 @@ const port = Number(process.env.PORT ?? 0);
 const issuer = `http://127.0.0.1:${port}`;
 const provider = new Provider(issuer, {
   adapter: RedisAdapter,
-  clients: [{
-    client_id: 'bench-app',
-    client_secret: 'bench-app-secret-0123456789',
+  clients: ['bench-app', 'bench-other'].map((client_id) => ({
+    client_id,
+    client_secret: `${client_id}-secret-0123456789`,
     redirect_uris: ['https://rp.example/cb'],
     grant_types: ['authorization_code', 'refresh_token'],
-  }],
+  })),
   cookies: { keys: ['bench-cookie-key-0123456789abcdef0123456789'] },
   findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
   features: { devInteractions: { enabled: true } },

@@ -1,5 +1,5 @@
 /**
- * Curfew benchmarks, against the local Redis (REDIS_URL, default 127.0.0.1:6379), under a
+  * Mass expiry and enforcement cost (npm run bench:expiry), against the local Redis (REDIS_URL, default 127.0.0.1:6379), under a
  * throwaway key prefix that is deleted afterwards. Numbers go to stdout as a Markdown table.
  *
  *   npm run bench                  # defaults

@@ -1,0 +1,70 @@
+/**
+ * Redis memory per SSO session with 2 RP sessions and their live tokens, Curfew beside bare
+ * oidc-provider 9: N users each sign in to one app and then, through the same browser session,
+ * to a second; the bytes (MEMORY USAGE of every key under the server's prefix) and keys added by
+ * those sign-ins, divided by N. Tokens are the ones a real RP holds: a code redeemed for an
+ * access and a refresh token per app.
+ *
+ *   npm run bench:memory        BENCH_USERS=100
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { UserAgent } from '../test/support/user-agent.ts';
+import { machine, REDIS_URL, ROOT, signIn, startBare, startCurfew, type Server } from './servers/index.ts';
+
+const USERS = Number(process.env.BENCH_USERS ?? 100);
+const PASSWORD = 'bench password 1';
+
+async function footprint(redis: Redis, prefix: string): Promise<{ bytes: number; keys: number }> {
+  let cursor = '0';
+  let bytes = 0;
+  let keys = 0;
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of batch) {
+      bytes += (await redis.memory('USAGE', key)) ?? 0;
+      keys++;
+    }
+  } while (cursor !== '0');
+  return { bytes, keys };
+}
+
+async function measure(server: Server, redis: Redis): Promise<{ bytesPerSession: number; keysPerSession: number }> {
+  const before = await footprint(redis, server.prefix);
+  for (let i = 0; i < USERS; i++) {
+    const login = { username: `user${i}`, password: PASSWORD };
+    const ua = new UserAgent(server.url);
+    await signIn(server, 'bench-app', login, ua);
+    await signIn(server, 'bench-other', login, ua);
+  }
+  const after = await footprint(redis, server.prefix);
+  return { bytesPerSession: (after.bytes - before.bytes) / USERS, keysPerSession: (after.keys - before.keys) / USERS };
+}
+
+async function main(): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  const users = Array.from({ length: USERS }, (_, i) => ({ username: `user${i}`, password: PASSWORD }));
+  const servers = [await startCurfew({ users }), await startBare()];
+  try {
+    const rows = [];
+    for (const s of servers) rows.push({ server: s.name, ...(await measure(s, redis)) });
+    const result = { machine: machine(), users: USERS, rows };
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/results/memory.json'), JSON.stringify(result, null, 2) + '\n');
+    process.stdout.write([
+      `Redis per SSO session with 2 RP sessions and their live tokens, ${USERS} sessions (${result.machine})`,
+      '',
+      '| Server | bytes / session | keys / session |',
+      '| --- | --- | --- |',
+      ...rows.map((r) => `| ${r.server === 'bare' ? 'bare oidc-provider 9' : 'Curfew'} | ${(r.bytesPerSession / 1024).toFixed(1)} KiB | ${r.keysPerSession.toFixed(1)} |`),
+      '',
+    ].join('\n'));
+  } finally {
+    for (const s of servers) await s.stop();
+    redis.disconnect();
+  }
+}
+
+await main();
