@@ -1,9 +1,9 @@
 /**
-  * Mass expiry and enforcement cost (npm run bench:expiry), against the local Redis (REDIS_URL, default 127.0.0.1:6379), under a
- * throwaway key prefix that is deleted afterwards. Numbers go to stdout as a Markdown table.
+ * Mass expiry and enforcement cost, against the local Redis (REDIS_URL, default 127.0.0.1:6379),
+ * under a throwaway key prefix that is deleted afterwards. Numbers go to stdout as a Markdown table.
  *
- *   npm run bench                  # defaults
- *   BENCH_SESSIONS=20000 npm run bench
+ *   npm run bench:expiry                  # defaults
+ *   BENCH_SESSIONS=20000 npm run bench:expiry
  *
  * 1. Enforcement cost: one passive session check (the Lua script that reads the session and
  *    the shared clock together) — the round trip enforcement adds to a request.
