@@ -1,12 +1,13 @@
 import type { Clock } from '../clock.ts';
 import { judge, nextDeadline, touched } from '../sessions/judge.ts';
 import type { RpSession, SsoSession } from '../sessions/types.ts';
+import type { MemoryOutbox } from './memory-outbox.ts';
 import type { SessionStore } from './types.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
 /** Sessions in process memory, judged by the injected clock with the pure `judge`. */
-export function createMemorySessions(clock: Clock): SessionStore {
+export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): SessionStore {
   const store = new Map<string, SsoSession>();
   const index = new Map<string, number>();
   // Every write keeps the deadline index current, as the Redis scripts do.
@@ -106,20 +107,25 @@ export function createMemorySessions(clock: Clock): SessionStore {
       const session = sessions.get(key);
       return session && clone(session);
     },
-    async end(key) {
+    async end(key, { id, reason, deadlineAt, leaseMs }) {
       const session = sessions.get(key);
       if (!session) return undefined;
+      const rps = Object.values(session.rps).filter((rp) => rp.endedAt === undefined);
+      // The end and what it owes, in one synchronous step.
+      outbox.appendNow({ id, reason, scope: 'sso', session: clone(session), rps: clone(rps), ...(deadlineAt !== undefined ? { deadlineAt } : {}) }, leaseMs);
       dropSids(key);
       sessions.delete(key);
       return clone(session);
     },
-    async endRp(key, client) {
+    async endRp(key, client, { id, reason, deadlineAt, leaseMs }) {
       const session = sessions.get(key);
       const rp = session?.rps[client];
       if (!session || !rp || rp.endedAt !== undefined) return undefined;
       dropSids(key, client);
       const ended = { ...rp, endedAt: clock.now() };
-      sessions.set(key, { ...session, rps: { ...session.rps, [client]: ended } });
+      const after = { ...session, rps: { ...session.rps, [client]: ended } };
+      sessions.set(key, after);
+      outbox.appendNow({ id, reason, scope: 'rp', session: clone(after), rps: [clone(ended)], ...(deadlineAt !== undefined ? { deadlineAt } : {}) }, leaseMs);
       return clone(ended);
     },
     async setLimits(key, limits) {

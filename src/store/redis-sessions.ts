@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
-import type { SessionStore } from './types.ts';
+import type { Ending, SessionStore } from './types.ts';
 
 /** The shared clock in Lua: a pinned test time if `pin_key` holds one, else the server's TIME. */
 export const NOW_MS_LUA = `
@@ -14,6 +14,25 @@ local function now_ms(pin_key)
 end`;
 
 /**
+ * Appends an entry to the ended-sessions outbox (src/store/redis-outbox.ts), leased to the
+ * ending caller, inside the script that ends the session: the end and what it owes are one
+ * step. The entry is a hash (`entry` json, `queued` flag) so the flag flips without re-encoding
+ * the entry; an id already there is kept as it is (idempotent).
+ */
+export const APPEND_ENDED_LUA = `
+local function append_ended(prefix, e, now, lease_ms)
+  local k = prefix .. 'ended:' .. e.id
+  local existing = redis.call('HGET', k, 'entry')
+  if existing then return existing end
+  e.endedAt = now
+  e.queued = false
+  local json = cjson.encode(e)
+  redis.call('HSET', k, 'entry', json, 'queued', '0')
+  redis.call('ZADD', prefix .. 'ended:due', now + lease_ms, e.id)
+  return json
+end`;
+
+/**
  * Lua shared by every session script. It mirrors `src/sessions/judge.ts` exactly (alive while
  * now < deadline) and takes `now` from the Redis server's TIME — so every instance judges by one
  * clock, whatever its own says. Test stores may pin that clock.
@@ -21,6 +40,7 @@ end`;
 const PRELUDE = `
 local RETAIN_MS = 86400000
 ${NOW_MS_LUA}
+${APPEND_ENDED_LUA}
 local function load(key)
   local raw = redis.call('GET', key)
   if not raw then return nil end
@@ -176,26 +196,35 @@ local rp = s and s.rps[ARGV[2]]
 if not rp or rp.sidKey ~= ARGV[4] then return cjson.encode({ now = now_ms(KEYS[2]), sso = 'missing', rp = 'missing' }) end
 return check(ARGV[1] .. 'sso:' .. k, ARGV[2], ARGV[3])`;
 
-/** KEYS: session, pin, index  ARGV: prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: prefix, sessionKey, ending json */
 const END = `${PRELUDE}
 redis.call('ZREM', KEYS[3], KEYS[1])
 local s = load(KEYS[1])
 if not s then return false end
+local ending = cjson.decode(ARGV[3])
+local live = {}
+for _, rp in pairs(s.rps) do
+  if not rp.endedAt then table.insert(live, rp) end
+end
+append_ended(ARGV[1], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'sso', session = s, rps = live }, now_ms(KEYS[2]), ending.leaseMs)
 drop_sids(ARGV[1], s, nil)
 redis.call('DEL', KEYS[1])
 redis.call('SREM', ARGV[1] .. 'org:' .. s.org .. ':sessions', ARGV[2])
 redis.call('SREM', ARGV[1] .. 'user:' .. s.user .. ':sessions', ARGV[2])
 return cjson.encode(s)`;
 
-/** KEYS: session, pin, index  ARGV: prefix, client */
+/** KEYS: session, pin, index  ARGV: prefix, client, ending json */
 const END_RP = `${PRELUDE}
 local s = load(KEYS[1])
 if not s or not s.rps[ARGV[2]] or s.rps[ARGV[2]].endedAt then return false end
 local rp = s.rps[ARGV[2]]
+local ending = cjson.decode(ARGV[3])
+local now = now_ms(KEYS[2])
 drop_sids(ARGV[1], s, ARGV[2])
-rp.endedAt = now_ms(KEYS[2])
+rp.endedAt = now
 redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
 redis.call('ZADD', KEYS[3], next_deadline(s), KEYS[1])
+append_ended(ARGV[1], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'rp', session = s, rps = { rp } }, now, ending.leaseMs)
 return cjson.encode(rp)`;
 
 /** KEYS: session, pin, index  ARGV: limits json */
@@ -263,8 +292,8 @@ interface SessionScripts {
   curfewSessAddRp(key: string, pin: string, index: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
   curfewSessCheck(key: string, pin: string, index: string, client: string, activity: string): Promise<string>;
   curfewSessCheckBySid(sidIndex: string, pin: string, index: string, prefix: string, client: string, activity: string, sidKey: string): Promise<string>;
-  curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string): Promise<string | null>;
-  curfewSessEndRp(key: string, pin: string, index: string, prefix: string, client: string): Promise<string | null>;
+  curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string, ending: string): Promise<string | null>;
+  curfewSessEndRp(key: string, pin: string, index: string, prefix: string, client: string, ending: string): Promise<string | null>;
   curfewSessSetLimits(key: string, pin: string, index: string, limits: string): Promise<string>;
   curfewSessCountActivity(key: string, pin: string, index: string, source: string, client: string): Promise<number>;
   curfewSessMarkWarned(key: string, pin: string, index: string, client: string, warningAt: string): Promise<number>;
@@ -300,7 +329,7 @@ interface RawCheck {
 }
 
 /** cjson writes an empty Lua table as `[]`; a session's rps is always an object. */
-function normalize(session: SsoSession | undefined): SsoSession | undefined {
+export function normalize(session: SsoSession | undefined): SsoSession | undefined {
   if (session && Array.isArray(session.rps)) session.rps = {};
   if (session && Array.isArray(session.activity)) session.activity = {};
   return session;
@@ -344,12 +373,12 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
       const raw = await redis.get(sess(key));
       return raw === null ? undefined : normalize(JSON.parse(raw) as SsoSession);
     },
-    async end(key) {
-      const raw = await redis.curfewSessEnd(sess(key), pinKey, index, p, key);
+    async end(key, ending: Ending) {
+      const raw = await redis.curfewSessEnd(sess(key), pinKey, index, p, key, JSON.stringify(ending));
       return raw ? normalize(JSON.parse(raw) as SsoSession) : undefined;
     },
-    async endRp(key, client) {
-      const raw = await redis.curfewSessEndRp(sess(key), pinKey, index, p, client);
+    async endRp(key, client, ending: Ending) {
+      const raw = await redis.curfewSessEndRp(sess(key), pinKey, index, p, client, JSON.stringify(ending));
       return raw ? (JSON.parse(raw) as RpSession) : undefined;
     },
     async setLimits(key, limits) {

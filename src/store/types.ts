@@ -1,6 +1,6 @@
 import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import type { Org, User, ClientRecord } from '../orgs/types.ts';
-import type { Activity, ActivitySource, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
+import type { Activity, ActivitySource, EndReason, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
 
 /**
  * The payload oidc-provider hands its adapter. The store treats it as opaque JSON;
@@ -210,10 +210,18 @@ export interface SessionStore {
   /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). */
   touchAll(key: string): Promise<SessionCheck>;
   get(key: string): Promise<SsoSession | undefined>;
-  /** Removes the session; only one caller of concurrent ends gets it back (ends happen once). */
-  end(key: string): Promise<SsoSession | undefined>;
-  /** Removes one RP session; only one concurrent caller gets it back. */
-  endRp(key: string, client: string): Promise<RpSession | undefined>;
+  /**
+   * Removes the session and, in the same atomic step, appends its {@link EndedEntry} (every live
+   * RP session it owes a logout token) to the ended-sessions outbox, leased to the caller for
+   * `ending.leaseMs`. Only one caller of concurrent ends gets the session back (ends happen
+   * once, and so does the entry): a crash or a store restart after this step loses nothing owed.
+   */
+  end(key: string, ending: Ending): Promise<SsoSession | undefined>;
+  /**
+   * Ends one RP session (its tombstone stays) and appends its {@link EndedEntry} to the outbox in
+   * the same atomic step, leased to the caller like `end`. Only one concurrent caller gets it back.
+   */
+  endRp(key: string, client: string, ending: Ending): Promise<RpSession | undefined>;
   /** Rewrites the limits of a session that still exists, and judges it with the new limits. */
   setLimits(key: string, limits: SessionLimitsUpdate): Promise<SessionCheck>;
   /**
@@ -239,6 +247,64 @@ export interface SessionStore {
    * session keeps its index entry current; ending a session removes it.
    */
   claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number }>;
+}
+
+/** What the caller of an end says about it; the store adds what it saw (see {@link EndedEntry}). */
+export interface Ending {
+  /** The outbox entry's id (a fresh random id per end). */
+  id: string;
+  reason: EndReason;
+  /** Shared-clock ms of the deadline that ended it (timeouts). */
+  deadlineAt?: number;
+  /** The entry stays the ending caller's for this long before a worker may take it over. */
+  leaseMs: number;
+}
+
+/**
+ * One session end, recorded in the store with the end itself (transactional outbox): what a
+ * worker must still do for it — queue its logout tokens, require step-up, audit it. It stays
+ * until {@link EndedOutbox.complete}; a worker that dies leaves it to the next after its lease.
+ */
+export interface EndedEntry {
+  id: string;
+  reason: EndReason;
+  /** `sso`: the whole browser session ended; `rp`: one client's RP session only. */
+  scope: 'sso' | 'rp';
+  /** The session as it was when it ended. */
+  session: SsoSession;
+  /** The RP sessions that ended (those of an SSO end not already ended on their own). */
+  rps: RpSession[];
+  deadlineAt?: number;
+  /** Shared-clock ms of the end. */
+  endedAt: number;
+  /** True once its deliveries were queued ({@link EndedOutbox.queueDeliveries}). */
+  queued: boolean;
+}
+
+/**
+ * The ended-sessions outbox. Entries are appended by the session store's ends (atomically with
+ * the end) or by {@link append}; workers claim them with leases like deliveries. Every method is
+ * one atomic step (one Lua script in Redis, one synchronous step in memory).
+ */
+export interface EndedOutbox {
+  /**
+   * Appends an entry for an end the session store saw without ending it itself (a sign-in that
+   * replaced a dead session), leased to the caller for `leaseMs`. Idempotent by `entry.id`.
+   */
+  append(entry: Omit<EndedEntry, 'queued' | 'endedAt'>, leaseMs: number): Promise<EndedEntry>;
+  /** Takes up to `limit` entries whose lease ran out, and leases each for `leaseMs` in the same step. */
+  claim(limit: number, leaseMs: number): Promise<{ entries: EndedEntry[]; now: number }>;
+  /**
+   * Queues the entry's deliveries and marks it queued, in one step, once: true for the one
+   * caller that queued them; false (nothing written) if they were queued before or the entry
+   * is gone. So processing an entry again after a crash never queues a token twice.
+   */
+  queueDeliveries(id: string, deliveries: Delivery[]): Promise<boolean>;
+  /** Done: the entry is gone. A no-op for an entry already gone. */
+  complete(id: string): Promise<void>;
+  get(id: string): Promise<EndedEntry | undefined>;
+  /** How many entries are waiting (claimed or not). */
+  size(): Promise<number>;
 }
 
 export type DeliveryState = 'pending' | 'dead';
@@ -332,6 +398,7 @@ export interface Store {
   readonly sessions: SessionStore;
   readonly mfa: MfaStore;
   readonly deliveries: DeliveryStore;
+  readonly ended: EndedOutbox;
   rateLimiter(options: RateLimitOptions): RateLimiter;
   /**
    * The one clock every instance shares, in epoch milliseconds: the Redis server's `TIME` in

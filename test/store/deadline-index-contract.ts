@@ -59,7 +59,7 @@ export function describeDeadlineIndexContract(name: string, make: () => Promise<
 
     it('forgets a session once it ends', async () => {
       await sessions().login('k1', sso('a'));
-      await sessions().end('k1');
+      await sessions().end('k1', { id: 'end-1', reason: 'admin', leaseMs: 1_000 });
       await s.clock.set(t0 + 2 * 60 * MIN);
       expect(await claim()).toEqual([]);
     });

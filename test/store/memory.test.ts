@@ -5,6 +5,7 @@ import { describeStoreContract } from './store-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { describeDeliveryContract } from './delivery-contract.ts';
 import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
+import { describeOutboxContract } from './outbox-contract.ts';
 import { manualSharedClock } from '../support/shared-clock.ts';
 
 describeStoreContract('memory', async () => {
@@ -26,6 +27,12 @@ describeDeadlineIndexContract('memory', async () => {
 });
 
 describeDeliveryContract('memory', async () => {
+  const clock = new ManualClock(Date.now());
+  const store = createMemoryStore({ clock });
+  return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
+});
+
+describeOutboxContract('memory', async () => {
   const clock = new ManualClock(Date.now());
   const store = createMemoryStore({ clock });
   return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };

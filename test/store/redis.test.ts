@@ -8,6 +8,7 @@ import { describeStoreContract } from './store-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { describeDeliveryContract } from './delivery-contract.ts';
 import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
+import { describeOutboxContract } from './outbox-contract.ts';
 import { redisSharedClock } from '../support/shared-clock.ts';
 
 // No skip on a missing Redis: `ping()` rejects in `make`, and every test of the suite fails.
@@ -30,6 +31,21 @@ describeStoreContract('redis', async () => {
 
 describeSessionContract('redis', async () => {
   const prefix = freshPrefix('sessions');
+  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
+  const clock = await redisSharedClock(prefix);
+  return {
+    store,
+    clock,
+    async cleanup() {
+      await clock.close();
+      await store.close();
+      await deletePrefix(prefix);
+    },
+  };
+});
+
+describeOutboxContract('redis', async () => {
+  const prefix = freshPrefix('outbox');
   const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
   const clock = await redisSharedClock(prefix);
   return {
