@@ -161,11 +161,16 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
 
   const ending = (reason: EndReason, deadlineAt: number | undefined): Ending => ({ id: randomUUID(), reason, leaseMs: endLeaseMs, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
 
+  async function alreadyAudited({ id, session }: SessionEnded): Promise<boolean> {
+    const { items } = await store.audit.query({ org: session.org, session: session.id, type: 'session.ended', limit: 100 });
+    return items.some((e) => e.data?.end === id);
+  }
+
   /**
    * Everything an end owes after the store recorded it, each step idempotent, then the outbox
    * entry is completed. A failure leaves the entry for a worker after its lease.
    */
-  async function finish(ended: SessionEnded): Promise<void> {
+  async function finish(ended: SessionEnded, again = false): Promise<void> {
     const { session, rps, reason } = ended;
     // The grants' tokens die with their RP sessions, whatever else still holds them.
     await Promise.all(rps.filter((rp) => rp.grantId).map((rp) => store.models.revokeByGrantId(hash(rp.grantId!))));
@@ -174,13 +179,14 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
       await listener(ended);
       await faults?.(step, ended);
     }
-    await audit({
+    // An entry taken over from an ender that died may have been audited already: once is enough.
+    if (!again || !(await alreadyAudited(ended))) await audit({
       type: 'session.ended',
       org: session.org,
       user: session.user,
       session: session.id,
       ...(ended.scope === 'rp' ? { client: rps[0]!.client } : {}),
-      data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client), ...endStory(ended, await store.now()) },
+      data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client), end: ended.id, ...endStory(ended, await store.now()) },
     });
     await faults?.('audited', ended);
     await store.ended.complete(ended.id);
@@ -421,7 +427,7 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
     async finishPending(limit, leaseMs) {
       const { entries } = await store.ended.claim(limit, leaseMs);
       await Promise.all(
-        entries.map((entry) => finish(toEnded(entry)).catch((err: unknown) => log.error({ err, end: entry.id }, 'finishing a session end failed; it is claimed again after its lease'))),
+        entries.map((entry) => finish(toEnded(entry), true).catch((err: unknown) => log.error({ err, end: entry.id }, 'finishing a session end failed; it is claimed again after its lease'))),
       );
       return entries.length;
     },

@@ -72,6 +72,7 @@ describe('a Redis restart in the middle of an end (redis, AOF, SIGKILL)', () => 
       expect(t.lost).toBe(0);
       expect(t.delivered).toBe(SESSIONS * CLIENTS.length);
       expect(t.duplicates).toBe(0);
+      expect(t.duplicateAudits).toBe(0);
     });
   }
 
