@@ -6,6 +6,8 @@ import { RpReceiver } from '../support/rp-receiver.ts';
 import { ALLOW, CLIENTS, drain, eventually, seedFor, startSessions, tally, type Tally } from './wave.ts';
 
 const SESSIONS = 10;
+/** Longer than ioredis rides out by itself (two reconnect attempts), as a real restart is. */
+const OUTAGE_MS = 1_000;
 const STEPS: EndStep[] = ['ended', 'grants-revoked', 'deliveries-queued', 'step-up-required', 'audited'];
 /** What each fault cost, printed for the README's figures. */
 const figures: Record<string, Tally> = {};
@@ -19,7 +21,7 @@ describe('a Redis restart in the middle of an end (redis, AOF, SIGKILL)', () => 
   /**
    * A wave of ends (half whole sessions, half one RP session at a time, all at once) on a Redis
    * killed with SIGKILL at `fault` — by the first end that reaches that step, or the first
-   * delivery an RP acknowledges — and started again 300 ms later on the same AOF.
+   * delivery an RP acknowledges — and started again OUTAGE_MS later on the same AOF.
    */
   async function wave(fault: EndStep | 'acknowledged') {
     const redis = new RedisServer();
@@ -31,8 +33,9 @@ describe('a Redis restart in the middle of an end (redis, AOF, SIGKILL)', () => 
     let back: Promise<void> | undefined;
     const crash = async () => {
       if (back) return;
-      await redis.kill();
-      back = new Promise((r) => setTimeout(r, 300)).then(() => redis.start());
+      back = redis.kill().then(() => new Promise((r) => setTimeout(r, OUTAGE_MS))).then(() => redis.start());
+      // The step after this one runs against a dead Redis.
+      while (await redis.alive()) await new Promise((r) => setTimeout(r, 5));
     };
     const h: Harness = await startCurfew('redis', {
       redisUrl: redis.url,

@@ -59,15 +59,20 @@ export async function tally(h: Harness, rp: RpReceiver, uids: string[], ends: nu
   };
 }
 
-/** Runs the workers by hand until every owed token arrived (or `timeoutMs`), riding out store errors. */
+/**
+ * Runs the workers by hand, riding out store errors, until every owed token arrived and nothing
+ * is left to do — no outbox entry, no pending delivery (a re-send would come from there) — or
+ * `timeoutMs` passed.
+ */
 export async function drain(h: Harness, rp: RpReceiver, uids: string[], timeoutMs = 20_000): Promise<void> {
   const want = owed(uids);
-  const done = () => {
+  const done = async () => {
     const got = new Set(rp.received.map((r) => `${r.client} ${String(r.payload.sid)}`));
-    return want.every((t) => got.has(t));
+    if (!want.every((t) => got.has(t))) return false;
+    return (await h.store.ended.size()) === 0 && (await h.store.deliveries.list('acme', 'pending')).length === 0;
   };
   const until = Date.now() + timeoutMs;
-  while (!done() && Date.now() < until) {
+  while (!(await done().catch(() => false)) && Date.now() < until) {
     const swept = await h.curfew.sweeper.tick().catch(() => 0);
     const sent = await h.curfew.sender.tick().catch(() => 0);
     if (swept === 0 && sent === 0) await new Promise((r) => setTimeout(r, 50));

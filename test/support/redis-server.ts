@@ -43,6 +43,12 @@ export class RedisServer {
     }
   }
 
+  /** Whether the server process is running. */
+  async alive(): Promise<boolean> {
+    const child = this.#child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
   /** SIGKILL: no shutdown, no final save; only what the AOF holds survives. */
   async kill(): Promise<void> {
     const child = this.#child;
