@@ -207,12 +207,6 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
     return ended;
   }
 
-  /** An end the session store did not perform (a replaced session) is recorded in the outbox first. */
-  async function recordAndFinish(ended: Omit<SessionEnded, 'id'>): Promise<SessionEnded> {
-    const entry = await store.ended.append({ id: randomUUID(), ...ended }, endLeaseMs);
-    return finishNow(toEnded(entry));
-  }
-
   async function endSso(uid: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
     const end = ending(reason, deadlineAt);
     const session = await store.sessions.end(key(uid), end);
@@ -266,6 +260,7 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
   return {
     async recordLogin({ uid, user, org, ip, client }) {
       const limits = effectiveLimits(org.policy, { roles: user.roles, ...(ip ? { ip } : {}) }).sso;
+      const replacedEnd = { id: randomUUID(), leaseMs: endLeaseMs };
       const { session, replaced } = await store.sessions.login(key(uid), {
         id: uid,
         org: org.id,
@@ -275,13 +270,14 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
         absoluteSeconds: limits.absolute.seconds,
         warningSeconds: org.policy.warningSeconds,
         refreshIsActivity: org.policy.refreshIsActivity,
-      });
+      }, replacedEnd);
       if (replaced) {
         // The browser signed in again after its session died (or as someone else): that old
         // session ends now if nothing ended it yet.
         const deadlines = ssoDeadlines(replaced);
         const cause = deathCause(deadlines, session.signedInAt);
-        await recordAndFinish({ reason: cause ?? 'logout', scope: 'sso', session: replaced, rps: liveRps(replaced), ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
+        // The store recorded that end with the sign-in, judged by the same rule.
+        await finishNow({ id: replacedEnd.id, reason: cause ?? 'logout', scope: 'sso', session: replaced, rps: liveRps(replaced), ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
       }
       if (!replaced && session.signedInAt !== session.lastActiveAt) {
         // A sign-in inside the live session (step-up) is its user's activity.
@@ -314,12 +310,13 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
       const limits = await limitsFor(session, [client]);
       if (!limits) return;
       const rp = limits.update.rps[client]!;
-      const { replaced, session: after, now } = await store.sessions.addRp(key(uid), { client, sid, sidKey: sidKey(sid), ...(grantId ? { grantId } : {}), ...rp });
+      const replacedEnd = { id: randomUUID(), leaseMs: endLeaseMs };
+      const { replaced, session: after, now } = await store.sessions.addRp(key(uid), { client, sid, sidKey: sidKey(sid), ...(grantId ? { grantId } : {}), ...rp }, replacedEnd);
       // A dead RP session of this client that nothing ended yet ends as the new one starts.
       if (replaced && after && replaced.endedAt === undefined) {
         const deadlines = rpDeadlines(after, replaced);
         const cause = deathCause(deadlines, now);
-        await recordAndFinish({ reason: cause ?? 'logout', scope: 'rp', session: after, rps: [replaced], ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
+        await finishNow({ id: replacedEnd.id, reason: cause ?? 'logout', scope: 'rp', session: after, rps: [replaced], ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
       }
       const started = after?.rps[client];
       if (after && started && started.sid === sid && started.startedAt === now) {

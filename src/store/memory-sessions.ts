@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.ts';
+import { deathCause, expiresAt, rpDeadlines, ssoDeadlines, type Deadlines } from '../sessions/deadlines.ts';
 import { judge, nextDeadline, touched } from '../sessions/judge.ts';
 import type { RpSession, SsoSession } from '../sessions/types.ts';
 import type { MemoryOutbox } from './memory-outbox.ts';
-import type { SessionStore } from './types.ts';
+import type { ReplacedEnding, SessionStore } from './types.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -32,8 +33,14 @@ export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): Sessio
     }
   };
 
+  /** A replaced session's end, recorded in the replacing step: by the deadline that passed, else a logout. */
+  const recordReplaced = (ending: ReplacedEnding, scope: 'sso' | 'rp', session: SsoSession, rps: RpSession[], deadlines: Deadlines, now: number) => {
+    const cause = deathCause(deadlines, now);
+    outbox.appendNow({ id: ending.id, reason: cause ?? 'logout', scope, session: clone(session), rps: clone(rps), ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) }, ending.leaseMs);
+  };
+
   return {
-    async login(key, input) {
+    async login(key, input, ending) {
       const now = clock.now();
       const existing = sessions.get(key);
       const check = alive(key);
@@ -50,12 +57,15 @@ export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): Sessio
         sessions.set(key, next);
         return { session: clone(next), now };
       }
-      if (existing) dropSids(key);
+      if (existing) {
+        recordReplaced(ending, 'sso', existing, Object.values(existing.rps).filter((r) => r.endedAt === undefined), ssoDeadlines(existing), now);
+        dropSids(key);
+      }
       const session: SsoSession = { ...input, signedInAt: now, lastActiveAt: now, rps: {} };
       sessions.set(key, session);
       return existing ? { session: clone(session), replaced: clone(existing), now } : { session: clone(session), now };
     },
-    async addRp(key, rp) {
+    async addRp(key, rp, ending) {
       const now = clock.now();
       const session = sessions.get(key);
       if (!session || alive(key).sso !== 'alive') return { now };
@@ -76,6 +86,7 @@ export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): Sessio
         absoluteSeconds: rp.absoluteSeconds,
         refreshIsActivity: rp.refreshIsActivity,
       };
+      if (current && current.endedAt === undefined) recordReplaced(ending, 'rp', session, [current], rpDeadlines(session, current), now);
       if (current) dropSids(key, rp.client);
       session.rps = { ...session.rps, [rp.client]: next };
       sessions.set(key, session);

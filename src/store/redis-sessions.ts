@@ -113,7 +113,7 @@ local function drop_sids(prefix, s, only)
 end
 `;
 
-/** KEYS: session, pin, index  ARGV: input json, prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: input json, prefix, sessionKey, ending json */
 const LOGIN = `${PRELUDE}
 local input = cjson.decode(ARGV[1])
 local now = now_ms(KEYS[2])
@@ -130,6 +130,18 @@ if existing and judge(existing, '', now) == 'alive' and existing.user == input.u
   return cjson.encode({ now = now, session = existing })
 end
 if existing then
+  -- The replaced session ends here: by the deadline that passed (as deadlines.ts deathCause), else a logout.
+  local ending = cjson.decode(ARGV[4])
+  local idle, abs = sso_deadlines(existing)
+  local e = { id = ending.id, reason = 'logout', scope = 'sso', session = existing, rps = {} }
+  if now >= math.min(idle, abs) then
+    e.deadlineAt = math.min(idle, abs)
+    if abs <= idle then e.reason = 'absolute' else e.reason = 'idle' end
+  end
+  for _, rp in pairs(existing.rps) do
+    if not rp.endedAt then table.insert(e.rps, rp) end
+  end
+  append_ended(ARGV[2], e, now, ending.leaseMs)
   drop_sids(ARGV[2], existing, nil)
   redis.call('SREM', ARGV[2] .. 'org:' .. existing.org .. ':sessions', ARGV[3])
   redis.call('SREM', ARGV[2] .. 'user:' .. existing.user .. ':sessions', ARGV[3])
@@ -142,7 +154,7 @@ redis.call('SADD', ARGV[2] .. 'org:' .. input.org .. ':sessions', ARGV[3])
 redis.call('SADD', ARGV[2] .. 'user:' .. input.user .. ':sessions', ARGV[3])
 return cjson.encode({ now = now, session = input, replaced = existing })`;
 
-/** KEYS: session, pin, index  ARGV: rp json, prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: rp json, prefix, sessionKey, ending json */
 const ADD_RP = `${PRELUDE}
 local rp = cjson.decode(ARGV[1])
 local now = now_ms(KEYS[2])
@@ -155,6 +167,17 @@ if current then
     if rp.grantId then current.grantId = rp.grantId end
     save(KEYS[1], s, now)
     return cjson.encode({ now = now, session = s })
+  end
+  if not current.endedAt then
+    -- The replaced RP session ends here, as in LOGIN.
+    local ending = cjson.decode(ARGV[4])
+    local _, _, ridle, rabs = judge(s, rp.client, now)
+    local e = { id = ending.id, reason = 'logout', scope = 'rp', session = s, rps = { current } }
+    if now >= math.min(ridle, rabs) then
+      e.deadlineAt = math.min(ridle, rabs)
+      if rabs <= ridle then e.reason = 'absolute' else e.reason = 'idle' end
+    end
+    append_ended(ARGV[2], e, now, ending.leaseMs)
   end
   drop_sids(ARGV[2], s, rp.client)
 end
@@ -288,8 +311,8 @@ for _, member in ipairs(due) do redis.call('ZADD', KEYS[2], now + tonumber(ARGV[
 return cjson.encode({ now = now, keys = due })`;
 
 interface SessionScripts {
-  curfewSessLogin(key: string, pin: string, index: string, input: string, prefix: string, sessionKey: string): Promise<string>;
-  curfewSessAddRp(key: string, pin: string, index: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
+  curfewSessLogin(key: string, pin: string, index: string, input: string, prefix: string, sessionKey: string, ending: string): Promise<string>;
+  curfewSessAddRp(key: string, pin: string, index: string, rp: string, prefix: string, sessionKey: string, ending: string): Promise<string>;
   curfewSessCheck(key: string, pin: string, index: string, client: string, activity: string): Promise<string>;
   curfewSessCheckBySid(sidIndex: string, pin: string, index: string, prefix: string, client: string, activity: string, sidKey: string): Promise<string>;
   curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string, ending: string): Promise<string | null>;
@@ -347,14 +370,14 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
   const sess = (key: string) => `${p}sso:${key}`;
   const index = `${p}deadlines`;
   return {
-    async login(key, input) {
-      const raw = JSON.parse(await redis.curfewSessLogin(sess(key), pinKey, index, JSON.stringify(input), p, key)) as RawCheck;
+    async login(key, input, ending) {
+      const raw = JSON.parse(await redis.curfewSessLogin(sess(key), pinKey, index, JSON.stringify(input), p, key, JSON.stringify(ending))) as RawCheck;
       const out: { session: SsoSession; replaced?: SsoSession; now: number } = { session: normalize(raw.session)!, now: raw.now };
       if (raw.replaced) out.replaced = normalize(raw.replaced as SsoSession)!;
       return out;
     },
-    async addRp(key, rp) {
-      const raw = JSON.parse(await redis.curfewSessAddRp(sess(key), pinKey, index, JSON.stringify(rp), p, key)) as RawCheck;
+    async addRp(key, rp, ending) {
+      const raw = JSON.parse(await redis.curfewSessAddRp(sess(key), pinKey, index, JSON.stringify(rp), p, key, JSON.stringify(ending))) as RawCheck;
       const out: { session?: SsoSession; replaced?: RpSession; now: number } = { now: raw.now };
       if (raw.session) out.session = normalize(raw.session)!;
       if (raw.replaced) out.replaced = raw.replaced as RpSession;

@@ -191,14 +191,17 @@ export interface SessionStore {
   /**
    * Records a sign-in. A live session of the same user keeps its `signedInAt` (a step-up never
    * extends the absolute limit) and counts the sign-in as activity; a dead, missing or other
-   * user's session is replaced by a new one, which is returned as `replaced` for ending.
+   * user's session is replaced by a new one, which is returned as `replaced`. Its end is
+   * recorded in the outbox in the same atomic step (entry `ending.id`; reason its deadline that
+   * passed, else `logout`), as `end` does.
    */
-  login(key: string, session: NewSsoSession): Promise<{ session: SsoSession; replaced?: SsoSession; now: number }>;
+  login(key: string, session: NewSsoSession, ending: ReplacedEnding): Promise<{ session: SsoSession; replaced?: SsoSession; now: number }>;
   /**
    * Adds the client's RP session if the SSO session is alive and the client has no live RP
-   * session with this sid; a dead RP session of the client is replaced and returned.
+   * session with this sid; another RP session of the client is replaced and returned. If it had
+   * not ended yet, its end is recorded in the outbox in the same atomic step, as `login` does.
    */
-  addRp(key: string, rp: NewRpSession): Promise<{ session?: SsoSession; replaced?: RpSession; now: number }>;
+  addRp(key: string, rp: NewRpSession, ending: ReplacedEnding): Promise<{ session?: SsoSession; replaced?: RpSession; now: number }>;
   /** Judges the session (and the client's RP session) now; `active` moves lastActiveAt of the live ones. */
   check(key: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
   /**
@@ -259,6 +262,9 @@ export interface Ending {
   /** The entry stays the ending caller's for this long before a worker may take it over. */
   leaseMs: number;
 }
+
+/** The outbox entry of an end a sign-in may cause by replacing a session (reason judged by the store). */
+export type ReplacedEnding = Pick<Ending, 'id' | 'leaseMs'>;
 
 /**
  * One session end, recorded in the store with the end itself (transactional outbox): what a

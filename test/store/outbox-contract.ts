@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery, EndedEntry, Store } from '../../src/store/types.ts';
 import type { SharedClock } from '../support/shared-clock.ts';
+import { withEndings } from './with-endings.ts';
 
 export interface OutboxSubject {
   store: Store;
@@ -37,8 +38,8 @@ export function describeOutboxContract(name: string, make: () => Promise<OutboxS
     });
 
     it('keeps an end\'s entry with its ender for the lease, then lets one worker take it over', async () => {
-      await s.store.sessions.login('k1', sso);
-      await s.store.sessions.addRp('k1', rp('wiki'));
+      await withEndings(s.store.sessions).login('k1', sso);
+      await withEndings(s.store.sessions).addRp('k1', rp('wiki'));
       await s.store.sessions.end('k1', { id: 'end-1', reason: 'admin', leaseMs: LEASE });
       expect((await outbox().claim(10, LEASE)).entries).toEqual([]);
       await s.clock.set(t0 + LEASE);
@@ -53,12 +54,41 @@ export function describeOutboxContract(name: string, make: () => Promise<OutboxS
     });
 
     it('records an SSO end without live RP sessions with an empty list of them', async () => {
-      await s.store.sessions.login('k1', sso);
-      await s.store.sessions.addRp('k1', rp('wiki'));
+      await withEndings(s.store.sessions).login('k1', sso);
+      await withEndings(s.store.sessions).addRp('k1', rp('wiki'));
       await s.store.sessions.endRp('k1', 'wiki', { id: 'end-rp', reason: 'admin', leaseMs: LEASE });
       await s.store.sessions.end('k1', { id: 'end-sso', reason: 'idle', deadlineAt: t0, leaseMs: LEASE });
       expect(await outbox().get('end-sso')).toMatchObject({ scope: 'sso', rps: [], deadlineAt: t0, session: { rps: { wiki: { endedAt: t0 } } } });
       expect(await outbox().get('end-rp')).toMatchObject({ scope: 'rp', rps: [{ client: 'wiki', endedAt: t0 }] });
+    });
+
+    it('records the end of a session a sign-in replaces, in the same step, by the deadline that passed', async () => {
+      await withEndings(s.store.sessions).login('k1', sso);
+      await withEndings(s.store.sessions).addRp('k1', rp('wiki'));
+      await s.clock.set(t0 + 15 * MIN);
+      const { replaced } = await s.store.sessions.login('k1', sso, { id: 'end-r', leaseMs: LEASE });
+      expect(replaced?.id).toBe('uid-1');
+      expect(await outbox().get('end-r')).toMatchObject({ reason: 'idle', scope: 'sso', deadlineAt: t0 + 15 * MIN, endedAt: t0 + 15 * MIN, rps: [{ client: 'wiki' }] });
+      // Another user's live session in the same browser: a logout, at no deadline.
+      await s.store.sessions.login('k1', { ...sso, user: 'usr_b' }, { id: 'end-b', leaseMs: LEASE });
+      const other = await outbox().get('end-b');
+      expect(other).toMatchObject({ reason: 'logout', scope: 'sso', rps: [] });
+      expect(other?.deadlineAt).toBeUndefined();
+      // A sign-in that replaces nothing records nothing.
+      await s.store.sessions.login('k2', sso, { id: 'end-none', leaseMs: LEASE });
+      expect(await outbox().get('end-none')).toBeUndefined();
+    });
+
+    it('records the end of an RP session a new one replaces, unless it had ended already', async () => {
+      await withEndings(s.store.sessions).login('k1', sso);
+      await withEndings(s.store.sessions).addRp('k1', rp('wiki'));
+      await s.clock.set(t0 + 5 * MIN);
+      await s.store.sessions.addRp('k1', { ...rp('wiki'), sid: 'sid-2', sidKey: 'hsid-2' }, { id: 'end-rp', leaseMs: LEASE });
+      expect(await outbox().get('end-rp')).toMatchObject({ reason: 'idle', scope: 'rp', deadlineAt: t0 + 5 * MIN, rps: [{ client: 'wiki', sid: 'sid-wiki' }] });
+      await s.store.sessions.endRp('k1', 'wiki', { id: 'end-tomb', reason: 'admin', leaseMs: LEASE });
+      await s.store.sessions.addRp('k1', { ...rp('wiki'), sid: 'sid-3', sidKey: 'hsid-3' }, { id: 'end-again', leaseMs: LEASE });
+      expect(await outbox().get('end-again')).toBeUndefined();
+      expect(await outbox().size()).toBe(2);
     });
 
     it('appends an entry once per id, leased to its appender', async () => {

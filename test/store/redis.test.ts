@@ -176,8 +176,8 @@ describe('Redis store specifics', () => {
       const yearAgo = (await clock.now()) - 365 * 86_400_000;
       await clock.set(yearAgo);
       const input = { id: 'uid-1', org: 'acme', user: 'usr_a', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false };
-      await pinned.sessions.login('k1', input);
-      await pinned.sessions.addRp('k1', { client: 'wiki', sid: 'sid-1', sidKey: 'hsid-1', idleSeconds: 900, absoluteSeconds: 3600, refreshIsActivity: false });
+      await pinned.sessions.login('k1', input, { id: 'end-1', leaseMs: 1_000 });
+      await pinned.sessions.addRp('k1', { client: 'wiki', sid: 'sid-1', sidKey: 'hsid-1', idleSeconds: 900, absoluteSeconds: 3600, refreshIsActivity: false }, { id: 'end-2', leaseMs: 1_000 });
       // The keys' TTLs are relative to the clock that computed them: a day past the deadline.
       for (const key of await keys()) {
         if (key.endsWith('clock:pinned') || key.endsWith('deadlines') || key.endsWith(':sessions')) continue;

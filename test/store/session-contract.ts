@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ending, NewSsoSession, Store } from '../../src/store/types.ts';
 import type { SharedClock } from '../support/shared-clock.ts';
+import { withEndings } from './with-endings.ts';
 
 export interface SessionSubject {
   store: Store;
@@ -31,7 +32,8 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
     afterEach(async () => {
       await s.cleanup();
     });
-    const sessions = () => s.store.sessions;
+    // Whatever these calls replace is recorded under a fresh outbox entry each time.
+    const sessions = () => withEndings(s.store.sessions);
     /** The session id a sid of the wiki client leads to, or undefined once its index entry is gone. */
     const sidOwner = async (sidKey: string) => (await sessions().checkBySid(sidKey, 'wiki', 'passive')).session?.id;
 
