@@ -288,14 +288,15 @@ export interface EndedEntry {
 }
 
 /**
- * The ended-sessions outbox. Entries are appended by the session store's ends (atomically with
- * the end) or by {@link append}; workers claim them with leases like deliveries. Every method is
+ * The ended-sessions outbox. Entries are appended by the session store's ends, and by sign-ins
+ * that replace a session (atomically with them); workers claim them with leases like deliveries. Every method is
  * one atomic step (one Lua script in Redis, one synchronous step in memory).
  */
 export interface EndedOutbox {
   /**
-   * Appends an entry for an end the session store saw without ending it itself (a sign-in that
-   * replaced a dead session), leased to the caller for `leaseMs`. Idempotent by `entry.id`.
+   * Appends an entry outside a session store's end (the ends of the session store record their
+   * own), leased to the caller for `leaseMs`. Idempotent by `entry.id`: a second append of an id
+   * returns the entry already there.
    */
   append(entry: Omit<EndedEntry, 'queued' | 'endedAt'>, leaseMs: number): Promise<EndedEntry>;
   /** Takes up to `limit` entries whose lease ran out, and leases each for `leaseMs` in the same step. */
