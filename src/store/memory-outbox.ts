@@ -33,7 +33,7 @@ export function createMemoryOutbox(clock: Clock, deliveries: DeliveryStore): Mem
       const now = clock.now();
       const due = [...visibleAt].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]).slice(0, limit);
       for (const [id] of due) visibleAt.set(id, now + leaseMs);
-      return { now, entries: due.map(([id]) => structuredClone(all.get(id)!)) };
+      return { now, entries: due.flatMap(([id]) => { const e = all.get(id); return e ? [structuredClone(e)] : []; }) };
     },
     async queueDeliveries(id, queued) {
       const entry = all.get(id);

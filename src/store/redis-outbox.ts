@@ -84,7 +84,10 @@ export function createRedisOutbox(redis: Redis, p: string, pinKey: string): Ende
     async claim(limit, leaseMs) {
       const [now, ...flat] = await r.curfewEndedClaim(pinKey, due, String(limit), String(leaseMs), p);
       const entries: EndedEntry[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) entries.push(toEntry(flat[i + 1]!, flat[i]!));
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const [queued, json] = [flat[i], flat[i + 1]];
+        if (json !== undefined) entries.push(toEntry(json, queued ?? null));
+      }
       return { now: Number(now), entries };
     },
     async queueDeliveries(id, deliveries) {
