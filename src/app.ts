@@ -15,7 +15,7 @@ import { recordSessionEvents } from './oidc/session-enforcement.ts';
 import { accountRoutes } from './accounts/http/account-routes.ts';
 import { sessionStatusRoutes } from './sessions/http/status-routes.ts';
 import { sdkRoutes } from './sdk/sdk-routes.ts';
-import { createSessionService, type SessionService } from './sessions/service.ts';
+import { createSessionService, type EndFaults, type SessionService } from './sessions/service.ts';
 import { changePolicy, type PolicyChange } from './sessions/change-policy.ts';
 import type { Policy } from './sessions/policy-types.ts';
 import { applySeed, type Seed } from './orgs/seed.ts';
@@ -26,7 +26,7 @@ import { createMfaService, type MfaService } from './mfa/service.ts';
 import { stepUpAfterTimeouts } from './mfa/step-up.ts';
 import { enqueueLogoutTokens } from './logout/enqueue.ts';
 import { createLogoutTokenSigner } from './logout/logout-token.ts';
-import { createLogoutSender, type LogoutSender } from './logout/sender.ts';
+import { createLogoutSender, type DeliveryFaults, type LogoutSender } from './logout/sender.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { ensureConsoleClients } from './admin/console/console-client.ts';
@@ -49,6 +49,10 @@ export interface CurfewOptions {
   demo?: { clientSecret: string };
   /** Time for TOTP codes (an authenticator's time, not the sessions' shared clock); tests set it. */
   totpClock?: Clock;
+  /** Tests only: awaited between the steps of every session end (fault injection). */
+  endFaults?: EndFaults;
+  /** Tests only: awaited after an RP acknowledged a logout token, before it is marked delivered. */
+  deliveryFaults?: DeliveryFaults;
 }
 
 export interface Curfew {
@@ -108,12 +112,12 @@ function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): 
  * Assembles one Curfew instance over a store. Curfew's own routes run before the provider's
  * (oidc-provider's `use` inserts ahead of its router), so the provider is the HTTP app itself.
  */
-export async function createCurfew({ config, store, logger, demo, totpClock }: CurfewOptions): Promise<Curfew> {
+export async function createCurfew({ config, store, logger, demo, totpClock, endFaults, deliveryFaults }: CurfewOptions): Promise<Curfew> {
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
   const clientSecrets = createClientSecrets(keys.identifierKey);
   const audit = createAudit(store.audit, logger);
-  const sessions = createSessionService({ store, hash, audit, logger });
+  const sessions = createSessionService({ store, hash, audit, logger, endLeaseMs: config.sweeper.leaseMs, ...(endFaults ? { faults: endFaults } : {}) });
   const mfa = createMfaService({
     store: store.mfa,
     box: createSecretBox(parseKeyring(keys.totpKeys)),
@@ -122,11 +126,12 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     clock: totpClock ?? systemClock,
     issuerLabel: config.mfa.issuerLabel,
   });
-  sessions.onEnded(stepUpAfterTimeouts(store.directory, mfa));
   const metrics = createMetrics();
-  sessions.onEnded(enqueueLogoutTokens(store, (queued) => {
+  // The tokens first: what RPs are owed is queued before anything else an end does.
+  sessions.onEnded('deliveries-queued', enqueueLogoutTokens(store, (queued) => {
     for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
   }));
+  sessions.onEnded('step-up-required', stepUpAfterTimeouts(store.directory, mfa));
   const sender = createLogoutSender({
     store,
     audit,
@@ -136,6 +141,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     // Curfew's own console receives logout tokens on Curfew's own origin.
     options: { ...config.backchannel, allowlist: [...config.backchannel.allowlist, new URL(config.issuer).origin] },
     lag: metrics.logoutLag,
+    ...(deliveryFaults ? { faults: deliveryFaults } : {}),
   });
   const sweeper = createSweeper({ store: store.sessions, sessions, logger }, config.sweeper);
   const provider = createProvider({ config, store, keys, hash, clientSecrets, logger, sessions, mfa });

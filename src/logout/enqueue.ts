@@ -1,13 +1,22 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { EndListener } from '../sessions/service.ts';
 import type { Delivery, Store } from '../store/types.ts';
 
 /**
+ * A delivery's id, derived from what it is owed for (the RP session), so an end processed again
+ * after a crash names the same deliveries rather than new ones.
+ */
+export function deliveryId(session: string, client: string, sid: string): string {
+  return createHash('sha256').update(`${session}\n${client}\n${sid}`).digest('base64url').slice(0, 32);
+}
+
+/**
  * SPEC §9: every end of an RP session owes its client one logout token, if the client
- * registered a back-channel logout URI. The deliveries are queued durably in the same step.
+ * registered a back-channel logout URI. The end's outbox entry queues them, once: processing the
+ * entry again after a crash queues nothing twice (see EndedOutbox.queueDeliveries).
  */
 export function enqueueLogoutTokens(store: Store, onEnqueued?: (deliveries: Delivery[]) => void): EndListener {
-  return async ({ reason, session, rps, deadlineAt }) => {
+  return async ({ id, reason, session, rps, deadlineAt }) => {
     const now = await store.now();
     const deliveries: Delivery[] = [];
     for (const rp of rps) {
@@ -15,7 +24,7 @@ export function enqueueLogoutTokens(store: Store, onEnqueued?: (deliveries: Deli
       const client = (await store.directory.getClient(rp.client)) ?? (await store.directory.getClientTombstone(rp.client));
       if (!client?.backchannel_logout_uri) continue;
       deliveries.push({
-        id: randomUUID(),
+        id: deliveryId(session.id, rp.client, rp.sid),
         org: session.org,
         client: rp.client,
         uri: client.backchannel_logout_uri,
@@ -30,7 +39,6 @@ export function enqueueLogoutTokens(store: Store, onEnqueued?: (deliveries: Deli
         nextAttemptAt: now,
       });
     }
-    await store.deliveries.enqueue(deliveries);
-    onEnqueued?.(deliveries);
+    if (await store.ended.queueDeliveries(id, deliveries)) onEnqueued?.(deliveries);
   };
 }

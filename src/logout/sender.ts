@@ -21,6 +21,9 @@ export interface SenderOptions {
   allowlist: readonly string[];
 }
 
+/** Tests only: awaited after an RP acknowledged a token, before it is marked delivered. */
+export type DeliveryFaults = (step: 'acknowledged', delivery: Delivery) => Promise<void>;
+
 export interface SenderDeps {
   store: Store;
   audit: Audit;
@@ -30,6 +33,7 @@ export interface SenderDeps {
   options: SenderOptions;
   /** Seconds from a session's deadline to its token's delivery. */
   lag?: Histogram<'stage'>;
+  faults?: DeliveryFaults;
 }
 
 export interface LogoutSender {
@@ -54,7 +58,7 @@ function checkOptions(o: SenderOptions): void {
  * concurrency limit per RP origin, a timeout per attempt, exponential backoff with jitter,
  * 4xx other than 408/429 final, a dead letter after the last attempt. Every attempt is audited.
  */
-export function createLogoutSender({ store, audit, logger, issuer, sign, options, lag }: SenderDeps): LogoutSender {
+export function createLogoutSender({ store, audit, logger, issuer, sign, options, lag, faults }: SenderDeps): LogoutSender {
   checkOptions(options);
   const log = logger.child({ component: 'backchannel' });
   const agentOptions = { connections: options.concurrencyPerClient, keepAliveTimeout: 30_000, connectTimeout: options.timeoutMs };
@@ -93,7 +97,25 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     return client?.org === d.org ? client : undefined;
   }
 
-  async function attempt(d: Delivery, now: number): Promise<void> {
+  /**
+   * An acknowledged token is marked delivered even if the store blips right then (a restart):
+   * retried until it succeeds or the claim's lease is nearly spent — after that another worker
+   * may claim it anyway, and at-least-once allows the duplicate. Until then, no re-send.
+   */
+  async function markDelivered(id: string, leaseEndsAt: number): Promise<void> {
+    for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
+      try {
+        await store.deliveries.complete(id);
+        return;
+      } catch (err) {
+        if (Date.now() + wait >= leaseEndsAt) throw err;
+        log.warn({ err, delivery: id }, 'marking a delivered logout token failed; retrying');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  async function attempt(d: Delivery, now: number, leaseEndsAt: number): Promise<void> {
     const attemptNo = d.attempts + 1;
     const base = { org: d.org, user: d.sub, session: d.session, client: d.client };
     const client = await recipientOf(d);
@@ -108,7 +130,8 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     }
 
     if (outcome.kind === 'delivered') {
-      await store.deliveries.complete(d.id);
+      await faults?.('acknowledged', d);
+      await markDelivered(d.id, leaseEndsAt);
       lag?.observe({ stage: 'delivered' }, Math.max(0, now - d.endedAt) / 1000);
       await audit({ type: 'backchannel.delivered', ...base, data: { delivery: d.id, attempt: attemptNo, status: outcome.status, sid: d.sid, reason: d.reason } });
       return;
@@ -126,9 +149,11 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
   }
 
   async function tick(): Promise<number> {
+    // Local time, for this instance's own retries only: the lease is judged by the shared clock.
+    const leaseEndsAt = Date.now() + options.leaseMs - options.timeoutMs;
     const { deliveries, now } = await store.deliveries.claim(options.batch, options.leaseMs);
     await Promise.all(
-      deliveries.map((d) => attempt(d, now).catch((err: unknown) => log.error({ err, delivery: d.id }, 'delivery attempt failed; it will be claimed again after its lease'))),
+      deliveries.map((d) => attempt(d, now, leaseEndsAt).catch((err: unknown) => log.error({ err, delivery: d.id }, 'delivery attempt failed; it will be claimed again after its lease'))),
     );
     return deliveries.length;
   }

@@ -8,6 +8,7 @@ const IMPOSED = new Set(['idle', 'absolute', 'admin', 'policy', 'user_disabled']
 /**
  * SPEC §8: after a timeout or revocation the account must pass TOTP at its next sign-in, on
  * any device — every client after an SSO end, that client only after an RP session's end.
+ * Idempotent (a requirement is a set member), as an outbox listener must be.
  */
 export function stepUpAfterTimeouts(directory: DirectoryStore, mfa: MfaService): EndListener {
   return async ({ reason, scope, session, rps }) => {

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Audit } from '../audit/audit.ts';
 import type { Logger } from '../logger.ts';
 import type { Org, User } from '../orgs/types.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
-import type { SessionLimitsUpdate, Store } from '../store/types.ts';
+import type { EndedEntry, Ending, SessionLimitsUpdate, Store } from '../store/types.ts';
 import { deathCause, expiresAt, isAlive, rpDeadlines, ssoDeadlines, warningAt, type Deadlines } from './deadlines.ts';
 import { effectiveLimits, label, type RpLimits } from './effective-limits.ts';
 import { judge } from './judge.ts';
@@ -10,6 +11,8 @@ import type { Activity, ActivitySource, EndReason, RpSession, SessionCheck, SsoS
 
 /** What a session end hands to whoever must act on it (back-channel logout, in its own module). */
 export interface SessionEnded {
+  /** The end's entry in the store's ended-sessions outbox, removed once everything below is done. */
+  id: string;
   reason: EndReason;
   /** `sso`: the whole browser session ended; `rp`: one client's RP session only. */
   scope: 'sso' | 'rp';
@@ -20,7 +23,26 @@ export interface SessionEnded {
   deadlineAt?: number;
 }
 
+/**
+ * Acts on an end. Runs from the outbox, so after a crash it may run again for the same end:
+ * it must be idempotent, and it throws when it failed (the entry is then processed again).
+ */
 export type EndListener = (ended: SessionEnded) => Promise<void>;
+
+/** What a listener does, named for the fault seam (a test can stop right after it). */
+export type ListenerStep = 'deliveries-queued' | 'step-up-required';
+
+/**
+ * The steps of an end, in order: the store's atomic end (which records the outbox entry), the
+ * grants' revocation, each listener, the audit event; then the entry is completed.
+ */
+export type EndStep = 'ended' | 'grants-revoked' | ListenerStep | 'audited';
+
+/**
+ * Tests only: awaited after each step of an end, so a test can crash Redis or the process
+ * between any two. Production passes nothing.
+ */
+export type EndFaults = (step: EndStep, ended: SessionEnded) => Promise<void>;
 
 /** SPEC §7: the body of /session/status and /session/activity. */
 export type SessionStatus =
@@ -59,7 +81,13 @@ export interface SessionService {
   sweep(sessionKey: string): Promise<number>;
   /** Recomputes every live session of the org with its current policy; ends those past a new deadline. */
   applyPolicy(org: string): Promise<{ recomputed: number; ended: number }>;
-  onEnded(listener: EndListener): void;
+  /** Listeners run in registration order for every end, each followed by its `step`. */
+  onEnded(step: ListenerStep, listener: EndListener): void;
+  /**
+   * The outbox worker's step: claims up to `limit` ended-session entries whose lease ran out
+   * (their ender died or failed) and finishes each. Returns how many it claimed.
+   */
+  finishPending(limit: number, leaseMs: number): Promise<number>;
   /** The org's live sessions (optionally of one user, or with a live RP session of one client). */
   list(org: string, filter?: { user?: string; client?: string }): Promise<SsoSession[]>;
 }
@@ -103,10 +131,15 @@ export interface SessionServiceDeps {
   hash: IdentifierHasher;
   audit: Audit;
   logger: Logger;
+  /** How long an end's outbox entry stays its ender's before a worker takes it over. */
+  endLeaseMs: number;
+  faults?: EndFaults;
 }
 
-export function createSessionService({ store, hash, audit, logger }: SessionServiceDeps): SessionService {
-  const listeners: EndListener[] = [];
+const toEnded = ({ id, reason, scope, session, rps, deadlineAt }: EndedEntry): SessionEnded => ({ id, reason, scope, session, rps, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
+
+export function createSessionService({ store, hash, audit, logger, endLeaseMs, faults }: SessionServiceDeps): SessionService {
+  const listeners: Array<{ step: ListenerStep; listener: EndListener }> = [];
   const log = logger.child({ component: 'sessions' });
   const key = (uid: string) => hash(`sso:${uid}`);
   const sidKey = (sid: string) => hash(`sid:${sid}`);
@@ -126,33 +159,65 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
     return { policy: org.policy, rp, update: { idleSeconds: sso.idle.seconds, absoluteSeconds: sso.absolute.seconds, warningSeconds: org.policy.warningSeconds, refreshIsActivity: org.policy.refreshIsActivity, rps } };
   }
 
-  async function finish(ended: SessionEnded): Promise<SessionEnded> {
+  const ending = (reason: EndReason, deadlineAt: number | undefined): Ending => ({ id: randomUUID(), reason, leaseMs: endLeaseMs, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
+
+  async function alreadyAudited({ id, session }: SessionEnded): Promise<boolean> {
+    const { items } = await store.audit.query({ org: session.org, session: session.id, type: 'session.ended', limit: 100 });
+    return items.some((e) => e.data?.end === id);
+  }
+
+  /**
+   * Everything an end owes after the store recorded it, each step idempotent, then the outbox
+   * entry is completed. A failure leaves the entry for a worker after its lease.
+   */
+  async function finish(ended: SessionEnded, again = false): Promise<void> {
     const { session, rps, reason } = ended;
     // The grants' tokens die with their RP sessions, whatever else still holds them.
     await Promise.all(rps.filter((rp) => rp.grantId).map((rp) => store.models.revokeByGrantId(hash(rp.grantId!))));
-    await audit({
+    await faults?.('grants-revoked', ended);
+    for (const { step, listener } of listeners) {
+      await listener(ended);
+      await faults?.(step, ended);
+    }
+    // An entry taken over from an ender that died may have been audited already: once is enough.
+    if (!again || !(await alreadyAudited(ended))) await audit({
       type: 'session.ended',
       org: session.org,
       user: session.user,
       session: session.id,
       ...(ended.scope === 'rp' ? { client: rps[0]!.client } : {}),
-      data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client), ...endStory(ended, await store.now()) },
+      data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client), end: ended.id, ...endStory(ended, await store.now()) },
     });
-    for (const listener of listeners) {
-      await listener(ended).catch((err: unknown) => log.error({ err, session: session.id }, 'session end listener failed'));
+    await faults?.('audited', ended);
+    await store.ended.complete(ended.id);
+  }
+
+  /**
+   * The ender finishes its own end at once (its entry is leased to it), so RPs hear of it
+   * without waiting for a worker. The end itself is already durable: if finishing fails, the
+   * caller is not failed for it — a worker finishes the entry after its lease.
+   */
+  async function finishNow(ended: SessionEnded): Promise<SessionEnded> {
+    try {
+      await faults?.('ended', ended);
+      await finish(ended);
+    } catch (err) {
+      log.error({ err, session: ended.session.id, end: ended.id }, 'finishing a session end failed; a worker finishes it after its lease');
     }
     return ended;
   }
 
   async function endSso(uid: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
-    const session = await store.sessions.end(key(uid));
-    return session ? finish({ reason, scope: 'sso', session, rps: liveRps(session), ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
+    const end = ending(reason, deadlineAt);
+    const session = await store.sessions.end(key(uid), end);
+    return session ? finishNow({ id: end.id, reason, scope: 'sso', session, rps: liveRps(session), ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
   }
 
   async function endRp(uid: string, client: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
+    const end = ending(reason, deadlineAt);
     const session = await store.sessions.get(key(uid));
-    const rp = session ? await store.sessions.endRp(key(uid), client) : undefined;
-    return session && rp ? finish({ reason, scope: 'rp', session, rps: [rp], ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
+    const rp = session ? await store.sessions.endRp(key(uid), client, end) : undefined;
+    return session && rp ? finishNow({ id: end.id, reason, scope: 'rp', session, rps: [rp], ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
   }
 
   /** Ends whatever the check found dead, with the deadline that passed as the reason. */
@@ -195,6 +260,7 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
   return {
     async recordLogin({ uid, user, org, ip, client }) {
       const limits = effectiveLimits(org.policy, { roles: user.roles, ...(ip ? { ip } : {}) }).sso;
+      const replacedEnd = { id: randomUUID(), leaseMs: endLeaseMs };
       const { session, replaced } = await store.sessions.login(key(uid), {
         id: uid,
         org: org.id,
@@ -204,13 +270,14 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
         absoluteSeconds: limits.absolute.seconds,
         warningSeconds: org.policy.warningSeconds,
         refreshIsActivity: org.policy.refreshIsActivity,
-      });
+      }, replacedEnd);
       if (replaced) {
         // The browser signed in again after its session died (or as someone else): that old
         // session ends now if nothing ended it yet.
         const deadlines = ssoDeadlines(replaced);
         const cause = deathCause(deadlines, session.signedInAt);
-        await finish({ reason: cause ?? 'logout', scope: 'sso', session: replaced, rps: liveRps(replaced), ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
+        // The store recorded that end with the sign-in, judged by the same rule.
+        await finishNow({ id: replacedEnd.id, reason: cause ?? 'logout', scope: 'sso', session: replaced, rps: liveRps(replaced), ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
       }
       if (!replaced && session.signedInAt !== session.lastActiveAt) {
         // A sign-in inside the live session (step-up) is its user's activity.
@@ -243,12 +310,13 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       const limits = await limitsFor(session, [client]);
       if (!limits) return;
       const rp = limits.update.rps[client]!;
-      const { replaced, session: after, now } = await store.sessions.addRp(key(uid), { client, sid, sidKey: sidKey(sid), ...(grantId ? { grantId } : {}), ...rp });
+      const replacedEnd = { id: randomUUID(), leaseMs: endLeaseMs };
+      const { replaced, session: after, now } = await store.sessions.addRp(key(uid), { client, sid, sidKey: sidKey(sid), ...(grantId ? { grantId } : {}), ...rp }, replacedEnd);
       // A dead RP session of this client that nothing ended yet ends as the new one starts.
       if (replaced && after && replaced.endedAt === undefined) {
         const deadlines = rpDeadlines(after, replaced);
         const cause = deathCause(deadlines, now);
-        await finish({ reason: cause ?? 'logout', scope: 'rp', session: after, rps: [replaced], ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
+        await finishNow({ id: replacedEnd.id, reason: cause ?? 'logout', scope: 'rp', session: after, rps: [replaced], ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) });
       }
       const started = after?.rps[client];
       if (after && started && started.sid === sid && started.startedAt === now) {
@@ -349,8 +417,16 @@ export function createSessionService({ store, hash, audit, logger }: SessionServ
       return { recomputed, ended };
     },
 
-    onEnded(listener) {
-      listeners.push(listener);
+    onEnded(step, listener) {
+      listeners.push({ step, listener });
+    },
+
+    async finishPending(limit, leaseMs) {
+      const { entries } = await store.ended.claim(limit, leaseMs);
+      await Promise.all(
+        entries.map((entry) => finish(toEnded(entry), true).catch((err: unknown) => log.error({ err, end: entry.id }, 'finishing a session end failed; it is claimed again after its lease'))),
+      );
+      return entries.length;
     },
 
     async list(org, filter = {}) {

@@ -1,12 +1,14 @@
 import type { Clock } from '../clock.ts';
+import { deathCause, expiresAt, rpDeadlines, ssoDeadlines, type Deadlines } from '../sessions/deadlines.ts';
 import { judge, nextDeadline, touched } from '../sessions/judge.ts';
 import type { RpSession, SsoSession } from '../sessions/types.ts';
-import type { SessionStore } from './types.ts';
+import type { MemoryOutbox } from './memory-outbox.ts';
+import type { ReplacedEnding, SessionStore } from './types.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
 /** Sessions in process memory, judged by the injected clock with the pure `judge`. */
-export function createMemorySessions(clock: Clock): SessionStore {
+export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): SessionStore {
   const store = new Map<string, SsoSession>();
   const index = new Map<string, number>();
   // Every write keeps the deadline index current, as the Redis scripts do.
@@ -31,8 +33,14 @@ export function createMemorySessions(clock: Clock): SessionStore {
     }
   };
 
+  /** A replaced session's end, recorded in the replacing step: by the deadline that passed, else a logout. */
+  const recordReplaced = (ending: ReplacedEnding, scope: 'sso' | 'rp', session: SsoSession, rps: RpSession[], deadlines: Deadlines, now: number) => {
+    const cause = deathCause(deadlines, now);
+    outbox.appendNow({ id: ending.id, reason: cause ?? 'logout', scope, session: clone(session), rps: clone(rps), ...(cause ? { deadlineAt: expiresAt(deadlines) } : {}) }, ending.leaseMs);
+  };
+
   return {
-    async login(key, input) {
+    async login(key, input, ending) {
       const now = clock.now();
       const existing = sessions.get(key);
       const check = alive(key);
@@ -49,12 +57,15 @@ export function createMemorySessions(clock: Clock): SessionStore {
         sessions.set(key, next);
         return { session: clone(next), now };
       }
-      if (existing) dropSids(key);
+      if (existing) {
+        recordReplaced(ending, 'sso', existing, Object.values(existing.rps).filter((r) => r.endedAt === undefined), ssoDeadlines(existing), now);
+        dropSids(key);
+      }
       const session: SsoSession = { ...input, signedInAt: now, lastActiveAt: now, rps: {} };
       sessions.set(key, session);
       return existing ? { session: clone(session), replaced: clone(existing), now } : { session: clone(session), now };
     },
-    async addRp(key, rp) {
+    async addRp(key, rp, ending) {
       const now = clock.now();
       const session = sessions.get(key);
       if (!session || alive(key).sso !== 'alive') return { now };
@@ -75,6 +86,7 @@ export function createMemorySessions(clock: Clock): SessionStore {
         absoluteSeconds: rp.absoluteSeconds,
         refreshIsActivity: rp.refreshIsActivity,
       };
+      if (current && current.endedAt === undefined) recordReplaced(ending, 'rp', session, [current], rpDeadlines(session, current), now);
       if (current) dropSids(key, rp.client);
       session.rps = { ...session.rps, [rp.client]: next };
       sessions.set(key, session);
@@ -106,20 +118,25 @@ export function createMemorySessions(clock: Clock): SessionStore {
       const session = sessions.get(key);
       return session && clone(session);
     },
-    async end(key) {
+    async end(key, { id, reason, deadlineAt, leaseMs }) {
       const session = sessions.get(key);
       if (!session) return undefined;
+      const rps = Object.values(session.rps).filter((rp) => rp.endedAt === undefined);
+      // The end and what it owes, in one synchronous step.
+      outbox.appendNow({ id, reason, scope: 'sso', session: clone(session), rps: clone(rps), ...(deadlineAt !== undefined ? { deadlineAt } : {}) }, leaseMs);
       dropSids(key);
       sessions.delete(key);
       return clone(session);
     },
-    async endRp(key, client) {
+    async endRp(key, client, { id, reason, deadlineAt, leaseMs }) {
       const session = sessions.get(key);
       const rp = session?.rps[client];
       if (!session || !rp || rp.endedAt !== undefined) return undefined;
       dropSids(key, client);
       const ended = { ...rp, endedAt: clock.now() };
-      sessions.set(key, { ...session, rps: { ...session.rps, [client]: ended } });
+      const after = { ...session, rps: { ...session.rps, [client]: ended } };
+      sessions.set(key, after);
+      outbox.appendNow({ id, reason, scope: 'rp', session: clone(after), rps: [clone(ended)], ...(deadlineAt !== undefined ? { deadlineAt } : {}) }, leaseMs);
       return clone(ended);
     },
     async setLimits(key, limits) {

@@ -7,6 +7,7 @@ import { createMemoryAttempts } from './memory-attempts.ts';
 import { createMemorySessions } from './memory-sessions.ts';
 import { createMemoryMfa } from './memory-mfa.ts';
 import { createMemoryDeliveries } from './memory-deliveries.ts';
+import { createMemoryOutbox } from './memory-outbox.ts';
 import { CLIENT_ID_UNAVAILABLE, tombstoneOf } from './client-tombstone.ts';
 import {
   ConflictError,
@@ -273,15 +274,18 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
   }, 60_000);
   purger.unref();
 
+  const deliveries = createMemoryDeliveries(clock);
+  const ended = createMemoryOutbox(clock, deliveries);
   return {
     kind: 'memory',
     models,
     directory: createDirectory(),
     secrets: createSecrets(),
     audit: createAuditStore(clock),
-    sessions: createMemorySessions(clock),
+    sessions: createMemorySessions(clock, ended),
     mfa: createMemoryMfa(),
-    deliveries: createMemoryDeliveries(clock),
+    deliveries,
+    ended,
     rateLimiter: (o: RateLimitOptions) => attempts.limiter(o),
     async now() {
       return clock.now();

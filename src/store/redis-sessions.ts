@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
-import type { SessionStore } from './types.ts';
+import type { Ending, SessionStore } from './types.ts';
 
 /** The shared clock in Lua: a pinned test time if `pin_key` holds one, else the server's TIME. */
 export const NOW_MS_LUA = `
@@ -14,6 +14,25 @@ local function now_ms(pin_key)
 end`;
 
 /**
+ * Appends an entry to the ended-sessions outbox (src/store/redis-outbox.ts), leased to the
+ * ending caller, inside the script that ends the session: the end and what it owes are one
+ * step. The entry is a hash (`entry` json, `queued` flag) so the flag flips without re-encoding
+ * the entry; an id already there is kept as it is (idempotent).
+ */
+export const APPEND_ENDED_LUA = `
+local function append_ended(prefix, e, now, lease_ms)
+  local k = prefix .. 'ended:' .. e.id
+  local existing = redis.call('HGET', k, 'entry')
+  if existing then return existing end
+  e.endedAt = now
+  e.queued = false
+  local json = cjson.encode(e)
+  redis.call('HSET', k, 'entry', json, 'queued', '0')
+  redis.call('ZADD', prefix .. 'ended:due', now + lease_ms, e.id)
+  return json
+end`;
+
+/**
  * Lua shared by every session script. It mirrors `src/sessions/judge.ts` exactly (alive while
  * now < deadline) and takes `now` from the Redis server's TIME — so every instance judges by one
  * clock, whatever its own says. Test stores may pin that clock.
@@ -21,6 +40,7 @@ end`;
 const PRELUDE = `
 local RETAIN_MS = 86400000
 ${NOW_MS_LUA}
+${APPEND_ENDED_LUA}
 local function load(key)
   local raw = redis.call('GET', key)
   if not raw then return nil end
@@ -93,7 +113,7 @@ local function drop_sids(prefix, s, only)
 end
 `;
 
-/** KEYS: session, pin, index  ARGV: input json, prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: input json, prefix, sessionKey, ending json */
 const LOGIN = `${PRELUDE}
 local input = cjson.decode(ARGV[1])
 local now = now_ms(KEYS[2])
@@ -110,6 +130,18 @@ if existing and judge(existing, '', now) == 'alive' and existing.user == input.u
   return cjson.encode({ now = now, session = existing })
 end
 if existing then
+  -- The replaced session ends here: by the deadline that passed (as deadlines.ts deathCause), else a logout.
+  local ending = cjson.decode(ARGV[4])
+  local idle, abs = sso_deadlines(existing)
+  local e = { id = ending.id, reason = 'logout', scope = 'sso', session = existing, rps = {} }
+  if now >= math.min(idle, abs) then
+    e.deadlineAt = math.min(idle, abs)
+    if abs <= idle then e.reason = 'absolute' else e.reason = 'idle' end
+  end
+  for _, rp in pairs(existing.rps) do
+    if not rp.endedAt then table.insert(e.rps, rp) end
+  end
+  append_ended(ARGV[2], e, now, ending.leaseMs)
   drop_sids(ARGV[2], existing, nil)
   redis.call('SREM', ARGV[2] .. 'org:' .. existing.org .. ':sessions', ARGV[3])
   redis.call('SREM', ARGV[2] .. 'user:' .. existing.user .. ':sessions', ARGV[3])
@@ -122,7 +154,7 @@ redis.call('SADD', ARGV[2] .. 'org:' .. input.org .. ':sessions', ARGV[3])
 redis.call('SADD', ARGV[2] .. 'user:' .. input.user .. ':sessions', ARGV[3])
 return cjson.encode({ now = now, session = input, replaced = existing })`;
 
-/** KEYS: session, pin, index  ARGV: rp json, prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: rp json, prefix, sessionKey, ending json */
 const ADD_RP = `${PRELUDE}
 local rp = cjson.decode(ARGV[1])
 local now = now_ms(KEYS[2])
@@ -135,6 +167,17 @@ if current then
     if rp.grantId then current.grantId = rp.grantId end
     save(KEYS[1], s, now)
     return cjson.encode({ now = now, session = s })
+  end
+  if not current.endedAt then
+    -- The replaced RP session ends here, as in LOGIN.
+    local ending = cjson.decode(ARGV[4])
+    local _, _, ridle, rabs = judge(s, rp.client, now)
+    local e = { id = ending.id, reason = 'logout', scope = 'rp', session = s, rps = { current } }
+    if now >= math.min(ridle, rabs) then
+      e.deadlineAt = math.min(ridle, rabs)
+      if rabs <= ridle then e.reason = 'absolute' else e.reason = 'idle' end
+    end
+    append_ended(ARGV[2], e, now, ending.leaseMs)
   end
   drop_sids(ARGV[2], s, rp.client)
 end
@@ -176,26 +219,35 @@ local rp = s and s.rps[ARGV[2]]
 if not rp or rp.sidKey ~= ARGV[4] then return cjson.encode({ now = now_ms(KEYS[2]), sso = 'missing', rp = 'missing' }) end
 return check(ARGV[1] .. 'sso:' .. k, ARGV[2], ARGV[3])`;
 
-/** KEYS: session, pin, index  ARGV: prefix, sessionKey */
+/** KEYS: session, pin, index  ARGV: prefix, sessionKey, ending json */
 const END = `${PRELUDE}
 redis.call('ZREM', KEYS[3], KEYS[1])
 local s = load(KEYS[1])
 if not s then return false end
+local ending = cjson.decode(ARGV[3])
+local live = {}
+for _, rp in pairs(s.rps) do
+  if not rp.endedAt then table.insert(live, rp) end
+end
+append_ended(ARGV[1], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'sso', session = s, rps = live }, now_ms(KEYS[2]), ending.leaseMs)
 drop_sids(ARGV[1], s, nil)
 redis.call('DEL', KEYS[1])
 redis.call('SREM', ARGV[1] .. 'org:' .. s.org .. ':sessions', ARGV[2])
 redis.call('SREM', ARGV[1] .. 'user:' .. s.user .. ':sessions', ARGV[2])
 return cjson.encode(s)`;
 
-/** KEYS: session, pin, index  ARGV: prefix, client */
+/** KEYS: session, pin, index  ARGV: prefix, client, ending json */
 const END_RP = `${PRELUDE}
 local s = load(KEYS[1])
 if not s or not s.rps[ARGV[2]] or s.rps[ARGV[2]].endedAt then return false end
 local rp = s.rps[ARGV[2]]
+local ending = cjson.decode(ARGV[3])
+local now = now_ms(KEYS[2])
 drop_sids(ARGV[1], s, ARGV[2])
-rp.endedAt = now_ms(KEYS[2])
+rp.endedAt = now
 redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
 redis.call('ZADD', KEYS[3], next_deadline(s), KEYS[1])
+append_ended(ARGV[1], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'rp', session = s, rps = { rp } }, now, ending.leaseMs)
 return cjson.encode(rp)`;
 
 /** KEYS: session, pin, index  ARGV: limits json */
@@ -259,12 +311,12 @@ for _, member in ipairs(due) do redis.call('ZADD', KEYS[2], now + tonumber(ARGV[
 return cjson.encode({ now = now, keys = due })`;
 
 interface SessionScripts {
-  curfewSessLogin(key: string, pin: string, index: string, input: string, prefix: string, sessionKey: string): Promise<string>;
-  curfewSessAddRp(key: string, pin: string, index: string, rp: string, prefix: string, sessionKey: string): Promise<string>;
+  curfewSessLogin(key: string, pin: string, index: string, input: string, prefix: string, sessionKey: string, ending: string): Promise<string>;
+  curfewSessAddRp(key: string, pin: string, index: string, rp: string, prefix: string, sessionKey: string, ending: string): Promise<string>;
   curfewSessCheck(key: string, pin: string, index: string, client: string, activity: string): Promise<string>;
   curfewSessCheckBySid(sidIndex: string, pin: string, index: string, prefix: string, client: string, activity: string, sidKey: string): Promise<string>;
-  curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string): Promise<string | null>;
-  curfewSessEndRp(key: string, pin: string, index: string, prefix: string, client: string): Promise<string | null>;
+  curfewSessEnd(key: string, pin: string, index: string, prefix: string, sessionKey: string, ending: string): Promise<string | null>;
+  curfewSessEndRp(key: string, pin: string, index: string, prefix: string, client: string, ending: string): Promise<string | null>;
   curfewSessSetLimits(key: string, pin: string, index: string, limits: string): Promise<string>;
   curfewSessCountActivity(key: string, pin: string, index: string, source: string, client: string): Promise<number>;
   curfewSessMarkWarned(key: string, pin: string, index: string, client: string, warningAt: string): Promise<number>;
@@ -300,7 +352,7 @@ interface RawCheck {
 }
 
 /** cjson writes an empty Lua table as `[]`; a session's rps is always an object. */
-function normalize(session: SsoSession | undefined): SsoSession | undefined {
+export function normalize(session: SsoSession | undefined): SsoSession | undefined {
   if (session && Array.isArray(session.rps)) session.rps = {};
   if (session && Array.isArray(session.activity)) session.activity = {};
   return session;
@@ -318,14 +370,14 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
   const sess = (key: string) => `${p}sso:${key}`;
   const index = `${p}deadlines`;
   return {
-    async login(key, input) {
-      const raw = JSON.parse(await redis.curfewSessLogin(sess(key), pinKey, index, JSON.stringify(input), p, key)) as RawCheck;
+    async login(key, input, ending) {
+      const raw = JSON.parse(await redis.curfewSessLogin(sess(key), pinKey, index, JSON.stringify(input), p, key, JSON.stringify(ending))) as RawCheck;
       const out: { session: SsoSession; replaced?: SsoSession; now: number } = { session: normalize(raw.session)!, now: raw.now };
       if (raw.replaced) out.replaced = normalize(raw.replaced as SsoSession)!;
       return out;
     },
-    async addRp(key, rp) {
-      const raw = JSON.parse(await redis.curfewSessAddRp(sess(key), pinKey, index, JSON.stringify(rp), p, key)) as RawCheck;
+    async addRp(key, rp, ending) {
+      const raw = JSON.parse(await redis.curfewSessAddRp(sess(key), pinKey, index, JSON.stringify(rp), p, key, JSON.stringify(ending))) as RawCheck;
       const out: { session?: SsoSession; replaced?: RpSession; now: number } = { now: raw.now };
       if (raw.session) out.session = normalize(raw.session)!;
       if (raw.replaced) out.replaced = raw.replaced as RpSession;
@@ -344,12 +396,12 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
       const raw = await redis.get(sess(key));
       return raw === null ? undefined : normalize(JSON.parse(raw) as SsoSession);
     },
-    async end(key) {
-      const raw = await redis.curfewSessEnd(sess(key), pinKey, index, p, key);
+    async end(key, ending: Ending) {
+      const raw = await redis.curfewSessEnd(sess(key), pinKey, index, p, key, JSON.stringify(ending));
       return raw ? normalize(JSON.parse(raw) as SsoSession) : undefined;
     },
-    async endRp(key, client) {
-      const raw = await redis.curfewSessEndRp(sess(key), pinKey, index, p, client);
+    async endRp(key, client, ending: Ending) {
+      const raw = await redis.curfewSessEndRp(sess(key), pinKey, index, p, client, JSON.stringify(ending));
       return raw ? (JSON.parse(raw) as RpSession) : undefined;
     },
     async setLimits(key, limits) {

@@ -7,6 +7,7 @@ import { createRedisAttempts } from './redis-attempts.ts';
 import { createRedisSessions, defineSessionScripts, NOW_MS_LUA } from './redis-sessions.ts';
 import { createRedisMfa } from './redis-mfa.ts';
 import { createRedisDeliveries } from './redis-deliveries.ts';
+import { createRedisOutbox } from './redis-outbox.ts';
 import { CLIENT_ID_UNAVAILABLE } from './client-tombstone.ts';
 import {
   ConflictError,
@@ -405,6 +406,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     sessions: createRedisSessions(sessionRedis, p, pinKey),
     mfa: createRedisMfa(redis, p),
     deliveries: createRedisDeliveries(redis, p, pinKey),
+    ended: createRedisOutbox(redis, p, pinKey),
     rateLimiter: createRedisAttempts(redis, p, pinKey),
     async now() {
       return Number(await sessionRedis.curfewNow(pinKey));

@@ -1,6 +1,6 @@
 import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import type { Org, User, ClientRecord } from '../orgs/types.ts';
-import type { Activity, ActivitySource, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
+import type { Activity, ActivitySource, EndReason, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
 
 /**
  * The payload oidc-provider hands its adapter. The store treats it as opaque JSON;
@@ -191,14 +191,17 @@ export interface SessionStore {
   /**
    * Records a sign-in. A live session of the same user keeps its `signedInAt` (a step-up never
    * extends the absolute limit) and counts the sign-in as activity; a dead, missing or other
-   * user's session is replaced by a new one, which is returned as `replaced` for ending.
+   * user's session is replaced by a new one, which is returned as `replaced`. Its end is
+   * recorded in the outbox in the same atomic step (entry `ending.id`; reason its deadline that
+   * passed, else `logout`), as `end` does.
    */
-  login(key: string, session: NewSsoSession): Promise<{ session: SsoSession; replaced?: SsoSession; now: number }>;
+  login(key: string, session: NewSsoSession, ending: ReplacedEnding): Promise<{ session: SsoSession; replaced?: SsoSession; now: number }>;
   /**
    * Adds the client's RP session if the SSO session is alive and the client has no live RP
-   * session with this sid; a dead RP session of the client is replaced and returned.
+   * session with this sid; another RP session of the client is replaced and returned. If it had
+   * not ended yet, its end is recorded in the outbox in the same atomic step, as `login` does.
    */
-  addRp(key: string, rp: NewRpSession): Promise<{ session?: SsoSession; replaced?: RpSession; now: number }>;
+  addRp(key: string, rp: NewRpSession, ending: ReplacedEnding): Promise<{ session?: SsoSession; replaced?: RpSession; now: number }>;
   /** Judges the session (and the client's RP session) now; `active` moves lastActiveAt of the live ones. */
   check(key: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
   /**
@@ -210,10 +213,18 @@ export interface SessionStore {
   /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). */
   touchAll(key: string): Promise<SessionCheck>;
   get(key: string): Promise<SsoSession | undefined>;
-  /** Removes the session; only one caller of concurrent ends gets it back (ends happen once). */
-  end(key: string): Promise<SsoSession | undefined>;
-  /** Removes one RP session; only one concurrent caller gets it back. */
-  endRp(key: string, client: string): Promise<RpSession | undefined>;
+  /**
+   * Removes the session and, in the same atomic step, appends its {@link EndedEntry} (every live
+   * RP session it owes a logout token) to the ended-sessions outbox, leased to the caller for
+   * `ending.leaseMs`. Only one caller of concurrent ends gets the session back (ends happen
+   * once, and so does the entry): a crash or a store restart after this step loses nothing owed.
+   */
+  end(key: string, ending: Ending): Promise<SsoSession | undefined>;
+  /**
+   * Ends one RP session (its tombstone stays) and appends its {@link EndedEntry} to the outbox in
+   * the same atomic step, leased to the caller like `end`. Only one concurrent caller gets it back.
+   */
+  endRp(key: string, client: string, ending: Ending): Promise<RpSession | undefined>;
   /** Rewrites the limits of a session that still exists, and judges it with the new limits. */
   setLimits(key: string, limits: SessionLimitsUpdate): Promise<SessionCheck>;
   /**
@@ -239,6 +250,68 @@ export interface SessionStore {
    * session keeps its index entry current; ending a session removes it.
    */
   claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number }>;
+}
+
+/** What the caller of an end says about it; the store adds what it saw (see {@link EndedEntry}). */
+export interface Ending {
+  /** The outbox entry's id (a fresh random id per end). */
+  id: string;
+  reason: EndReason;
+  /** Shared-clock ms of the deadline that ended it (timeouts). */
+  deadlineAt?: number;
+  /** The entry stays the ending caller's for this long before a worker may take it over. */
+  leaseMs: number;
+}
+
+/** The outbox entry of an end a sign-in may cause by replacing a session (reason judged by the store). */
+export type ReplacedEnding = Pick<Ending, 'id' | 'leaseMs'>;
+
+/**
+ * One session end, recorded in the store with the end itself (transactional outbox): what a
+ * worker must still do for it — queue its logout tokens, require step-up, audit it. It stays
+ * until {@link EndedOutbox.complete}; a worker that dies leaves it to the next after its lease.
+ */
+export interface EndedEntry {
+  id: string;
+  reason: EndReason;
+  /** `sso`: the whole browser session ended; `rp`: one client's RP session only. */
+  scope: 'sso' | 'rp';
+  /** The session as it was when it ended. */
+  session: SsoSession;
+  /** The RP sessions that ended (those of an SSO end not already ended on their own). */
+  rps: RpSession[];
+  deadlineAt?: number;
+  /** Shared-clock ms of the end. */
+  endedAt: number;
+  /** True once its deliveries were queued ({@link EndedOutbox.queueDeliveries}). */
+  queued: boolean;
+}
+
+/**
+ * The ended-sessions outbox. Entries are appended by the session store's ends, and by sign-ins
+ * that replace a session (atomically with them); workers claim them with leases like deliveries. Every method is
+ * one atomic step (one Lua script in Redis, one synchronous step in memory).
+ */
+export interface EndedOutbox {
+  /**
+   * Appends an entry outside a session store's end (the ends of the session store record their
+   * own), leased to the caller for `leaseMs`. Idempotent by `entry.id`: a second append of an id
+   * returns the entry already there.
+   */
+  append(entry: Omit<EndedEntry, 'queued' | 'endedAt'>, leaseMs: number): Promise<EndedEntry>;
+  /** Takes up to `limit` entries whose lease ran out, and leases each for `leaseMs` in the same step. */
+  claim(limit: number, leaseMs: number): Promise<{ entries: EndedEntry[]; now: number }>;
+  /**
+   * Queues the entry's deliveries and marks it queued, in one step, once: true for the one
+   * caller that queued them; false (nothing written) if they were queued before or the entry
+   * is gone. So processing an entry again after a crash never queues a token twice.
+   */
+  queueDeliveries(id: string, deliveries: Delivery[]): Promise<boolean>;
+  /** Done: the entry is gone. A no-op for an entry already gone. */
+  complete(id: string): Promise<void>;
+  get(id: string): Promise<EndedEntry | undefined>;
+  /** How many entries are waiting (claimed or not). */
+  size(): Promise<number>;
 }
 
 export type DeliveryState = 'pending' | 'dead';
@@ -332,6 +405,7 @@ export interface Store {
   readonly sessions: SessionStore;
   readonly mfa: MfaStore;
   readonly deliveries: DeliveryStore;
+  readonly ended: EndedOutbox;
   rateLimiter(options: RateLimitOptions): RateLimiter;
   /**
    * The one clock every instance shares, in epoch milliseconds: the Redis server's `TIME` in

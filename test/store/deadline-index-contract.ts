@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withEndings } from './with-endings.ts';
 import type { NewSsoSession } from '../../src/store/types.ts';
 import type { SessionSubject } from './session-contract.ts';
 
@@ -23,7 +24,8 @@ export function describeDeadlineIndexContract(name: string, make: () => Promise<
     afterEach(async () => {
       await s.cleanup();
     });
-    const sessions = () => s.store.sessions;
+    // Whatever these calls replace is recorded under a fresh outbox entry each time.
+    const sessions = () => withEndings(s.store.sessions);
     const claim = async (limit = 100) => (await sessions().claimDue(limit, LEASE)).keys.sort();
 
     it('hands out a session at its next deadline, not 1 ms before', async () => {
@@ -59,7 +61,7 @@ export function describeDeadlineIndexContract(name: string, make: () => Promise<
 
     it('forgets a session once it ends', async () => {
       await sessions().login('k1', sso('a'));
-      await sessions().end('k1');
+      await sessions().end('k1', { id: 'end-1', reason: 'admin', leaseMs: 1_000 });
       await s.clock.set(t0 + 2 * 60 * MIN);
       expect(await claim()).toEqual([]);
     });

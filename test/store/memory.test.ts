@@ -5,6 +5,7 @@ import { describeStoreContract } from './store-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { describeDeliveryContract } from './delivery-contract.ts';
 import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
+import { describeOutboxContract } from './outbox-contract.ts';
 import { manualSharedClock } from '../support/shared-clock.ts';
 
 /** A memory store on a manual clock (pure: a fixed start date is fine here, no real service). */
@@ -18,6 +19,8 @@ describeStoreContract('memory', async () => manual());
 describeSessionContract('memory', async () => manual(Date.UTC(2026, 10, 22, 9)));
 describeDeadlineIndexContract('memory', async () => manual(Date.now()));
 describeDeliveryContract('memory', async () => manual(Date.now()));
+
+describeOutboxContract('memory', async () => manual(Date.now()));
 
 describe('Memory store specifics', () => {
   it('keeps audit ids ordered when the clock stalls or steps back; at follows the id', async () => {

@@ -8,6 +8,7 @@ import { describeStoreContract } from './store-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { describeDeliveryContract } from './delivery-contract.ts';
 import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
+import { describeOutboxContract } from './outbox-contract.ts';
 import { redisSharedClock } from '../support/shared-clock.ts';
 
 /** A Redis store under a fresh prefix, its shared clock pinned from Redis' own time. */
@@ -30,6 +31,7 @@ async function pinnedRedis(label: string) {
 // No skip on a missing Redis: `ping()` rejects in `make`, and every test of the suite fails.
 describeStoreContract('redis', async () => ({ ...(await pinnedRedis('contract')), modelTtlsInRealTime: true }));
 describeSessionContract('redis', () => pinnedRedis('sessions'));
+describeOutboxContract('redis', () => pinnedRedis('outbox'));
 describeDeadlineIndexContract('redis', () => pinnedRedis('deadlines'));
 describeDeliveryContract('redis', () => pinnedRedis('deliveries'));
 
@@ -120,8 +122,8 @@ describe('Redis store specifics', () => {
       const yearAgo = (await clock.now()) - 365 * 86_400_000;
       await clock.set(yearAgo);
       const input = { id: 'uid-1', org: 'acme', user: 'usr_a', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false };
-      await pinned.sessions.login('k1', input);
-      await pinned.sessions.addRp('k1', { client: 'wiki', sid: 'sid-1', sidKey: 'hsid-1', idleSeconds: 900, absoluteSeconds: 3600, refreshIsActivity: false });
+      await pinned.sessions.login('k1', input, { id: 'end-1', leaseMs: 1_000 });
+      await pinned.sessions.addRp('k1', { client: 'wiki', sid: 'sid-1', sidKey: 'hsid-1', idleSeconds: 900, absoluteSeconds: 3600, refreshIsActivity: false }, { id: 'end-2', leaseMs: 1_000 });
       // The keys' TTLs are relative to the clock that computed them: a day past the deadline.
       for (const key of await keys()) {
         if (key.endsWith('clock:pinned') || key.endsWith('deadlines') || key.endsWith(':sessions')) continue;

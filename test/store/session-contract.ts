@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewSsoSession, Store } from '../../src/store/types.ts';
+import type { Ending, NewSsoSession, Store } from '../../src/store/types.ts';
 import type { SharedClock } from '../support/shared-clock.ts';
+import { withEndings } from './with-endings.ts';
 
 export interface SessionSubject {
   store: Store;
@@ -16,6 +18,8 @@ const rp = (client: string, over: Record<string, unknown> = {}) => ({
   client, sid: `sid-${client}`, sidKey: `hsid-${client}`, grantId: `g-${client}`, idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: false, ...over,
 });
 
+const ending = (over: Partial<Ending> = {}): Ending => ({ id: randomUUID(), reason: 'admin', leaseMs: 30_000, ...over });
+
 /** Session storage semantics, judged by the shared clock; memory and Redis run the same suite. */
 export function describeSessionContract(name: string, make: () => Promise<SessionSubject>): void {
   describe(`Session store contract: ${name}`, () => {
@@ -28,7 +32,8 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
     afterEach(async () => {
       await s.cleanup();
     });
-    const sessions = () => s.store.sessions;
+    // Whatever these calls replace is recorded under a fresh outbox entry each time.
+    const sessions = () => withEndings(s.store.sessions);
     /** The session id a sid of the wiki client leads to, or undefined once its index entry is gone. */
     const sidOwner = async (sidKey: string) => (await sessions().checkBySid(sidKey, 'wiki', 'passive')).session?.id;
 
@@ -182,8 +187,14 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
     it('ends a session exactly once, with its indexes', async () => {
       await sessions().login('k1', sso());
       await sessions().addRp('k1', rp('wiki'));
-      const ends = await Promise.all([sessions().end('k1'), sessions().end('k1'), sessions().end('k1')]);
+      const endings = [ending(), ending(), ending()];
+      const ends = await Promise.all(endings.map((e) => sessions().end('k1', e)));
       expect(ends.filter(Boolean)).toHaveLength(1);
+      // The one end recorded what it owes in the same step; the others recorded nothing.
+      const entries = (await Promise.all(endings.map((e) => s.store.ended.get(e.id)))).filter(Boolean);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ reason: 'admin', scope: 'sso', endedAt: t0, queued: false, session: { id: 'uid-1' }, rps: [{ client: 'wiki', sid: 'sid-wiki' }] });
+      expect(await s.store.ended.size()).toBe(1);
       expect(ends.find(Boolean)?.rps.wiki).toBeDefined();
       expect(await sessions().get('k1')).toBeUndefined();
       expect(await sidOwner('hsid-wiki')).toBeUndefined();
@@ -196,9 +207,14 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
       await sessions().addRp('k1', rp('wiki'));
       await sessions().addRp('k1', rp('mail'));
       await s.clock.set(t0 + MIN);
-      const ends = await Promise.all([sessions().endRp('k1', 'wiki'), sessions().endRp('k1', 'wiki')]);
+      const endings = [ending({ reason: 'idle', deadlineAt: t0 + 30_000 }), ending({ reason: 'idle', deadlineAt: t0 + 30_000 })];
+      const ends = await Promise.all(endings.map((e) => sessions().endRp('k1', 'wiki', e)));
       expect(ends.filter(Boolean)).toHaveLength(1);
       expect(ends.find(Boolean)).toMatchObject({ client: 'wiki', endedAt: t0 + MIN });
+      const entries = (await Promise.all(endings.map((e) => s.store.ended.get(e.id)))).filter(Boolean);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ reason: 'idle', scope: 'rp', deadlineAt: t0 + 30_000, endedAt: t0 + MIN, rps: [{ client: 'wiki', endedAt: t0 + MIN }] });
+      expect(entries[0]!.session.rps.mail?.endedAt).toBeUndefined();
       expect(await sessions().check('k1', 'wiki', 'active')).toMatchObject({ sso: 'alive', rp: 'dead' });
       expect(await sessions().check('k1', 'mail', 'passive')).toMatchObject({ sso: 'alive', rp: 'alive' });
       expect(await sidOwner('hsid-wiki')).toBeUndefined();
@@ -256,7 +272,7 @@ export function describeSessionContract(name: string, make: () => Promise<Sessio
         await sessions().addRp('k1', rp('wiki'));
         expect(await sessions().markWarned('k1', 'blog', t0)).toBe(false);
         expect(await sessions().markWarned('nope', 'wiki', t0)).toBe(false);
-        await sessions().endRp('k1', 'wiki');
+        await sessions().endRp('k1', 'wiki', ending());
         expect(await sessions().markWarned('k1', 'wiki', t0)).toBe(false);
       });
     });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import * as oidc from 'openid-client';
-import { createCurfew, type Curfew } from '../../src/app.ts';
+import { createCurfew, type Curfew, type CurfewOptions } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -81,7 +81,10 @@ export interface Harness {
 }
 
 /** A Curfew instance on a free loopback port over a fresh store, seeded with {@link testSeed}. */
-export async function startCurfew(kind: StoreKind, options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number } = {}): Promise<Harness> {
+export async function startCurfew(
+  kind: StoreKind,
+  options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number; redisUrl?: string } & Pick<CurfewOptions, 'endFaults' | 'deliveryFaults'> = {},
+): Promise<Harness> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? freshPrefix(kind);
@@ -90,8 +93,9 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
   // test judge tokens by this machine's clock, and Redis' own clock only ever sees relative TTLs.
   const start = Date.now();
   const manual = new ManualClock(start);
-  const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
-  const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix, start);
+  const redisUrl = options.redisUrl ?? REDIS_URL;
+  const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: redisUrl, prefix, pinnableClock: true });
+  const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix, start, redisUrl);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -101,7 +105,8 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
   });
   const logger = createLogger('debug', sink);
   const totp = new ManualClock(start);
-  const curfew = await createCurfew({ config, store, logger, totpClock: totp });
+  const faults = { ...(options.endFaults ? { endFaults: options.endFaults } : {}), ...(options.deliveryFaults ? { deliveryFaults: options.deliveryFaults } : {}) };
+  const curfew = await createCurfew({ config, store, logger, totpClock: totp, ...faults });
   const seed = parseSeed(options.seed ?? testSeed(), '(test seed)', config.backchannel.allowlist);
   await curfew.applySeed(seed);
   // The store holds only hashes of client secrets: RPs use the seed's.
@@ -129,7 +134,7 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
     async close() {
       await curfew.close();
       await clock.close();
-      if (kind === 'redis') await deletePrefix(prefix);
+      if (kind === 'redis' && redisUrl === REDIS_URL) await deletePrefix(prefix);
       await store.close();
     },
   };

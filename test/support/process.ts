@@ -42,6 +42,11 @@ export async function startMain(env: Record<string, string>, ready: RegExp, time
   return startCommand(process.execPath, [...nodeArgs, 'src/main.ts'], env, ready, timeoutMs);
 }
 
+/** Runs a Node script of the repository (a test's own child instance), like `startMain`. */
+export async function startScript(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 20_000): Promise<Started> {
+  return startCommand(process.execPath, [script], env, ready, timeoutMs);
+}
+
 /** Runs `npm start` itself, as an operator or a process manager would. */
 export async function startNpm(env: Record<string, string>, ready: RegExp, timeoutMs = 20_000): Promise<Started> {
   return startCommand('npm', ['start', '--silent'], env, ready, timeoutMs);

@@ -24,8 +24,10 @@ export function manualSharedClock(clock: ManualClock): SharedClock {
  * Redis server's own time; never at a fixed date. The store gives Redis relative TTLs only, so
  * a pinned time far from the server's clock must work too (test/store/redis.test.ts shows it).
  */
-export async function redisSharedClock(prefix: string, start?: number): Promise<SharedClock> {
-  const redis = new Redis(REDIS_URL);
+export async function redisSharedClock(prefix: string, start?: number, url = REDIS_URL): Promise<SharedClock> {
+  const redis = new Redis(url);
+  // A test may restart its Redis: commands fail and are retried; the connection reconnects.
+  redis.on('error', () => {});
   const key = `${prefix}clock:pinned`;
   const [seconds, micros] = await redis.time();
   await redis.set(key, String(start ?? Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)));

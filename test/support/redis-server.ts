@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './process.ts';
+
+/**
+ * A Redis of a test's own (Debian's redis-server) on a free loopback port, with every write
+ * fsynced to its append-only file: killed with SIGKILL and started again on the same directory,
+ * it comes back with everything it acknowledged — a Redis restart as production sees one.
+ */
+export class RedisServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'curfew-redis-'));
+  port = 0;
+  #child: ChildProcess | undefined;
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (!this.port) this.port = await freePort();
+    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', this.dir], { stdio: 'ignore' });
+    this.#child = child;
+    const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
+    try {
+      for (let i = 0; ; i++) {
+        try {
+          await probe.connect();
+          // Loading the AOF answers LOADING until done; PING only succeeds once it serves.
+          await probe.ping();
+          return;
+        } catch (err) {
+          probe.disconnect();
+          if (i > 200 || child.exitCode !== null) throw new Error(`redis-server did not start on ${this.port}: ${String(err)}`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /** Whether the server process is running. */
+  async alive(): Promise<boolean> {
+    const child = this.#child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** SIGKILL: no shutdown, no final save; only what the AOF holds survives. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  async close(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
