@@ -71,7 +71,7 @@ function controlRule(policy: Policy, clientId: string): PolicyRule {
 export function createControlTest(deps: ControlTestDeps) {
   const { store, sessions, hash } = deps;
   const pollMs = deps.pollMs ?? 250;
-  const running = new Set<string>();
+  const running = new Map<string, ControlTestProgress>();
 
   /** Creates what is missing — the synthetic user, client and rule — and leaves what is there. */
   async function ensure(orgId: string) {
@@ -140,6 +140,7 @@ export function createControlTest(deps: ControlTestDeps) {
       if (!before.active || !before.expiresAt) throw new Failure('the session was not active before its deadline');
       const deadline = Date.parse(before.expiresAt);
       result.deadline = before.expiresAt;
+      running.set(orgId, { phase: 'waiting_for_deadline', deadline: before.expiresAt });
       if (deadline - beforeAt > (idleSeconds + 1) * 1000) failures.push(`the deadline came ${deadline - beforeAt} ms after sign-in, longer than the ${idleSeconds} s idle limit`);
 
       // Wait on the shared clock, not this instance's: that is the clock enforcement uses.
@@ -153,6 +154,7 @@ export function createControlTest(deps: ControlTestDeps) {
       if (after.active) throw new Failure(`the session was still active ${refusedAt - deadline} ms after its deadline`);
       result.refusedAt = iso(refusedAt);
       result.refusedLateMs = refusedAt - deadline;
+      running.set(orgId, { phase: 'waiting_for_logout_token', deadline: before.expiresAt });
 
       const giveUpAt = Date.now() + deps.announceTimeoutMs;
       let receipt = await deps.receipts.find(sid);
@@ -180,7 +182,7 @@ export function createControlTest(deps: ControlTestDeps) {
     /** Runs one control test of the org; `undefined` when one is already running here. */
     async run(orgId: string, trigger: 'manual' | 'schedule', actor: string): Promise<ControlTestResult | undefined> {
       if (running.has(orgId)) return undefined;
-      running.add(orgId);
+      running.set(orgId, { phase: 'signing_in' });
       try {
         return await execute(orgId, trigger, actor);
       } finally {
@@ -188,12 +190,19 @@ export function createControlTest(deps: ControlTestDeps) {
       }
     },
     isRunning: (orgId: string) => running.has(orgId),
+    /** Where this instance's run of the org stands (the console shows it; tests wait on it). */
+    progress: (orgId: string): ControlTestProgress | undefined => running.get(orgId),
     /** The control test's users: their sessions are kept out of the org's figures. */
     async syntheticUsers(orgId: string): Promise<string[]> {
       const user = await store.directory.findUserByName(orgId, CONTROL_USERNAME);
       return user ? [user.id] : [];
     },
   };
+}
+
+export interface ControlTestProgress {
+  phase: 'signing_in' | 'waiting_for_deadline' | 'waiting_for_logout_token';
+  deadline?: string;
 }
 
 export type ControlTest = ReturnType<typeof createControlTest>;

@@ -32,7 +32,7 @@ export function policyDiff(before: unknown, after: unknown): string {
   const parts: string[] = [];
   for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
     if (key === 'rules') continue;
-    if (JSON.stringify(b[key]) !== JSON.stringify(a[key])) parts.push(`${key}: ${JSON.stringify(b[key]) ?? '—'} → ${JSON.stringify(a[key]) ?? '—'}`);
+    if (JSON.stringify(b[key]) !== JSON.stringify(a[key])) parts.push(`${key}: ${JSON.stringify(b[key]) ?? '—'} -> ${JSON.stringify(a[key]) ?? '—'}`);
   }
   const named = (v: unknown) => new Map((Array.isArray(v) ? v : []).map((r: { name?: unknown }) => [String(r.name), JSON.stringify(r)]));
   const br = named(b.rules);
