@@ -59,7 +59,7 @@ describe.each(STORE_KINDS)('compliance evidence (%s store)', (kind) => {
     expect((await completeSignIn(rp, done.leftTo!, request)).claims.acr).toBe('urn:curfew:acr:mfa');
 
     // The org tightens its idle limit to 10 minutes.
-    const before = await (await call('GET', '/orgs/acme/policy')).json();
+    const before = (await (await call('GET', '/orgs/acme/policy')).json()) as Record<string, unknown>;
     const changed = await call('PUT', '/orgs/acme/policy', { ...before, idleTimeoutSeconds: 600 });
     expect(changed.status).toBe(200);
 
