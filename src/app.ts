@@ -296,7 +296,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
       // delivery is attempted, not left to its lease) while in-flight requests complete.
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
-      await Promise.all([sweeper.stop(), sender.stop(), compliance.schedule?.stop()]);
+      await Promise.all([sweeper.stop(), sender.stop(), compliance.stop()]);
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
       await Promise.race([closed, grace]);

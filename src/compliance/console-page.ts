@@ -11,9 +11,11 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * means to the end of that day. Everything else is the API's report, as the API shows it.
  */
 export async function compliancePageData(compliance: Compliance, org: string, query: Record<string, unknown>, nowMs: number) {
+  // Without a choice: the 30 whole days up to the end of today (UTC).
+  const endOfToday = new Date(Math.floor(nowMs / DAY_MS) * DAY_MS + DAY_MS).toISOString();
   const until = typeof query.until === 'string' && DATE.test(query.until) && !Number.isNaN(Date.parse(query.until))
     ? new Date(Date.parse(query.until) + DAY_MS).toISOString()
-    : query.until;
+    : query.until === undefined || query.until === '' ? endOfToday : query.until;
   const links = (since: string, untilIso: string) => {
     const q = (format: string) => `/admin/api/v1/orgs/${encodeURIComponent(org)}/compliance?${new URLSearchParams({ since, until: untilIso, format })}`;
     return { json: q('json'), html: q('html'), pdf: q('pdf') };

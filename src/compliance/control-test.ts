@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { ClientSecrets } from '../orgs/client-secret.ts';
 import type { PolicyChange } from '../sessions/change-policy.ts';
 import type { Policy, PolicyRule } from '../sessions/policy-types.ts';
+import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { SessionService } from '../sessions/service.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
@@ -72,6 +73,13 @@ export function createControlTest(deps: ControlTestDeps) {
   const { store, sessions, hash } = deps;
   const pollMs = deps.pollMs ?? 250;
   const running = new Map<string, ControlTestProgress>();
+  const inFlight = new Set<Promise<unknown>>();
+  let stopping = false;
+  /** A stopping instance does not wait out a deadline or a token: the run ends, recorded as interrupted. */
+  const pause = async (ms: number) => {
+    if (stopping) throw new Failure('interrupted: the instance shut down before the test finished');
+    await sleep(ms);
+  };
 
   /** Creates what is missing — the synthetic user, client and rule — and leaves what is there. */
   async function ensure(orgId: string) {
@@ -105,7 +113,14 @@ export function createControlTest(deps: ControlTestDeps) {
     const rule = controlRule(org.policy, clientId);
     const current = org.policy.rules.find((r) => r.name === CONTROL_RULE);
     if (JSON.stringify(current) !== JSON.stringify(rule)) {
-      await deps.changePolicy(orgId, { ...org.policy, rules: [...org.policy.rules.filter((r) => r.name !== CONTROL_RULE), rule] }, 'system:compliance');
+      const users = await store.directory.listUsers(orgId);
+      const clients = await store.directory.listClients(orgId);
+      const checked = validatePolicy({ ...org.policy, rules: [...org.policy.rules.filter((r) => r.name !== CONTROL_RULE), rule] }, {
+        clients: clients.map((c) => c.client_id),
+        roles: [...new Set(['admin', ...users.flatMap((u) => u.roles)])],
+      });
+      if (!checked.ok) throw new Error(`the control test's rule does not fit the org's policy: ${checked.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`);
+      await deps.changePolicy(orgId, checked.policy, 'system:compliance');
     }
     return { org, user, clientId, idleSeconds: rule.idleTimeoutSeconds ?? 60 };
   }
@@ -146,7 +161,7 @@ export function createControlTest(deps: ControlTestDeps) {
       // Wait on the shared clock, not this instance's: that is the clock enforcement uses.
       let now = await store.now();
       while (now < deadline) {
-        await sleep(Math.min(pollMs, deadline - now));
+        await pause(Math.min(pollMs, deadline - now));
         now = await store.now();
       }
       const refusedAt = await store.now();
@@ -159,7 +174,7 @@ export function createControlTest(deps: ControlTestDeps) {
       const giveUpAt = Date.now() + deps.announceTimeoutMs;
       let receipt = await deps.receipts.find(sid);
       while (!receipt && Date.now() < giveUpAt) {
-        await sleep(pollMs);
+        await pause(pollMs);
         receipt = await deps.receipts.find(sid);
       }
       if (!receipt) throw new Failure(`no logout token reached the test receiver within ${Math.round(deps.announceTimeoutMs / 1000)} s of the deadline`);
@@ -181,13 +196,21 @@ export function createControlTest(deps: ControlTestDeps) {
     ensure,
     /** Runs one control test of the org; `undefined` when one is already running here. */
     async run(orgId: string, trigger: 'manual' | 'schedule', actor: string): Promise<ControlTestResult | undefined> {
-      if (running.has(orgId)) return undefined;
+      if (running.has(orgId) || stopping) return undefined;
       running.set(orgId, { phase: 'signing_in' });
+      const run = execute(orgId, trigger, actor);
+      inFlight.add(run);
       try {
-        return await execute(orgId, trigger, actor);
+        return await run;
       } finally {
+        inFlight.delete(run);
         running.delete(orgId);
       }
+    },
+    /** Ends every run of this instance quickly (each recorded as interrupted) and waits for them. */
+    async stop(): Promise<void> {
+      stopping = true;
+      await Promise.allSettled([...inFlight]);
     },
     isRunning: (orgId: string) => running.has(orgId),
     /** Where this instance's run of the org stands (the console shows it; tests wait on it). */

@@ -121,7 +121,13 @@ export function createCompliance(deps: ComplianceDeps) {
   });
   mountControlReceiver(router, { path: RECEIVER_PATH, issuer: deps.provider.issuer, jwks: deps.publicJwks, receipts, now: () => store.now(), isControlClient });
 
-  return { router, report, controlTest, startRun, schedule };
+  return {
+    router, report, controlTest, startRun, schedule,
+    /** Stops the schedule and ends this instance's runs (an instance shutting down waits for nothing else). */
+    async stop() {
+      await Promise.all([controlTest.stop(), schedule?.stop()]);
+    },
+  };
 }
 
 export type Compliance = ReturnType<typeof createCompliance>;
