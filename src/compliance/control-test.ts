@@ -55,12 +55,20 @@ export interface ControlTestResult {
   idleSeconds: number;
   deadline: string | null;
   aliveBefore: { at: string; active: boolean } | null;
+  /**
+   * The last check inside the final second before the deadline (null when the shared clock
+   * jumped past that second between two looks): how close to its deadline the session was
+   * still alive.
+   */
+  lastAliveMsBeforeDeadline: number | null;
   refusedAt: string | null;
   refusedLateMs: number | null;
   announcedAt: string | null;
   announcedLateMs: number | null;
 }
 
+/** The control test looks once more inside this last stretch before the deadline. */
+const LAST_LOOK_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -141,7 +149,7 @@ export function createControlTest(deps: ControlTestDeps) {
     if (!org) throw new Error(`org ${orgId} not found`);
     const failures: string[] = [];
     const result: ControlTestResult = {
-      outcome: 'fail', failures, trigger, signedInAt: '', idleSeconds, deadline: null, aliveBefore: null, refusedAt: null, refusedLateMs: null, announcedAt: null, announcedLateMs: null,
+      outcome: 'fail', failures, trigger, signedInAt: '', idleSeconds, deadline: null, aliveBefore: null, lastAliveMsBeforeDeadline: null, refusedAt: null, refusedLateMs: null, announcedAt: null, announcedLateMs: null,
     };
     try {
       // The same two steps a browser sign-in takes once the user is authenticated.
@@ -161,6 +169,12 @@ export function createControlTest(deps: ControlTestDeps) {
       // Wait on the shared clock, not this instance's: that is the clock enforcement uses.
       let now = await store.now();
       while (now < deadline) {
+        if (deadline - now <= LAST_LOOK_MS && result.lastAliveMsBeforeDeadline === null) {
+          // Status is passive: looking does not move the deadline being tested.
+          const last = await status(clientId, sid);
+          if (!last.active) throw new Failure(`the session was refused ${deadline - now} ms before its deadline`);
+          result.lastAliveMsBeforeDeadline = deadline - now;
+        }
         await pause(Math.min(pollMs, deadline - now));
         now = await store.now();
       }

@@ -95,8 +95,8 @@ export function reportSections(r: ComplianceReport): ReportSection[] {
         ['Failed', String(c.failed)],
       ],
       table: {
-        head: ['When', 'Outcome', 'Trigger', 'Refused after deadline', 'Announced after deadline', 'Failures'],
-        rows: c.items.map((i) => [i.at, i.outcome.toUpperCase(), `${i.trigger}${i.actor ? ` (${i.actor})` : ''}`, ms(i.refusedLateMs), ms(i.announcedLateMs), i.failures.join('; ') || '—']),
+        head: ['When', 'Outcome', 'Trigger', 'Alive before deadline', 'Refused after deadline', 'Announced after deadline', 'Failures'],
+        rows: c.items.map((i) => [i.at, i.outcome.toUpperCase(), `${i.trigger}${i.actor ? ` (${i.actor})` : ''}`, ms(i.lastAliveMsBeforeDeadline), ms(i.refusedLateMs), ms(i.announcedLateMs), i.failures.join('; ') || '—']),
       },
     },
   ];

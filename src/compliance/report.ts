@@ -44,6 +44,8 @@ export interface ControlTestRun {
   actor: string | null;
   failures: string[];
   deadline: string | null;
+  /** How close to its deadline the session was last seen alive (null: not looked at in the last second). */
+  lastAliveMsBeforeDeadline: number | null;
   /** How long after the deadline the session was found refused; null when it never was. */
   refusedLateMs: number | null;
   /** How long after the deadline the logout token reached the test receiver. */
@@ -129,6 +131,7 @@ function controlRun(e: AuditRecord): ControlTestRun {
     actor: e.actor ?? null,
     failures: Array.isArray(d.failures) ? d.failures.filter((f): f is string => typeof f === 'string') : [],
     deadline: str(d.deadline),
+    lastAliveMsBeforeDeadline: num(d.lastAliveMsBeforeDeadline),
     refusedLateMs: num(d.refusedLateMs),
     announcedLateMs: num(d.announcedLateMs),
   };

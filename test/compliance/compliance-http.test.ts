@@ -157,12 +157,15 @@ describe.each(STORE_KINDS)('compliance evidence (%s store)', (kind) => {
     await h.clock.set(deadline - 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(h.curfew.compliance.controlTest.progress('acme')?.phase).toBe('waiting_for_deadline');
+    // At the deadline itself it must be refused; the token arrives 40 ms later.
+    await h.clock.set(deadline);
+    for (let i = 0; i < 200 && h.curfew.compliance.controlTest.progress('acme')?.phase !== 'waiting_for_logout_token'; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     await h.clock.set(deadline + 40);
     await untilFinished();
 
     const r = (await (await call('GET', period(t0 - MIN, deadline + MIN))).json()) as ComplianceReport;
     expect(r.controlTests).toMatchObject({ runs: 1, passed: 1, failed: 0 });
-    expect(r.controlTests.items[0]).toMatchObject({ outcome: 'pass', trigger: 'manual', actor: 'client:acme-admin', deadline: iso(deadline), refusedLateMs: 40, announcedLateMs: 40, failures: [] });
+    expect(r.controlTests.items[0]).toMatchObject({ outcome: 'pass', trigger: 'manual', actor: 'client:acme-admin', deadline: iso(deadline), lastAliveMsBeforeDeadline: 1, refusedLateMs: 0, announcedLateMs: 40, failures: [] });
     // The synthetic session is the control test's, not the org's people's.
     expect(r.sessions.started).toEqual({ sso: 0, rp: 0 });
     expect(r.sessions.ended.total).toBe(0);
@@ -185,6 +188,6 @@ describe.each(STORE_KINDS)('compliance evidence (%s store)', (kind) => {
 
     const r = (await (await call('GET', period(t0 - MIN, deadline + MIN))).json()) as ComplianceReport;
     expect(r.controlTests).toMatchObject({ runs: 1, passed: 0, failed: 1 });
-    expect(r.controlTests.items[0]).toMatchObject({ outcome: 'fail', refusedLateMs: 0, announcedLateMs: null, failures: ['no logout token reached the test receiver within 3 s of the deadline'] });
+    expect(r.controlTests.items[0]).toMatchObject({ outcome: 'fail', lastAliveMsBeforeDeadline: null, refusedLateMs: 0, announcedLateMs: null, failures: ['no logout token reached the test receiver within 3 s of the deadline'] });
   });
 });
