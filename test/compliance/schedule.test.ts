@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { freshPrefix } from '../support/redis.ts';
 import { startCurfew, type Harness } from '../support/curfew.ts';
 
@@ -42,8 +43,15 @@ describe('the control test schedule', () => {
   });
 
   it('is off by default: no schedule, the control test only on demand', async () => {
+    expect(loadConfig({}).compliance.controlTestIntervalMinutes).toBe(0);
     const h = await startCurfew('memory');
     harnesses.push(h);
     expect(h.curfew.compliance.schedule).toBeUndefined();
+  });
+
+  it('is set with CURFEW_CONTROL_TEST_INTERVAL_MINUTES, and a bad value stops the start', () => {
+    expect(loadConfig({ CURFEW_CONTROL_TEST_INTERVAL_MINUTES: '1440' }).compliance.controlTestIntervalMinutes).toBe(1440);
+    expect(() => loadConfig({ CURFEW_CONTROL_TEST_INTERVAL_MINUTES: 'daily' })).toThrow(ConfigError);
+    expect(() => loadConfig({ CURFEW_CONTROL_TEST_INTERVAL_MINUTES: '-5' })).toThrow(/compliance\.controlTestIntervalMinutes/);
   });
 });
