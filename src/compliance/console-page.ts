@@ -26,7 +26,7 @@ export async function compliancePageData(compliance: Compliance, org: string, qu
     return {
       status: 200,
       data: {
-        report, sections: reportSections(report), errors: [],
+        report, sections: reportSections(report), errors: [], progress: compliance.controlTest.progress(org),
         sinceDate: request.since.slice(0, 10),
         untilDate: new Date(Date.parse(request.until) - 1).toISOString().slice(0, 10),
         links: links(request.since, request.until),
@@ -35,6 +35,6 @@ export async function compliancePageData(compliance: Compliance, org: string, qu
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const since = typeof query.since === 'string' ? query.since : '';
-    return { status: 400, data: { report: undefined, sections: [], errors: err.fields, sinceDate: since, untilDate: typeof query.until === 'string' ? query.until : '', links: links(since, String(until ?? '')) } };
+    return { status: 400, data: { progress: compliance.controlTest.progress(org), report: undefined, sections: [], errors: err.fields, sinceDate: since, untilDate: typeof query.until === 'string' ? query.until : '', links: links(since, String(until ?? '')) } };
   }
 }

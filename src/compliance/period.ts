@@ -6,6 +6,14 @@ const DAY_MS = 86_400_000;
 /** ISO 8601 instants and dates: 2030-01-31, 2030-01-31T12:00Z, 2030-01-31T12:00:00.000+02:00. */
 const ISO = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
 
+/** Date.parse rolls 2030-02-30 over to March; a date that is not on the calendar is a mistake. */
+function realCalendarDate(raw: string): boolean {
+  const [y = 0, m = 0, d = 0] = raw.slice(0, 10).split('-').map(Number);
+  const time = /T(\d{2}):(\d{2})/.exec(raw);
+  const timeOk = !time || (Number(time[1]) < 24 && Number(time[2]) < 60);
+  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && timeOk;
+}
+
 export type ReportFormat = 'json' | 'html' | 'pdf';
 export interface ReportRequest {
   since: string;
@@ -22,7 +30,7 @@ export function parseReportRequest(query: Record<string, unknown>, nowMs: number
   const instant = (name: 'since' | 'until'): number | undefined => {
     const raw = query[name];
     if (raw === undefined || raw === '') return undefined;
-    if (typeof raw !== 'string' || !ISO.test(raw) || Number.isNaN(Date.parse(raw))) {
+    if (typeof raw !== 'string' || !ISO.test(raw) || !realCalendarDate(raw) || Number.isNaN(Date.parse(raw))) {
       errors.push({ field: name, message: 'must be an ISO 8601 date or instant with a time zone, e.g. 2030-01-31 or 2030-01-31T12:00:00Z' });
       return undefined;
     }
