@@ -142,7 +142,19 @@ export function createControlTest(deps: ControlTestDeps) {
   }
 
   async function execute(orgId: string, trigger: 'manual' | 'schedule', actor: string): Promise<ControlTestResult> {
-    const { user, clientId, idleSeconds } = await ensure(orgId);
+    let prepared: Awaited<ReturnType<typeof ensure>>;
+    try {
+      prepared = await ensure(orgId);
+    } catch (err) {
+      // A run that could not even set up is a failed run, on the record like any other.
+      const failures = [`the control test could not set up its user, client or rule: ${err instanceof Error ? err.message : String(err)}`];
+      const result: ControlTestResult = {
+        outcome: 'fail', failures, trigger, signedInAt: '', idleSeconds: 0, deadline: null, aliveBefore: null, lastAliveMsBeforeDeadline: null, refusedAt: null, refusedLateMs: null, announcedAt: null, announcedLateMs: null,
+      };
+      await deps.audit({ type: 'compliance.control_test', org: orgId, actor, client: controlClientId(orgId), data: { ...result } });
+      return result;
+    }
+    const { user, clientId, idleSeconds } = prepared;
     const uid = `ctl_${randomBytes(16).toString('base64url')}`;
     const sid = `ctl_${randomBytes(16).toString('base64url')}`;
     const org = await store.directory.getOrg(orgId);
@@ -196,7 +208,7 @@ export function createControlTest(deps: ControlTestDeps) {
       result.announcedAt = iso(receipt.receivedAt);
       result.announcedLateMs = receipt.receivedAt - deadline;
     } catch (err) {
-      failures.push(err instanceof Failure ? err.message : `the control test could not run: ${(err as Error).message}`);
+      failures.push(err instanceof Failure ? err.message : `the control test could not run: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       // Never leave a synthetic session behind, whatever failed.
       await sessions.end(uid, 'admin').catch(() => undefined);

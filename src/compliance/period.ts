@@ -14,7 +14,8 @@ function realCalendarDate(raw: string): boolean {
   return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && timeOk;
 }
 
-export type ReportFormat = 'json' | 'html' | 'pdf';
+const FORMATS = ['json', 'html', 'pdf'] as const;
+export type ReportFormat = (typeof FORMATS)[number];
 export interface ReportRequest {
   since: string;
   until: string;
@@ -39,13 +40,14 @@ export function parseReportRequest(query: Record<string, unknown>, nowMs: number
   const sinceIn = instant('since');
   const untilIn = instant('until');
   const formatIn = query.format ?? 'json';
-  if (formatIn !== 'json' && formatIn !== 'html' && formatIn !== 'pdf') errors.push({ field: 'format', message: 'must be json, html or pdf' });
+  const format = FORMATS.find((f) => f === formatIn);
+  if (!format) errors.push({ field: 'format', message: 'must be json, html or pdf' });
   const until = untilIn ?? (sinceIn !== undefined ? Math.min(nowMs, sinceIn + DEFAULT_PERIOD_DAYS * DAY_MS) : nowMs);
   const since = sinceIn ?? until - DEFAULT_PERIOD_DAYS * DAY_MS;
   if (errors.length === 0) {
     if (since >= until) errors.push({ field: 'since', message: 'must be before until' });
     else if (until - since > MAX_PERIOD_DAYS * DAY_MS) errors.push({ field: 'until', message: `the period may be at most ${MAX_PERIOD_DAYS} days` });
   }
-  if (errors.length) throw new ValidationError(errors, 'the report period is invalid');
-  return { since: new Date(since).toISOString(), until: new Date(until).toISOString(), format: formatIn as ReportFormat };
+  if (errors.length || !format) throw new ValidationError(errors, 'the report period is invalid');
+  return { since: new Date(since).toISOString(), until: new Date(until).toISOString(), format };
 }

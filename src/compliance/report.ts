@@ -152,12 +152,13 @@ export function complianceReport(input: ReportInput): ComplianceReport {
 
   const changes = of('policy.changed').map((e) => ({ at: e.at, actor: e.actor ?? 'unknown', before: data(e).before, after: data(e).after }));
   const later = [...input.laterPolicyChanges].sort(byTime);
-  const atEnd = later.length ? data(later[0]!).before : input.currentPolicy;
-  const atStart = changes.length ? changes[0]!.before : atEnd;
+  const firstLater = later[0];
+  const atEnd = firstLater ? data(firstLater).before : input.currentPolicy;
+  const atStart = changes[0] ? changes[0].before : atEnd;
 
   const started = of('session.started');
   const ended = of('session.ended');
-  const byReason = Object.fromEntries(END_REASONS.map((r) => [r, 0])) as Record<EndReason, number>;
+  const byReason: Record<EndReason, number> = { logout: 0, idle: 0, absolute: 0, admin: 0, policy: 0, user_disabled: 0, client_deleted: 0 };
   const late: Record<'idle' | 'absolute', number[]> = { idle: [], absolute: [] };
   for (const e of ended) {
     const reason = data(e).reason;

@@ -176,6 +176,18 @@ describe.each(STORE_KINDS)('compliance evidence (%s store)', (kind) => {
     expect(synthetic.users.find((u) => u.username === 'curfew-control-test')?.roles).toEqual(['curfew-synthetic']);
   });
 
+  it('a control test that cannot set up (its client was deleted for good) is a failed run on the record', async () => {
+    const { h, call } = await start();
+    await h.curfew.compliance.controlTest.ensure('acme');
+    expect((await call('DELETE', '/orgs/acme/clients/curfew-control-acme')).status).toBe(204);
+    const t0 = await h.clock.now();
+    expect((await call('POST', '/orgs/acme/compliance/control-test')).status).toBe(202);
+    await untilFinished();
+    const r = (await (await call('GET', period(t0 - MIN, t0 + MIN))).json()) as ComplianceReport;
+    expect(r.controlTests).toMatchObject({ runs: 1, passed: 0, failed: 1 });
+    expect(r.controlTests.items[0]?.failures).toEqual([expect.stringMatching(/^the control test could not set up its user, client or rule: /)]);
+  });
+
   it('the control test fails, and says why, when the logout token cannot reach its receiver', async () => {
     const { h, call } = await start();
     await h.curfew.compliance.controlTest.ensure('acme');
