@@ -33,6 +33,7 @@ import { ensureConsoleClients } from './admin/console/console-client.ts';
 import { consoleSessions } from './admin/console/console-sessions.ts';
 import { endConsoleSessions } from './admin/console/console-admin.ts';
 import { consoleRoutes } from './admin/console/routes.ts';
+import { createCompliance, type Compliance } from './compliance/routes.ts';
 import { createPendingSignIns } from './oidc/interactions/pending.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
@@ -65,6 +66,8 @@ export interface Curfew {
   sweeper: Sweeper;
   /** Delivers queued logout tokens (started by startWorkers; tests tick it by hand). */
   sender: LogoutSender;
+  /** SPEC §13: the evidence report and the control test (its schedule starts with the workers). */
+  compliance: Compliance;
   /** Starts the sweeper and the delivery worker in the background. */
   startWorkers(): void;
   /** SPEC §9: disabling a user ends their sessions (reason user_disabled). */
@@ -202,6 +205,22 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
       console: { consoleSessions: consoleSessionStore, sessions },
     }),
   ];
+  const compliance = createCompliance({
+    provider,
+    store,
+    sessions,
+    audit,
+    hash,
+    clientSecrets,
+    logger,
+    issuer: config.issuer,
+    internalBase: () => `http://127.0.0.1:${boundPort}`,
+    publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
+    changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
+    console: { consoleSessions: consoleSessionStore, sessions, directory: store.directory },
+    settings: config.compliance,
+  });
+  routes.push(compliance.router);
   routes.push(consoleRoutes({
     provider,
     store,
@@ -214,6 +233,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     disableUser,
+    compliance,
   }));
   await sealLegacyClientSecrets(store.directory, clientSecrets);
   await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);
@@ -243,9 +263,11 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     mfa,
     sweeper,
     sender,
+    compliance,
     startWorkers() {
       sweeper.start();
       sender.start();
+      compliance.schedule?.start();
     },
     disableUser,
     deleteUser,
@@ -280,7 +302,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
       // delivery is attempted, not left to its lease) while in-flight requests complete.
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
-      await Promise.all([sweeper.stop(), sender.stop()]);
+      await Promise.all([sweeper.stop(), sender.stop(), compliance.stop()]);
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
       await Promise.race([closed, grace]);

@@ -59,6 +59,13 @@ export function openApiDocument(): Record<string, unknown> {
       '/admin/api/v1/orgs/{org}/audit': { get: { ...op('The audit trail, newest first, cursor-paginated'), parameters: [orgParam, ...queryParams(auditQuerySchema)] } },
       '/admin/api/v1/orgs/{org}/deliveries': { get: { ...op('Pending or dead logout-token deliveries'), parameters: [orgParam, ...queryParams(deliveriesQuerySchema)] } },
       '/admin/api/v1/orgs/{org}/deliveries/{id}/retry': { post: { ...op('Retry a dead delivery', {}, '202'), parameters: [orgParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } },
+      '/admin/api/v1/orgs/{org}/compliance': {
+        get: {
+          ...op('Compliance evidence for a period (SPEC §13): policy and its changes, sessions by end reason, late timeouts (p50/p99/max), step-ups, deliveries and dead letters, control test runs. 400 with `fields` for a bad period'),
+          parameters: [orgParam, ...['since', 'until'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string', format: 'date-time' } })), { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'html', 'pdf'] } }],
+        },
+      },
+      '/admin/api/v1/orgs/{org}/compliance/control-test': { post: { ...op('Start the control test (a synthetic session is signed in, expires, and must be refused and announced); its result is a compliance.control_test audit event. 409 while one runs', {}, '202'), parameters: [orgParam] } },
     },
   };
   return cached;

@@ -19,6 +19,7 @@ export const AUDIT_EVENT_TYPES = [
   'policy.changed',
   'seed.applied',
   'admin.write',
+  'compliance.control_test',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

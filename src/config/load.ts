@@ -46,6 +46,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['CURFEW_JWKS', 'secrets.jwks', json],
   ['CURFEW_TOTP_KEYS', 'secrets.totpKeys', list],
   ['CURFEW_BACKCHANNEL_ALLOWLIST', 'backchannel.allowlist', list],
+  ['CURFEW_CONTROL_TEST_INTERVAL_MINUTES', 'compliance.controlTestIntervalMinutes', integer],
   ['CURFEW_TEST_PINNABLE_CLOCK', 'testing.pinnableClock', boolean],
 ];
 

@@ -109,6 +109,10 @@ export const configSchema = z
         )
         .describe('Origins that may receive logout tokens over http or at loopback/private addresses (CURFEW_BACKCHANNEL_ALLOWLIST).'),
     }),
+    compliance: z.object({
+      controlTestIntervalMinutes: z.number().int().min(0).max(44_640).describe('Run every org\'s control test (SPEC §13) this often, on one instance at a time; 0 = only on demand.'),
+      controlTestAnnounceSeconds: z.number().int().min(1).max(3600).describe('How long after the deadline the control test waits for its logout token before it fails.'),
+    }),
   })
   .strict();
 

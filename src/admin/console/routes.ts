@@ -26,6 +26,8 @@ import { mayAdminister } from './console-admin.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
 import type { ConsoleSession, ConsoleSessions } from './console-sessions.ts';
 import { sessionTimelineRoute } from './session-timeline.ts';
+import { compliancePageData } from '../../compliance/console-page.ts';
+import type { Compliance } from '../../compliance/routes.ts';
 
 declare module 'koa' {
   interface DefaultState {
@@ -46,6 +48,8 @@ export interface ConsoleDeps {
   publicJwks: JSONWebKeySet;
   changePolicy(org: string, policy: Policy, actor: string): Promise<PolicyChange | undefined>;
   disableUser(userId: string): Promise<void>;
+  /** SPEC §13: the evidence page and its control-test button. */
+  compliance?: Compliance;
 }
 
 const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
@@ -152,6 +156,18 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     const session = ctx.state.console!;
     await cs.destroy(ctx);
     ctx.redirect(`${issuer}/session/end?${new URLSearchParams({ client_id: session.clientId, id_token_hint: session.idToken, post_logout_redirect_uri: `${issuer}/admin` })}`);
+  });
+
+  // Compliance evidence (SPEC §13)
+  router.get('/compliance', requireConsole, async (ctx) => {
+    if (!deps.compliance) throw new CurfewError('not_found', 404, 'not found');
+    const { status, data } = await compliancePageData(deps.compliance, ctx.state.console!.org, ctx.query, await store.now());
+    page(ctx, 'compliance', { ...data, started: ctx.query.started !== undefined, busy: ctx.query.busy !== undefined }, status);
+  });
+  router.post('/compliance/control-test', forms, requireConsole, async (ctx) => {
+    if (!deps.compliance) throw new CurfewError('not_found', 404, 'not found');
+    const started = deps.compliance.startRun(ctx.state.console!.org, actor(ctx));
+    ctx.redirect(started ? '/admin/compliance?started=1' : '/admin/compliance?busy=1');
   });
 
   // Policy, with the explain preview

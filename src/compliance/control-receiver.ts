@@ -1,0 +1,56 @@
+import { bodyParser } from '@koa/bodyparser';
+import type Router from '@koa/router';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
+import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { ModelStore } from '../store/types.ts';
+
+const MODEL = 'CurfewControlReceipt';
+
+export interface ControlReceipt {
+  sid: string;
+  client: string;
+  /** Shared-clock ms at which the token was accepted. */
+  receivedAt: number;
+}
+
+/** What the test receiver accepted, in the store: any instance may receive, any may be waiting. */
+export function controlReceipts(models: ModelStore, hash: IdentifierHasher) {
+  return {
+    async record(receipt: ControlReceipt): Promise<void> {
+      await models.upsert(MODEL, hash(`control-receipt:${receipt.sid}`), { ...receipt }, 24 * 3600, {});
+    },
+    async find(sid: string): Promise<ControlReceipt | undefined> {
+      const found = await models.find(MODEL, hash(`control-receipt:${sid}`));
+      if (!found || typeof found.sid !== 'string' || typeof found.client !== 'string' || typeof found.receivedAt !== 'number') return undefined;
+      return { sid: found.sid, client: found.client, receivedAt: found.receivedAt };
+    },
+  };
+}
+export type ControlReceipts = ReturnType<typeof controlReceipts>;
+
+/**
+ * The control test's back-channel receiver on Curfew's own origin: it accepts only a logout
+ * token that an RP would (OIDC Back-Channel Logout 1.0 §2.6, verified with Curfew's JWKS) for a
+ * control-test client, so a pass proves a real RP would have been told.
+ */
+export function mountControlReceiver(router: Router, deps: { path: string; issuer: string; jwks: JSONWebKeySet; receipts: ControlReceipts; now: () => Promise<number>; isControlClient: (id: string) => boolean }): void {
+  const keys = createLocalJWKSet(deps.jwks);
+  const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  router.post(deps.path, forms, async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+    const token = typeof body.logout_token === 'string' ? body.logout_token : '';
+    try {
+      const { payload } = await jwtVerify(token, keys, { issuer: deps.issuer, typ: 'logout+jwt' });
+      const events = payload.events as Record<string, unknown> | undefined;
+      const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
+      if (!events?.[BACKCHANNEL_EVENT] || 'nonce' in payload || typeof payload.sid !== 'string' || !aud || !deps.isControlClient(aud)) throw new Error('not a logout token');
+      await deps.receipts.record({ sid: payload.sid, client: aud, receivedAt: await deps.now() });
+      ctx.status = 200;
+    } catch {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request' };
+    }
+  });
+}
