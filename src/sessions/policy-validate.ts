@@ -104,7 +104,7 @@ interface LooseRule {
   idleTimeoutSeconds?: number;
   absoluteTimeoutSeconds?: number;
   refreshIsActivity?: boolean;
-  /** Whether every field parsed: only such a rule can go into a valid policy. */
+  /** Whether its match and limits parsed, so checks of what is missing among them are meaningful. */
   whole: boolean;
 }
 
@@ -117,9 +117,10 @@ function looseRule(errors: FieldError[], at: string, input: unknown): LooseRule 
     errors.push({ field: at, message: 'must be an object' });
     return undefined;
   }
-  const before = errors.length;
   unknownKeys(errors, at, input, RULE_KEYS);
   const name = take(errors, `${at}.name`, z.string().min(1, 'is required').max(100), input.name);
+  // The rule's other checks need its match and limits, not its name: a rule without a name still has them judged.
+  const before = errors.length;
   const list = z.array(z.string().min(1)).optional();
   let roles: string[] | undefined, clients: string[] | undefined, networks: string[] | undefined;
   if (!isRecord(input.match)) {

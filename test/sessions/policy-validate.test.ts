@@ -131,7 +131,7 @@ describe('policy validation reports every bad field at once', () => {
     });
     const fieldsOf = errors.map((e) => e.field);
     expect(fieldsOf).toEqual(expect.arrayContaining([
-      'idleTimeoutSeconds', 'absoluteTimeoutSeconds', 'rules.0.match.networks.0', 'rules.1.name',
+      'idleTimeoutSeconds', 'absoluteTimeoutSeconds', 'rules.0.match.networks.0', 'rules.1.name', 'rules.1',
     ]));
     expect(errors.find((e) => e.field === 'rules.1.name')?.message).toBe('is required');
     expect(errors.filter((e) => e.field === 'idleTimeoutSeconds').map((e) => e.message)).toEqual(expect.arrayContaining([
