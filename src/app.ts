@@ -208,6 +208,9 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
     publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     disableUser,
+    deleteUser,
+    backchannelAllowlist: config.backchannel.allowlist,
+    clientSecrets,
   }));
   await sealLegacyClientSecrets(store.directory, clientSecrets);
   await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);

@@ -44,6 +44,8 @@ describe('the admin console in Chromium', () => {
     try {
       const page = await browser.newPage();
       page.setDefaultTimeout(5_000);
+      // Destructive actions ask first; the admin confirms.
+      page.on('dialog', (dialog) => void dialog.accept());
       await page.goto(`${h.url}/admin`);
       await page.getByLabel('Organization').fill('acme');
       await page.getByRole('button', { name: 'Continue' }).click();
