@@ -36,9 +36,9 @@ describe('every admin operation through the API and the console', () => {
       username: `${what}-${side}`, password: 'twin password 1', roles: ['staff'], ...(what === 'on' ? { disabled: true } : {}),
       ...(what === 'totp' ? { totpSecret: BOB_SECRET } : {}),
     })));
-    seed.orgs[0]!.users.push(...twins);
+    (seed.orgs[0]!.users as Array<Record<string, unknown>>).push(...twins);
     const client = (id: string) => ({ client_id: id, client_secret: `${id}-secret-0123456789`, redirect_uris: ['http://127.0.0.1:9/callback'] });
-    seed.orgs[0]!.clients.push(...['api', 'console'].flatMap((side) => ['edit', 'rotate', 'del'].map((what) => client(`${what}-${side}`))));
+    (seed.orgs[0]!.clients as Array<Record<string, unknown>>).push(...['api', 'console'].flatMap((side) => ['edit', 'rotate', 'del'].map((what) => client(`${what}-${side}`))));
     h = await startCurfew('memory', { seed });
     token = (await oidc.clientCredentialsGrant(await h.rp('acme-admin'), { scope: 'admin' })).access_token;
 
