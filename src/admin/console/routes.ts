@@ -230,7 +230,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   const showUsers = async (ctx: Context, errors: Array<{ field: string; message: string }> = [], status = 200, notice = '') => {
     const users = await store.directory.listUsers(ctx.state.console!.org);
     const enrolled = await Promise.all(users.map((u) => deps.mfa.isEnrolled(u.id)));
-    page(ctx, 'users', { users: users.map((u, i) => ({ id: u.id, username: u.username, roles: u.roles.join(', '), disabled: u.disabled, totp: enrolled[i] })), errors, notice }, status);
+    page(ctx, 'users', { users: users.map((u, i) => ({ id: u.id, username: u.username, roles: u.roles.join(', '), disabled: u.disabled, totp: enrolled[i] })), errors, ...(notice ? { notice } : {}) }, status);
   };
   const invalidUsers = (ctx: Context) => (errors: ValidationError['fields']) => showUsers(ctx, errors, 400);
   router.get('/users', requireConsole, (ctx) => showUsers(ctx));
