@@ -13,6 +13,7 @@ import { internalRp } from '../../oidc/internal-rp.ts';
 import { expiresAt, ssoDeadlines } from '../../sessions/deadlines.ts';
 import { explain } from '../../sessions/effective-limits.ts';
 import type { SessionStatus } from '../../sessions/service.ts';
+import type { SsoSession } from '../../sessions/types.ts';
 import type { IdentifierHasher } from '../../store/identifier-hash.ts';
 import { adminOperations, findUser, type AdminActor, type OperationDeps } from '../operations/index.ts';
 import { mayAdminister } from './console-admin.ts';
@@ -217,14 +218,25 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
         signedInAt: iso(s.signedInAt),
         expiresAt: iso(expiresAt(ssoDeadlines(s))),
         clients: Object.values(s.rps).filter((r) => r.endedAt === undefined).map((r) => r.client).join(', '),
+        own: isOwnSession(ctx, s),
       })),
     });
   });
   sessionTimelineRoute(router, { store, requireConsole, page });
   router.post('/sessions/:id/revoke', forms, requireConsole, async (ctx) => {
+    const own = isOwnSession(ctx, await sessions.get(ctx.params.id!));
+    // The console's own session ends only when the admin said so on purpose: its row carries
+    // `self`, no other form does, so a stale page or a mistaken row cannot sign the admin out.
+    if (own && field(ctx, 'self') !== 'yes') throw new CurfewError('conflict', 409, 'This is your own console session: revoke it from its row, which says so, or sign out.');
     await ops.revokeSession(by(ctx), ctx.params.id!);
-    ctx.redirect('/admin/sessions?done=revoked');
+    ctx.redirect(own ? '/admin?ended=1' : '/admin/sessions?done=revoked');
   });
+
+  /** Whether an SSO session is the one the console itself is signed in with. */
+  function isOwnSession(ctx: Context, session: SsoSession | undefined): boolean {
+    const own = ctx.state.console;
+    return session !== undefined && own !== undefined && Object.values(session.rps).some((rp) => rp.client === own.clientId && rp.sid === own.sid);
+  }
 
   // Users
   const showUsers = async (ctx: Context, errors: Array<{ field: string; message: string }> = [], status = 200, notice = '') => {
