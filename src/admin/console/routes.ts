@@ -326,11 +326,16 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.get('/audit', requireConsole, async (ctx) => {
     const type = typeof ctx.query.type === 'string' && (AUDIT_EVENT_TYPES as readonly string[]).includes(ctx.query.type) ? (ctx.query.type as AuditEventType) : undefined;
     const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
-    const result = await store.audit.query({ org: ctx.state.console!.org, limit: 50, ...(type ? { type } : {}), ...(cursor ? { cursor } : {}) });
+    const orgId = ctx.state.console!.org;
+    // A user by username or id, as the API takes them; a name nobody has matches nothing.
+    const userFilter = typeof ctx.query.user === 'string' ? ctx.query.user.trim() : '';
+    const user = userFilter ? ((await findUser(deps, orgId, userFilter))?.id ?? userFilter) : undefined;
+    const result = await store.audit.query({ org: orgId, limit: 50, ...(type ? { type } : {}), ...(user ? { user } : {}), ...(cursor ? { cursor } : {}) });
     page(ctx, 'audit', {
       types: AUDIT_EVENT_TYPES,
       type: type ?? '',
-      next: result.nextCursor ? `/admin/audit?${new URLSearchParams({ ...(type ? { type } : {}), cursor: result.nextCursor })}` : '',
+      user: userFilter,
+      next: result.nextCursor ? `/admin/audit?${new URLSearchParams({ ...(type ? { type } : {}), ...(userFilter ? { user: userFilter } : {}), cursor: result.nextCursor })}` : '',
       events: result.items.map((e) => ({ at: e.at, type: e.type, actor: e.actor ?? '', user: e.user ?? '', client: e.client ?? '', data: e.data ? JSON.stringify(e.data) : '' })),
     });
   });

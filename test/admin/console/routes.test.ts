@@ -5,7 +5,7 @@ import type { UserAgent } from '../../support/user-agent.ts';
 
 const BOB_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
-/** Issue 12 item 2: the console session can't revoke itself by accident. */
+/** Issue 12 items 2 and 4 in the console: its own session can't be revoked by accident; users are named by username or id. */
 describe("the console's own session", () => {
   let h: Harness;
   let ua: UserAgent;
@@ -42,6 +42,16 @@ describe("the console's own session", () => {
     expect(res.status).toBe(409);
     expect(await h.curfew.sessions.get(own)).toBeDefined();
     expect((await ua.request(`${h.url}/admin/sessions`)).status).toBe(200);
+  });
+
+  it('filters the audit log by username or id (SPEC §11)', async () => {
+    const alice = (await h.store.directory.findUserByName('acme', 'alice'))!.id;
+    const rows = (html: string) => html.split('<tbody>')[1]?.split('</tbody>')[0]?.split('<tr>').slice(1) ?? [];
+    const byName = rows((await ua.request(`${h.url}/admin/audit?user=alice&type=session.started`)).html);
+    expect(byName.length).toBeGreaterThan(0);
+    expect(byName.every((r) => r.includes(alice))).toBe(true);
+    expect(rows((await ua.request(`${h.url}/admin/audit?user=${alice}&type=session.started`)).html)).toEqual(byName);
+    expect(rows((await ua.request(`${h.url}/admin/audit?user=nobody`)).html)).toEqual([]);
   });
 
   it('ends on purpose from its own row, and the console signs out', async () => {
