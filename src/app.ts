@@ -234,6 +234,9 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     disableUser,
     compliance,
+    deleteUser,
+    backchannelAllowlist: config.backchannel.allowlist,
+    clientSecrets,
   }));
   await sealLegacyClientSecrets(store.directory, clientSecrets);
   await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);

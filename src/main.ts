@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   logger.info({ port, host: config.host ?? '*', issuer: config.issuer, store: store.kind }, 'Curfew is serving');
   if (demoClient) {
     const users = seed!.orgs[0]!.users;
+    const adminClient = seed!.orgs[0]!.clients.find((c) => c.adminApi && c.client_secret);
     process.stdout.write(
       [
         '',
@@ -64,6 +65,11 @@ async function main(): Promise<void> {
         `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
         `  Sign in:   open ${config.issuer}/demo in a browser, as one of:`,
         ...users.map((u) => `               ${u.username} / ${u.password}`),
+        `  Logouts:   ${config.issuer}/demo/logouts shows the logout tokens the demo app received`,
+        ...(adminClient ? [
+          `  Admin API: client ${adminClient.client_id} / ${adminClient.client_secret} (client credentials, scope admin):`,
+          `               curl -u ${adminClient.client_id}:${adminClient.client_secret} -d grant_type=client_credentials -d scope=admin ${config.issuer}/token`,
+        ] : []),
         '',
       ].join('\n') + '\n',
     );

@@ -14,12 +14,15 @@ function queryParams(s: z.ZodObject) {
 }
 
 const orgParam = { name: 'org', in: 'path', required: true, schema: { type: 'string' } };
+/** SPEC §11: a user is named by id (`sub`) or username, wherever the API names one. */
+const userParam = { name: 'user', in: 'path', required: true, description: 'The user\'s id (`sub`) or username', schema: { type: 'string' } };
 const ok = (description: string) => ({ description, content: { 'application/json': {} } });
 const errors = {
   400: { description: 'Invalid request: `fields` names every bad field' },
   401: { description: 'No valid bearer token' },
   403: { description: 'The token lacks the admin scope' },
   404: { description: 'Not found (or another org\'s)' },
+  409: { description: 'Conflict: the operation does not apply to this resource now' },
 };
 const body = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
 const op = (summary: string, extra: Record<string, unknown> = {}, status = '200') => ({ summary, parameters: [orgParam], responses: { [status]: ok(summary), ...errors }, ...extra });
@@ -43,11 +46,19 @@ export function openApiDocument(): Record<string, unknown> {
       '/admin/api/v1/orgs/{org}/sessions/{id}': { delete: { ...op('Revoke a session (back-channel logout, TOTP at re-entry)', {}, '204'), parameters: [orgParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } },
       '/admin/api/v1/orgs/{org}/users': { get: op('Users'), post: op('Create a user', { requestBody: body(userCreateSchema) }, '201') },
       '/admin/api/v1/orgs/{org}/users/{user}': {
-        patch: { ...op('Update roles, password or disabled (disabling ends the user\'s sessions)', { requestBody: body(userPatchSchema) }), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] },
-        delete: { ...op('Delete a user (ends their sessions)', {}, '204'), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] },
+        patch: { ...op('Update roles, password or disabled (disabling ends the user\'s sessions)', { requestBody: body(userPatchSchema) }), parameters: [orgParam, userParam] },
+        delete: { ...op('Delete a user (ends their sessions)', {}, '204'), parameters: [orgParam, userParam] },
       },
-      '/admin/api/v1/orgs/{org}/users/{user}/sessions': { delete: { ...op('Revoke all of a user\'s sessions'), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] } },
-      '/admin/api/v1/orgs/{org}/users/{user}/totp/reset': { post: { ...op('Remove the user\'s authenticator and recovery codes', {}, '204'), parameters: [orgParam, { name: 'user', in: 'path', required: true, schema: { type: 'string' } }] } },
+      '/admin/api/v1/orgs/{org}/users/{user}/sessions': { delete: { ...op('Revoke all of a user\'s sessions'), parameters: [orgParam, userParam] } },
+      '/admin/api/v1/orgs/{org}/users/{user}/password': {
+        post: {
+          ...op('Set the password sent, or reset it to a generated one when none is sent: 200 `{ user, password }` shows the generated password once; 204 when one was sent', {
+            requestBody: { required: false, content: { 'application/json': { schema: schema(z.object({ password: userPatchSchema.shape.password }).strict()) } } },
+          }),
+          parameters: [orgParam, userParam],
+        },
+      },
+      '/admin/api/v1/orgs/{org}/users/{user}/totp/reset': { post: { ...op('Remove the user\'s authenticator and recovery codes', {}, '204'), parameters: [orgParam, userParam] } },
       '/admin/api/v1/orgs/{org}/clients': {
         get: op('Clients (`internal`: Curfew\'s own, not editable)'),
         post: op('Register a client; 409 `client_id is not available` if any org holds or ever held the id', { requestBody: body(clientCreateSchema) }, '201'),
@@ -55,6 +66,9 @@ export function openApiDocument(): Record<string, unknown> {
       '/admin/api/v1/orgs/{org}/clients/{client}': {
         patch: { ...op('Change the fields sent, and only those (409 for an internal client)', { requestBody: body(clientPatchSchema) }), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
         delete: { ...op('Delete a client for good: its RP sessions end (logout tokens sent), its id is never reused (409 for an internal client)', {}, '204'), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
+      },
+      '/admin/api/v1/orgs/{org}/clients/{client}/secret': {
+        post: { ...op('Rotate the client secret: a generated secret, returned in this answer only (`client_secret`); the old one stops working at once; only its hash is stored (409 for an internal client)'), parameters: [orgParam, { name: 'client', in: 'path', required: true, schema: { type: 'string' } }] },
       },
       '/admin/api/v1/orgs/{org}/audit': { get: { ...op('The audit trail, newest first, cursor-paginated'), parameters: [orgParam, ...queryParams(auditQuerySchema)] } },
       '/admin/api/v1/orgs/{org}/deliveries': { get: { ...op('Pending or dead logout-token deliveries'), parameters: [orgParam, ...queryParams(deliveriesQuerySchema)] } },

@@ -2,42 +2,22 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import type { z } from 'zod';
-import { hashPassword } from '../accounts/passwords.ts';
-import { newUser } from '../accounts/users.ts';
 import type { Audit } from '../audit/audit.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/types.ts';
 import { CurfewError, ValidationError } from '../http/errors.ts';
-import { checkBackchannelUri } from '../logout/ssrf.ts';
 import type { MfaService } from '../mfa/service.ts';
 import type { ClientSecrets } from '../orgs/client-secret.ts';
-import type { ClientRecord, User } from '../orgs/types.ts';
-import { clientRecord } from '../orgs/client-validate.ts';
-import { deleteClient } from '../orgs/delete-client.ts';
-import { expiresAt, rpDeadlines, ssoDeadlines } from '../sessions/deadlines.ts';
 import { explain } from '../sessions/effective-limits.ts';
 import type { PolicyChange } from '../sessions/change-policy.ts';
 import type { Policy } from '../sessions/policy-types.ts';
-import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { SessionService } from '../sessions/service.ts';
-import type { SsoSession } from '../sessions/types.ts';
-import { CLIENT_ID_UNAVAILABLE } from '../store/client-tombstone.ts';
-import { ConflictError, type Store } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
 import { requireAdminToken, type ConsoleAuth } from './auth.ts';
-import { endConsoleSessions } from './console/console-admin.ts';
-import { isConsoleClient } from './console/console-client.ts';
 import { openApiDocument } from './openapi.ts';
-import {
-  auditQuerySchema,
-  clientCreateSchema,
-  clientPatchSchema,
-  deliveriesQuerySchema,
-  explainQuerySchema,
-  fieldErrors,
-  sessionsQuerySchema,
-  userCreateSchema,
-  userPatchSchema,
-} from './schemas.ts';
+import { adminOperations, findUser, type AdminActor } from './operations/index.ts';
+import { parse } from './operations/parse.ts';
+import { publicClient, publicUser, sessionView } from './operations/views.ts';
+import { auditQuerySchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema } from './schemas.ts';
 
 export interface AdminDeps {
   provider: Provider;
@@ -61,38 +41,7 @@ const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', onError: () 
 
 const notFound = (what: string) => new CurfewError('not_found', 404, `${what} not found`);
 
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const result = schema.safeParse(input ?? {});
-  if (!result.success) throw new ValidationError(fieldErrors(result.error));
-  return result.data;
-}
-
 const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unknown }).body;
-
-/** Users and clients as the API shows them: never a password hash or a client secret. */
-const publicUser = ({ passwordHash: _hash, ...user }: User) => user;
-const publicClient = ({ client_secret_hash, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret_hash !== undefined, internal: isConsoleClient(client.client_id) });
-
-function sessionView(s: SsoSession) {
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const sso = ssoDeadlines(s);
-  return {
-    id: s.id,
-    user: s.user,
-    ip: s.ip,
-    signedInAt: iso(s.signedInAt),
-    lastActiveAt: iso(s.lastActiveAt),
-    idleExpiresAt: iso(sso.idleAt),
-    absoluteExpiresAt: iso(sso.absoluteAt),
-    expiresAt: iso(expiresAt(sso)),
-    rpSessions: Object.values(s.rps)
-      .filter((rp) => rp.endedAt === undefined)
-      .map((rp) => {
-        const d = rpDeadlines(s, rp);
-        return { client: rp.client, sid: rp.sid, startedAt: iso(rp.startedAt), lastActiveAt: iso(rp.lastActiveAt), idleExpiresAt: iso(d.idleAt), absoluteExpiresAt: iso(d.absoluteAt), expiresAt: iso(expiresAt(d)) };
-      }),
-  };
-}
 
 /**
  * The admin JSON API (SPEC §11, external contract: paths). Every route is scoped to the org of
@@ -100,7 +49,7 @@ function sessionView(s: SsoSession) {
  * is audited with its actor, and the before and after.
  */
 export function adminRoutes(deps: AdminDeps): Router {
-  const { store, sessions, audit } = deps;
+  const { store, sessions } = deps;
   const router = new Router({ prefix: '/admin/api/v1' });
 
   router.get('/openapi.json', (ctx) => {
@@ -113,52 +62,22 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.set('Cache-Control', 'no-store');
     await next();
   };
-  const actor = (ctx: Context) => ctx.state.admin!.actor;
-  const written = (ctx: Context, action: string, data: { before?: unknown; after?: unknown; target?: string }) =>
-    audit({ type: 'admin.write', org: ctx.params.org!, actor: actor(ctx), data: { action, ...data } });
-
-  async function userOf(ctx: Context): Promise<User> {
-    const user = await store.directory.getUser(ctx.params.user!);
-    if (!user || user.org !== ctx.params.org) throw notFound('user');
-    return user;
-  }
-  async function clientOf(ctx: Context): Promise<ClientRecord> {
-    const client = await store.directory.getClient(ctx.params.client!);
-    if (!client || client.org !== ctx.params.org) throw notFound('client');
-    return client;
-  }
-  /**
-   * The console's own client is Curfew's (issue 10 item 15): an admin API client that could
-   * change its redirect or logout URIs, or delete it, would take over or lock out the console.
-   */
-  function editableClientOf(client: ClientRecord): ClientRecord {
-    if (isConsoleClient(client.client_id)) throw new CurfewError('conflict', 409, `${client.client_id} is the admin console's own client: Curfew manages it, and it cannot be changed or deleted`);
-    return client;
-  }
-  function checkUri(uri: string | undefined): void {
-    if (!uri) return;
-    const check = checkBackchannelUri(uri, deps.backchannelAllowlist);
-    if (!check.ok) throw new ValidationError([{ field: 'backchannel_logout_uri', message: check.reason }]);
-  }
-  async function policyContext(orgId: string) {
-    const [clients, users] = await Promise.all([store.directory.listClients(orgId), store.directory.listUsers(orgId)]);
-    return { clients: clients.map((c) => c.client_id), roles: [...new Set(['admin', ...users.flatMap((u) => u.roles)])] };
-  }
+  const ops = adminOperations(deps);
+  const by = (ctx: Context): AdminActor => ({ org: ctx.params.org!, actor: ctx.state.admin!.actor });
+  /** SPEC §11: `?user=` names a user by id or username; an unknown name matches nothing. */
+  const userIdOf = async (org: string, ref: string | undefined) => (ref === undefined ? undefined : ((await findUser(deps, org, ref))?.id ?? ref));
 
   // Policy
   router.get('/orgs/:org/policy', auth, ownOrg, async (ctx) => {
     ctx.body = (await store.directory.getOrg(ctx.params.org!))!.policy;
   });
   router.put('/orgs/:org/policy', auth, ownOrg, json, async (ctx) => {
-    const result = validatePolicy(body(ctx), await policyContext(ctx.params.org!));
-    if (!result.ok) throw new ValidationError(result.errors, 'the policy is invalid; nothing was changed');
-    const change = await deps.changePolicy(ctx.params.org!, result.policy, actor(ctx));
-    ctx.body = { policy: result.policy, recomputedSessions: change?.recomputed ?? 0, endedSessions: change?.ended ?? 0 };
+    ctx.body = await ops.changePolicy(by(ctx), body(ctx));
   });
   router.get('/orgs/:org/policy/explain', auth, ownOrg, async (ctx) => {
     const q = parse(explainQuerySchema, ctx.query);
-    const user = (await store.directory.getUser(q.user)) ?? (await store.directory.findUserByName(ctx.params.org!, q.user.toLowerCase()));
-    if (!user || user.org !== ctx.params.org) throw notFound('user');
+    const user = await findUser(deps, ctx.params.org!, q.user);
+    if (!user) throw notFound('user');
     if (q.client !== undefined) {
       const client = await store.directory.getClient(q.client);
       if (!client || client.org !== ctx.params.org) throw notFound('client');
@@ -169,22 +88,16 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   // Sessions
   router.get('/orgs/:org/sessions', auth, ownOrg, async (ctx) => {
-    const q = parse(sessionsQuerySchema, ctx.query);
-    ctx.body = { sessions: (await sessions.list(ctx.params.org!, q)).map(sessionView) };
+    const { user, ...q } = parse(sessionsQuerySchema, ctx.query);
+    const userId = await userIdOf(ctx.params.org!, user);
+    ctx.body = { sessions: (await sessions.list(ctx.params.org!, { ...q, ...(userId ? { user: userId } : {}) })).map(sessionView) };
   });
   router.delete('/orgs/:org/sessions/:id', auth, ownOrg, async (ctx) => {
-    const session = await sessions.get(ctx.params.id!);
-    if (!session || session.org !== ctx.params.org) throw notFound('session');
-    const ended = await sessions.end(session.id, 'admin');
-    if (!ended) throw notFound('session');
-    await written(ctx, 'session.revoke', { target: session.id, before: sessionView(session) });
+    await ops.revokeSession(by(ctx), ctx.params.id!);
     ctx.status = 204;
   });
   router.delete('/orgs/:org/users/:user/sessions', auth, ownOrg, async (ctx) => {
-    const user = await userOf(ctx);
-    const ended = await sessions.endUserSessions(user.id, 'admin');
-    await written(ctx, 'user.sessions.revoke', { target: user.id, after: { ended } });
-    ctx.body = { ended };
+    ctx.body = { ended: (await ops.revokeUserSessions(by(ctx), ctx.params.user!)).ended };
   });
 
   // Users
@@ -192,47 +105,24 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.body = { users: (await store.directory.listUsers(ctx.params.org!)).map(publicUser) };
   });
   router.post('/orgs/:org/users', auth, ownOrg, json, async (ctx) => {
-    const input = parse(userCreateSchema, body(ctx));
-    const user = await newUser(ctx.params.org!, input);
-    try {
-      await store.directory.putUser(user);
-    } catch (err) {
-      if (err instanceof ConflictError) throw new ValidationError([{ field: err.field, message: err.message }], 'conflict');
-      throw err;
-    }
-    await written(ctx, 'user.create', { target: user.id, after: publicUser(user) });
+    ctx.body = await ops.createUser(by(ctx), body(ctx));
     ctx.status = 201;
-    ctx.body = publicUser(user);
   });
   router.patch('/orgs/:org/users/:user', auth, ownOrg, json, async (ctx) => {
-    const before = await userOf(ctx);
-    const patch = parse(userPatchSchema, body(ctx));
-    const after: User = {
-      ...before,
-      ...(patch.roles ? { roles: patch.roles } : {}),
-      ...(patch.password ? { passwordHash: await hashPassword(patch.password) } : {}),
-    };
-    await store.directory.putUser(after);
-    // Disabling ends every session of the user (SPEC §9, reason user_disabled).
-    if (patch.disabled === true && !before.disabled) await deps.disableUser(before.id);
-    else if (patch.disabled === false && before.disabled) await store.directory.putUser({ ...after, disabled: false });
-    const now = (await store.directory.getUser(before.id))!;
-    // An admin no more: their console sessions end now (issue 10 item 2).
-    const endedConsoleSessions = before.roles.includes('admin') && !now.roles.includes('admin') ? await endConsoleSessions(sessions, now) : 0;
-    await written(ctx, 'user.update', { target: before.id, before: publicUser(before), after: { ...publicUser(now), ...(patch.password ? { passwordChanged: true } : {}), ...(endedConsoleSessions ? { endedConsoleSessions } : {}) } });
-    ctx.body = publicUser(now);
+    ctx.body = await ops.updateUser(by(ctx), ctx.params.user!, body(ctx));
   });
   router.delete('/orgs/:org/users/:user', auth, ownOrg, async (ctx) => {
-    const before = await userOf(ctx);
-    await deps.deleteUser(before.id);
-    await written(ctx, 'user.delete', { target: before.id, before: publicUser(before) });
+    await ops.deleteUser(by(ctx), ctx.params.user!);
     ctx.status = 204;
   });
+  // Sets the password sent, or resets it to a generated one (returned once) when none is sent.
+  router.post('/orgs/:org/users/:user/password', auth, ownOrg, json, async (ctx) => {
+    const result = await ops.setPassword(by(ctx), ctx.params.user!, body(ctx));
+    if (result.password === undefined) ctx.status = 204;
+    else ctx.body = result;
+  });
   router.post('/orgs/:org/users/:user/totp/reset', auth, ownOrg, async (ctx) => {
-    const user = await userOf(ctx);
-    const enrolled = await deps.mfa.isEnrolled(user.id);
-    await deps.mfa.reset(user.id);
-    await written(ctx, 'user.totp.reset', { target: user.id, before: { enrolled }, after: { enrolled: false } });
+    await ops.resetTotp(by(ctx), ctx.params.user!);
     ctx.status = 204;
   });
 
@@ -241,44 +131,21 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.body = { clients: (await store.directory.listClients(ctx.params.org!)).map(publicClient) };
   });
   router.post('/orgs/:org/clients', auth, ownOrg, json, async (ctx) => {
-    const input = parse(clientCreateSchema, body(ctx));
-    if (isConsoleClient(input.client_id)) throw new ValidationError([{ field: 'client_id', message: 'the curfew-console- prefix is reserved' }]);
-    checkUri(input.backchannel_logout_uri);
-    const client = clientRecord(input, ctx.params.org!, new Date().toISOString(), deps.clientSecrets);
-    try {
-      // One atomic step, one answer: whether this org, another org or a deleted client holds
-      // the id is nobody's business but the holder's (issue 10 item 8).
-      await store.directory.createClient(client);
-    } catch (err) {
-      if (err instanceof ConflictError) throw new CurfewError('conflict', 409, CLIENT_ID_UNAVAILABLE);
-      throw err;
-    }
-    await written(ctx, 'client.create', { target: client.client_id, after: publicClient(client) });
+    const { client, client_secret } = await ops.createClient(by(ctx), body(ctx));
     ctx.status = 201;
-    ctx.body = publicClient(client);
+    ctx.body = { ...client, ...(client_secret ? { client_secret } : {}) };
   });
   router.patch('/orgs/:org/clients/:client', auth, ownOrg, json, async (ctx) => {
-    const before = editableClientOf(await clientOf(ctx));
-    const patch = parse(clientPatchSchema, body(ctx));
-    checkUri(patch.backchannel_logout_uri);
-    const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, ...current } = before;
-    const after = clientRecord({ ...current, ...patch }, before.org, createdAt, deps.clientSecrets, before);
-    try {
-      await store.directory.putClient(after);
-    } catch (err) {
-      // Deleted since it was read: a change never brings a client back.
-      if (err instanceof ConflictError) throw notFound('client');
-      throw err;
-    }
-    await written(ctx, 'client.update', { target: before.client_id, before: publicClient(before), after: publicClient(after) });
-    ctx.body = publicClient(after);
+    ctx.body = await ops.updateClient(by(ctx), ctx.params.client!, body(ctx));
   });
   router.delete('/orgs/:org/clients/:client', auth, ownOrg, async (ctx) => {
-    const before = editableClientOf(await clientOf(ctx));
-    const result = await deleteClient({ directory: store.directory, sessions }, before);
-    if (!result) throw notFound('client');
-    await written(ctx, 'client.delete', { target: before.client_id, before: publicClient(result.deleted), after: { endedRpSessions: result.endedRpSessions } });
+    await ops.deleteClient(by(ctx), ctx.params.client!);
     ctx.status = 204;
+  });
+  // A generated secret, shown in this answer only: the store keeps its hash.
+  router.post('/orgs/:org/clients/:client/secret', auth, ownOrg, async (ctx) => {
+    const { client, client_secret } = await ops.rotateClientSecret(by(ctx), ctx.params.client!);
+    ctx.body = { ...client, client_secret };
   });
 
   // Audit
@@ -289,7 +156,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     }
     const page = await store.audit.query({
       org: ctx.params.org!, limit: q.limit,
-      ...(q.type ? { type: q.type as AuditEventType } : {}), ...(q.user ? { user: q.user } : {}), ...(q.session ? { session: q.session } : {}),
+      ...(q.type ? { type: q.type as AuditEventType } : {}), ...(q.user ? { user: (await userIdOf(ctx.params.org!, q.user)) ?? q.user } : {}), ...(q.session ? { session: q.session } : {}),
       ...(q.since ? { since: new Date(q.since).toISOString() } : {}), ...(q.cursor ? { cursor: q.cursor } : {}),
     });
     ctx.body = page;
@@ -301,12 +168,8 @@ export function adminRoutes(deps: AdminDeps): Router {
     ctx.body = { deliveries: await store.deliveries.list(ctx.params.org!, q.state) };
   });
   router.post('/orgs/:org/deliveries/:id/retry', auth, ownOrg, async (ctx) => {
-    const delivery = await store.deliveries.get(ctx.params.id!);
-    if (!delivery || delivery.org !== ctx.params.org) throw notFound('delivery');
-    if (!(await store.deliveries.revive(delivery.id))) throw new CurfewError('conflict', 409, 'only dead deliveries can be retried');
-    await written(ctx, 'delivery.retry', { target: delivery.id, before: { state: delivery.state, lastError: delivery.lastError }, after: { state: 'pending' } });
     ctx.status = 202;
-    ctx.body = { id: delivery.id, state: 'pending' };
+    ctx.body = await ops.retryDelivery(by(ctx), ctx.params.id!);
   });
 
   return router;

@@ -27,7 +27,7 @@ export const clientPatchSchema = clientChangesSchema;
 export const auditQuerySchema = z
   .object({
     type: z.string().regex(/^[a-z]+\.[a-z_.]+$/, 'must be an event type such as session.ended').optional(),
-    user: z.string().max(128).optional(),
+    user: z.string().max(128).describe('The user\'s id (sub) or username').optional(),
     session: z.string().max(128).optional(),
     since: z.iso.datetime({ offset: true }).optional(),
     cursor: z.string().max(200).optional(),
@@ -36,9 +36,9 @@ export const auditQuerySchema = z
   .strict();
 
 export const deliveriesQuerySchema = z.object({ state: z.enum(['pending', 'dead']).default('pending') }).strict();
-export const sessionsQuerySchema = z.object({ user: z.string().max(128).optional(), client: z.string().max(128).optional() }).strict();
+export const sessionsQuerySchema = z.object({ user: z.string().max(128).describe('The user\'s id (sub) or username').optional(), client: z.string().max(128).optional() }).strict();
 export const explainQuerySchema = z
-  .object({ user: z.string().min(1).max(128), client: z.string().max(128).optional(), ip: z.string().max(64).optional() })
+  .object({ user: z.string().min(1).max(128).describe('The user\'s id (sub) or username'), client: z.string().max(128).optional(), ip: z.string().max(64).optional() })
   .strict();
 
 export interface FieldError {

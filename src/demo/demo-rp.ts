@@ -1,10 +1,14 @@
+import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
 import { renderPage } from '../http/views.ts';
+import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
 import { internalRp } from '../oidc/internal-rp.ts';
 
 export const DEMO_CLIENT_ID = 'demo-app';
+/** How many received logout tokens the demo keeps to show: the newest. */
+const KEEP = 20;
 
 export interface DemoOptions {
   provider: Provider;
@@ -13,10 +17,18 @@ export interface DemoOptions {
   publicJwks: JSONWebKeySet;
 }
 
+/** A logout token the demo app received and verified, as it shows it. */
+export interface ReceivedLogout {
+  receivedAt: string;
+  alg: string;
+  claims: JWTPayload;
+}
+
 /**
  * A minimal relying party for the embedded default (`npm start` without Redis): a person can
- * sign in as a demo user in a browser and see the ID token Curfew issued. Mounted only with
- * the demo seed.
+ * sign in as a demo user in a browser and see the ID token Curfew issued, then see the logout
+ * token Curfew sent when that session ended (by logout, timeout or an admin). Mounted only with
+ * the demo seed, whose demo-app registers this receiver as its back-channel logout URI.
  */
 export function demoRoutes({ provider, clientSecret, internalBase, publicJwks }: DemoOptions): Router {
   const router = new Router({ prefix: '/demo' });
@@ -29,6 +41,9 @@ export function demoRoutes({ provider, clientSecret, internalBase, publicJwks }:
     publicJwks,
     cookie: 'curfew.demo',
   });
+  const jwks = createLocalJWKSet(publicJwks);
+  // In memory like the embedded default's whole store: this is a demonstration, not an app.
+  const received: ReceivedLogout[] = [];
 
   // /demo?stepup asks for the MFA context class, as an RP guarding a sensitive page would.
   router.get('/', (ctx) => rp.begin(ctx, ctx.query.stepup !== undefined ? { acr_values: 'urn:curfew:acr:mfa' } : {}));
@@ -42,8 +57,44 @@ export function demoRoutes({ provider, clientSecret, internalBase, publicJwks }:
   });
 
   router.get('/signed-out', (ctx) => {
-    renderPage(ctx, 'logged-out', { client: DEMO_CLIENT_ID });
+    renderPage(ctx, 'logged-out', { client: DEMO_CLIENT_ID, demoLogouts: true });
+  });
+
+  /**
+   * OIDC Back-Channel Logout 1.0 §2.6, as an RP does it: the token is verified against Curfew's
+   * JWKS (signature, iss, aud, typ), must carry the back-channel event and a sid, and no nonce.
+   */
+  router.post('/backchannel-logout', bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+    const token = typeof body.logout_token === 'string' ? body.logout_token : '';
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: provider.issuer, audience: DEMO_CLIENT_ID, typ: 'logout+jwt' });
+      const events = payload.events;
+      if (typeof events !== 'object' || events === null || !(BACKCHANNEL_EVENT in events) || 'nonce' in payload || typeof payload.sid !== 'string') {
+        throw new Error('not a logout token');
+      }
+      received.unshift({ receivedAt: new Date().toISOString(), alg: protectedHeader.alg, claims: payload });
+      received.splice(KEEP);
+      ctx.status = 200;
+    } catch {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request' };
+    }
+  });
+
+  // What the demo app's back-channel receiver got, newest first; JSON for scripts.
+  router.get('/logouts', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.body = { logouts: received };
+      return;
+    }
+    renderPage(ctx, 'demo-logouts', {
+      logouts: received.map((r) => ({ receivedAt: r.receivedAt, alg: r.alg, sid: String(r.claims.sid), sub: String(r.claims.sub ?? ''), claims: JSON.stringify(r.claims, null, 2) })),
+    });
   });
 
   return router;
 }
+

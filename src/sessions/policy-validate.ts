@@ -72,37 +72,91 @@ function inRange(errors: FieldError[], field: string, value: number | undefined)
   }
 }
 
-function semanticErrors(policy: Policy, context: PolicyContext): FieldError[] {
-  const errors: FieldError[] = [];
-  inRange(errors, 'idleTimeoutSeconds', policy.idleTimeoutSeconds);
-  inRange(errors, 'absoluteTimeoutSeconds', policy.absoluteTimeoutSeconds);
-  inRange(errors, 'ceilings.idleTimeoutSeconds', policy.ceilings.idleTimeoutSeconds);
-  inRange(errors, 'ceilings.absoluteTimeoutSeconds', policy.ceilings.absoluteTimeoutSeconds);
-  if (policy.idleTimeoutSeconds > policy.absoluteTimeoutSeconds) {
-    errors.push({ field: 'idleTimeoutSeconds', message: 'must not exceed absoluteTimeoutSeconds' });
-  }
-  if (policy.warningSeconds >= policy.idleTimeoutSeconds) {
-    errors.push({ field: 'warningSeconds', message: 'must be less than idleTimeoutSeconds' });
-  }
-  if (policy.ceilings.idleTimeoutSeconds > policy.ceilings.absoluteTimeoutSeconds) {
-    errors.push({ field: 'ceilings.idleTimeoutSeconds', message: 'must not exceed ceilings.absoluteTimeoutSeconds' });
-  }
-  if (policy.idleTimeoutSeconds > policy.ceilings.idleTimeoutSeconds) {
-    errors.push({ field: 'idleTimeoutSeconds', message: 'must not exceed ceilings.idleTimeoutSeconds' });
-  }
-  if (policy.absoluteTimeoutSeconds > policy.ceilings.absoluteTimeoutSeconds) {
-    errors.push({ field: 'absoluteTimeoutSeconds', message: 'must not exceed ceilings.absoluteTimeoutSeconds' });
-  }
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const join = (...parts: Array<string | number>) => parts.filter((p) => p !== '').join('.');
 
+/**
+ * Parses one field on its own and records its errors under `path`; `undefined` when it is bad.
+ * Fields are parsed one by one so that one type error does not hide the others' range errors.
+ */
+function take<T extends z.ZodType>(errors: FieldError[], path: string, schema: T, value: unknown): z.infer<T> | undefined {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const message = value === undefined && issue.path.length === 0 ? 'is required' : issue.message;
+    errors.push({ field: join(path, ...issue.path.map(String)) || '(policy)', message });
+  }
+  return undefined;
+}
+
+function unknownKeys(errors: FieldError[], path: string, value: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) errors.push({ field: join(path, key), message: 'is not a known field' });
+  }
+}
+
+/** One rule, each field parsed on its own; `undefined` for a field that is bad. */
+interface LooseRule {
+  name?: string;
+  roles: string[];
+  clients: string[];
+  networks: string[];
+  idleTimeoutSeconds?: number;
+  absoluteTimeoutSeconds?: number;
+  refreshIsActivity?: boolean;
+  /** Whether its match and limits parsed, so checks of what is missing among them are meaningful. */
+  whole: boolean;
+}
+
+const RULE_KEYS = ['name', 'match', 'idleTimeoutSeconds', 'absoluteTimeoutSeconds', 'refreshIsActivity'] as const;
+const MATCH_KEYS = ['roles', 'clients', 'networks'] as const;
+const POLICY_KEYS = ['idleTimeoutSeconds', 'absoluteTimeoutSeconds', 'warningSeconds', 'mfa', 'refreshIsActivity', 'allowEnrollmentAtReentry', 'rules', 'ceilings'] as const;
+
+function looseRule(errors: FieldError[], at: string, input: unknown): LooseRule | undefined {
+  if (!isRecord(input)) {
+    errors.push({ field: at, message: 'must be an object' });
+    return undefined;
+  }
+  unknownKeys(errors, at, input, RULE_KEYS);
+  const name = take(errors, `${at}.name`, z.string().min(1, 'is required').max(100), input.name);
+  // The rule's other checks need its match and limits, not its name: a rule without a name still has them judged.
+  const before = errors.length;
+  const list = z.array(z.string().min(1)).optional();
+  let roles: string[] | undefined, clients: string[] | undefined, networks: string[] | undefined;
+  if (!isRecord(input.match)) {
+    errors.push({ field: `${at}.match`, message: input.match === undefined ? 'is required' : 'must be an object' });
+  } else {
+    unknownKeys(errors, `${at}.match`, input.match, MATCH_KEYS);
+    roles = take(errors, `${at}.match.roles`, list, input.match.roles);
+    clients = take(errors, `${at}.match.clients`, list, input.match.clients);
+    networks = take(errors, `${at}.match.networks`, z.array(z.string()).optional(), input.match.networks);
+  }
+  const idle = take(errors, `${at}.idleTimeoutSeconds`, seconds.optional(), input.idleTimeoutSeconds);
+  const absolute = take(errors, `${at}.absoluteTimeoutSeconds`, seconds.optional(), input.absoluteTimeoutSeconds);
+  const refresh = take(errors, `${at}.refreshIsActivity`, z.boolean().optional(), input.refreshIsActivity);
+  return {
+    ...(name !== undefined ? { name } : {}),
+    roles: roles ?? [], clients: clients ?? [], networks: networks ?? [],
+    ...(idle !== undefined ? { idleTimeoutSeconds: idle } : {}),
+    ...(absolute !== undefined ? { absoluteTimeoutSeconds: absolute } : {}),
+    ...(refresh !== undefined ? { refreshIsActivity: refresh } : {}),
+    whole: errors.length === before,
+  };
+}
+
+function ruleErrors(errors: FieldError[], rules: ReadonlyArray<LooseRule | undefined>, warning: number | undefined, context: PolicyContext): void {
   const names = new Set<string>();
   // Two client rules may not disagree about one client's refreshes: no order would be obvious.
   const refreshSetters = new Map<string, { rule: string; value: boolean }>();
-  policy.rules.forEach((rule, i) => {
+  rules.forEach((rule, i) => {
+    if (!rule) return;
     const at = `rules.${i}`;
-    if (names.has(rule.name)) errors.push({ field: `${at}.name`, message: `duplicates another rule's name "${rule.name}"` });
-    names.add(rule.name);
-    const { roles = [], clients = [], networks = [] } = rule.match;
-    if (!roles.length && !clients.length && !networks.length) {
+    if (rule.name !== undefined) {
+      if (names.has(rule.name)) errors.push({ field: `${at}.name`, message: `duplicates another rule's name "${rule.name}"` });
+      names.add(rule.name);
+    }
+    const { roles, clients, networks } = rule;
+    if (rule.whole && !roles.length && !clients.length && !networks.length) {
       errors.push({ field: `${at}.match`, message: 'must name at least one role, client or network' });
     }
     roles.forEach((role, j) => {
@@ -114,7 +168,7 @@ function semanticErrors(policy: Policy, context: PolicyContext): FieldError[] {
     networks.forEach((cidr, j) => {
       if (!parseCidr(cidr)) errors.push({ field: `${at}.match.networks.${j}`, message: `"${cidr}" is not a valid CIDR` });
     });
-    if (rule.idleTimeoutSeconds === undefined && rule.absoluteTimeoutSeconds === undefined && rule.refreshIsActivity === undefined) {
+    if (rule.whole && rule.idleTimeoutSeconds === undefined && rule.absoluteTimeoutSeconds === undefined && rule.refreshIsActivity === undefined) {
       errors.push({ field: at, message: 'must set idleTimeoutSeconds, absoluteTimeoutSeconds or refreshIsActivity' });
     }
     if (rule.refreshIsActivity !== undefined && (roles.length || networks.length)) {
@@ -126,7 +180,7 @@ function semanticErrors(policy: Policy, context: PolicyContext): FieldError[] {
         const earlier = refreshSetters.get(client);
         if (earlier && earlier.value !== rule.refreshIsActivity) {
           errors.push({ field: `${at}.refreshIsActivity`, message: `contradicts rule "${earlier.rule}" for client "${client}"` });
-        } else if (!earlier) refreshSetters.set(client, { rule: rule.name, value: rule.refreshIsActivity });
+        } else if (!earlier) refreshSetters.set(client, { rule: rule.name ?? at, value: rule.refreshIsActivity });
       }
     }
     inRange(errors, `${at}.idleTimeoutSeconds`, rule.idleTimeoutSeconds);
@@ -140,26 +194,58 @@ function semanticErrors(policy: Policy, context: PolicyContext): FieldError[] {
     if (networks.length && (roles.length || clients.length)) {
       errors.push({ field: `${at}.match`, message: 'a network rule cannot also match roles or clients' });
     }
-    if (rule.idleTimeoutSeconds !== undefined && rule.idleTimeoutSeconds <= policy.warningSeconds) {
+    if (rule.idleTimeoutSeconds !== undefined && warning !== undefined && rule.idleTimeoutSeconds <= warning) {
       errors.push({ field: `${at}.idleTimeoutSeconds`, message: 'must be greater than warningSeconds' });
     }
   });
-  return errors;
 }
 
 /**
- * Validates a whole policy (SPEC §4). Returns every bad field at once, so an admin fixes a
- * policy in one round; a policy with any error is rejected whole.
+ * Validates a whole policy (SPEC §4). Returns every bad field at once — type errors, range
+ * errors, CIDRs, unknown roles and clients, rule names — so an admin fixes a policy in one
+ * round: each field is parsed on its own, and every check between fields runs on the fields
+ * that parsed. A policy with any error is rejected whole.
  */
 export function validatePolicy(input: unknown, context: PolicyContext): PolicyValidation {
-  const parsed = policySchema.safeParse(input);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || '(policy)', message: issue.message })),
-    };
+  if (!isRecord(input)) return { ok: false, errors: [{ field: '(policy)', message: 'must be a JSON object' }] };
+  const errors: FieldError[] = [];
+  const shape = policySchema.shape;
+  unknownKeys(errors, '', input, POLICY_KEYS);
+  const idle = take(errors, 'idleTimeoutSeconds', shape.idleTimeoutSeconds, input.idleTimeoutSeconds);
+  const absolute = take(errors, 'absoluteTimeoutSeconds', shape.absoluteTimeoutSeconds, input.absoluteTimeoutSeconds);
+  const warning = take(errors, 'warningSeconds', shape.warningSeconds, input.warningSeconds);
+  take(errors, 'mfa', shape.mfa, input.mfa);
+  take(errors, 'refreshIsActivity', shape.refreshIsActivity, input.refreshIsActivity);
+  take(errors, 'allowEnrollmentAtReentry', shape.allowEnrollmentAtReentry, input.allowEnrollmentAtReentry);
+  const ceilings = take(errors, 'ceilings', shape.ceilings, input.ceilings);
+  let rules: Array<LooseRule | undefined> = [];
+  if (input.rules !== undefined && !Array.isArray(input.rules)) errors.push({ field: 'rules', message: 'must be an array' });
+  else rules = (input.rules ?? []).map((rule: unknown, i: number) => looseRule(errors, `rules.${i}`, rule));
+
+  inRange(errors, 'idleTimeoutSeconds', idle);
+  inRange(errors, 'absoluteTimeoutSeconds', absolute);
+  inRange(errors, 'ceilings.idleTimeoutSeconds', ceilings?.idleTimeoutSeconds);
+  inRange(errors, 'ceilings.absoluteTimeoutSeconds', ceilings?.absoluteTimeoutSeconds);
+  if (idle !== undefined && absolute !== undefined && idle > absolute) {
+    errors.push({ field: 'idleTimeoutSeconds', message: 'must not exceed absoluteTimeoutSeconds' });
   }
-  const policy = parsed.data as Policy;
-  const errors = semanticErrors(policy, context);
-  return errors.length ? { ok: false, errors } : { ok: true, policy };
+  if (warning !== undefined && idle !== undefined && warning >= idle) {
+    errors.push({ field: 'warningSeconds', message: 'must be less than idleTimeoutSeconds' });
+  }
+  if (ceilings && ceilings.idleTimeoutSeconds > ceilings.absoluteTimeoutSeconds) {
+    errors.push({ field: 'ceilings.idleTimeoutSeconds', message: 'must not exceed ceilings.absoluteTimeoutSeconds' });
+  }
+  if (ceilings && idle !== undefined && idle > ceilings.idleTimeoutSeconds) {
+    errors.push({ field: 'idleTimeoutSeconds', message: 'must not exceed ceilings.idleTimeoutSeconds' });
+  }
+  if (ceilings && absolute !== undefined && absolute > ceilings.absoluteTimeoutSeconds) {
+    errors.push({ field: 'absoluteTimeoutSeconds', message: 'must not exceed ceilings.absoluteTimeoutSeconds' });
+  }
+  ruleErrors(errors, rules, warning, context);
+
+  if (errors.length) return { ok: false, errors };
+  // Every field parsed on its own: the whole parses too, into the canonical shape with defaults.
+  const whole = policySchema.safeParse(input);
+  if (!whole.success) return { ok: false, errors: whole.error.issues.map((i) => ({ field: i.path.join('.') || '(policy)', message: i.message })) };
+  return { ok: true, policy: whole.data };
 }

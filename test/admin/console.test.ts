@@ -44,6 +44,8 @@ describe('the admin console in Chromium', () => {
     try {
       const page = await browser.newPage();
       page.setDefaultTimeout(5_000);
+      // Destructive actions ask first; the admin confirms.
+      page.on('dialog', (dialog) => void dialog.accept());
       await page.goto(`${h.url}/admin`);
       await page.getByLabel('Organization').fill('acme');
       await page.getByRole('button', { name: 'Continue' }).click();
@@ -114,6 +116,55 @@ describe('the admin console in Chromium', () => {
       await page.getByLabel('Initial password').fill('erin password 1');
       await page.getByRole('button', { name: 'Add user' }).click();
       await page.locator('tbody tr').filter({ hasText: 'erin' }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'The user was created.' }).waitFor();
+
+      // Roles edited in place; a password reset asks first, then shows the new one once.
+      const erin = page.locator('tbody tr').filter({ hasText: 'erin' });
+      await erin.getByLabel('Roles of erin').fill('staff, ops');
+      await erin.getByRole('button', { name: 'Save roles' }).click();
+      await page.getByRole('status').filter({ hasText: 'The roles were saved.' }).waitFor();
+      expect((await h.store.directory.findUserByName('acme', 'erin'))!.roles).toEqual(['staff', 'ops']);
+      // A confirmation dismissed does nothing.
+      page.removeAllListeners('dialog');
+      page.once('dialog', (dialog) => void dialog.dismiss());
+      const posts: string[] = [];
+      const recordPost = (request: { method(): string; url(): string }) => void (request.method() === 'POST' && posts.push(request.url()));
+      page.on('request', recordPost);
+      await page.locator('tbody tr').filter({ hasText: 'erin' }).getByRole('button', { name: 'Delete' }).click();
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+      page.off('request', recordPost);
+      expect(posts).toEqual([]);
+      expect(await h.store.directory.findUserByName('acme', 'erin')).toBeDefined();
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.locator('tbody tr').filter({ hasText: 'erin' }).getByRole('button', { name: 'Reset password' }).click();
+      const shown = await page.getByRole('status').filter({ hasText: 'New password, shown once' }).innerText();
+      expect(shown).toMatch(/hand it to the user: \S{20}/);
+      await page.screenshot({ path: join(shots, 'console-users.png'), fullPage: true });
+
+      // Clients: a back-channel URI the API would refuse is refused here too; a good client gets
+      // a secret shown once; rotating shows a new one; deleting asks first.
+      await page.getByRole('link', { name: 'Clients' }).click();
+      await page.getByRole('heading', { name: 'Clients' }).waitFor();
+      await page.getByLabel('Client ID').fill('erin-app');
+      await page.getByLabel('Redirect URIs (one per line)').fill('https://erin.example/callback');
+      await page.getByLabel('Back-channel logout URI (optional)').fill('http://10.0.0.5/logout');
+      await page.getByRole('button', { name: 'Register client' }).click();
+      await page.getByRole('alert').filter({ hasText: 'backchannel_logout_uri' }).waitFor();
+      await page.getByLabel('Client ID').fill('erin-app');
+      await page.getByLabel('Redirect URIs (one per line)').fill('https://erin.example/callback');
+      await page.getByLabel('Back-channel logout URI (optional)').fill('https://erin.example/logout');
+      await page.getByRole('button', { name: 'Register client' }).click();
+      const first = await page.locator('#client-secret').innerText();
+      expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      await page.locator('tbody tr').filter({ hasText: 'erin-app' }).getByRole('button', { name: 'Rotate secret' }).click();
+      const second = await page.locator('#client-secret').innerText();
+      expect(second).not.toBe(first);
+      await page.screenshot({ path: join(shots, 'console-clients.png'), fullPage: true });
+      await page.goto(`${h.url}/admin/clients`);
+      await expect(page.locator('#client-secret').count()).resolves.toBe(0);
+      await page.locator('tbody tr').filter({ hasText: 'erin-app' }).getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('status').filter({ hasText: 'The client was deleted' }).waitFor();
+      expect(await h.store.directory.getClient('erin-app')).toBeUndefined();
     } finally {
       await browser.close();
     }

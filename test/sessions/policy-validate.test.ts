@@ -116,3 +116,73 @@ describe('CIDR parsing', () => {
     expect(parseCidr(cidr)).toBeUndefined();
   });
 });
+
+/** SPEC §4: every bad field at once, type errors and range errors together (issue 12 item 3). */
+describe('policy validation reports every bad field at once', () => {
+  const errorsOf = (input: unknown) => {
+    const result = validatePolicy(input, context);
+    return result.ok ? [] : result.errors;
+  };
+
+  it('reports idle > absolute, a /99 CIDR and an unnamed one-field rule together', () => {
+    const errors = errorsOf({
+      idleTimeoutSeconds: 10, absoluteTimeoutSeconds: 5,
+      rules: [{ name: 'office', match: { networks: ['10.0.0.0/99'] }, idleTimeoutSeconds: 1800 }, { match: { roles: ['staff'] } }],
+    });
+    const fieldsOf = errors.map((e) => e.field);
+    expect(fieldsOf).toEqual(expect.arrayContaining([
+      'idleTimeoutSeconds', 'absoluteTimeoutSeconds', 'rules.0.match.networks.0', 'rules.1.name', 'rules.1',
+    ]));
+    expect(errors.find((e) => e.field === 'rules.1.name')?.message).toBe('is required');
+    expect(errors.filter((e) => e.field === 'idleTimeoutSeconds').map((e) => e.message)).toEqual(expect.arrayContaining([
+      expect.stringContaining('between'), 'must not exceed absoluteTimeoutSeconds',
+    ]));
+  });
+
+  it('reports a type error beside range errors, bad CIDRs and unknown roles and clients', () => {
+    const fieldsOf = errorsOf({
+      ...SPEC_EXAMPLE,
+      mfa: 'sometimes',
+      idleTimeoutSeconds: 30,
+      rules: [
+        { name: 'r', match: { roles: ['root'] }, idleTimeoutSeconds: 'five' },
+        { name: 'c', match: { clients: ['nope'] }, idleTimeoutSeconds: 300 },
+        { name: 'n', match: { networks: ['banana'] }, idleTimeoutSeconds: 1800 },
+      ],
+    }).map((e) => e.field);
+    expect(fieldsOf).toEqual(expect.arrayContaining([
+      'mfa', 'idleTimeoutSeconds', 'rules.0.idleTimeoutSeconds', 'rules.0.match.roles.0', 'rules.1.match.clients.0', 'rules.2.match.networks.0',
+    ]));
+  });
+
+  it('reports a non-integer limit and warning >= idle together', () => {
+    const fieldsOf = errorsOf({ ...SPEC_EXAMPLE, absoluteTimeoutSeconds: 43200.5, warningSeconds: 900 }).map((e) => e.field);
+    expect(fieldsOf).toEqual(expect.arrayContaining(['absoluteTimeoutSeconds', 'warningSeconds']));
+  });
+
+  it('reports duplicate rule names beside a bad ceiling and an unknown field', () => {
+    const fieldsOf = errorsOf({
+      ...SPEC_EXAMPLE,
+      color: 'blue',
+      ceilings: { idleTimeoutSeconds: 'x', absoluteTimeoutSeconds: 86400 },
+      rules: [SPEC_EXAMPLE.rules[0], { ...SPEC_EXAMPLE.rules[0], extra: 1 }],
+    }).map((e) => e.field);
+    expect(fieldsOf).toEqual(expect.arrayContaining(['color', 'ceilings.idleTimeoutSeconds', 'rules.1.name', 'rules.1.extra']));
+  });
+
+  it('reports every bad rule of a list: not an object, no match, no limit', () => {
+    const fieldsOf = errorsOf({ ...SPEC_EXAMPLE, rules: [42, { name: 'm' }, { name: 'empty', match: { roles: ['staff'] } }] }).map((e) => e.field);
+    expect(fieldsOf).toEqual(expect.arrayContaining(['rules.0', 'rules.1.match', 'rules.2']));
+  });
+
+  it('reports limits above 31 days and ceilings below the defaults', () => {
+    const fieldsOf = errorsOf({ ...SPEC_EXAMPLE, absoluteTimeoutSeconds: 32 * 86400, idleTimeoutSeconds: 7200 }).map((e) => e.field);
+    expect(fieldsOf).toEqual(expect.arrayContaining(['absoluteTimeoutSeconds', 'idleTimeoutSeconds']));
+    expect(fieldsOf.filter((f) => f === 'absoluteTimeoutSeconds').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses input that is not an object, and requires both limits', () => {
+    expect(errorsOf([]).map((e) => e.field)).toEqual(['(policy)']);
+    expect(errorsOf({}).map((e) => e.field)).toEqual(['idleTimeoutSeconds', 'absoluteTimeoutSeconds']);
+  });
+});

@@ -2,6 +2,12 @@
 // Without JavaScript the form still works: it opens the JSON answer.
 (function () {
   for (const time of document.querySelectorAll('time[datetime]')) time.textContent = new Date(time.getAttribute('datetime')).toLocaleString();
+  // Every destructive action asks first (data-confirm on its form).
+  for (const f of document.querySelectorAll('form[data-confirm]')) {
+    f.addEventListener('submit', function (event) {
+      if (!window.confirm(f.getAttribute('data-confirm'))) event.preventDefault();
+    });
+  }
   const form = document.getElementById('explain');
   const out = document.getElementById('explain-result');
   if (!form || !out) return;

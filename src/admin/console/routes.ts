@@ -4,24 +4,18 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
-import { newUser } from '../../accounts/users.ts';
-import type { Audit } from '../../audit/audit.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../audit/types.ts';
-import { CurfewError } from '../../http/errors.ts';
+import { CurfewError, ValidationError } from '../../http/errors.ts';
 import { renderPage } from '../../http/views.ts';
 import { BACKCHANNEL_EVENT } from '../../logout/logout-token.ts';
-import type { MfaService } from '../../mfa/service.ts';
 import { ACR } from '../../oidc/claims.ts';
 import { internalRp } from '../../oidc/internal-rp.ts';
-import type { PolicyChange } from '../../sessions/change-policy.ts';
 import { expiresAt, ssoDeadlines } from '../../sessions/deadlines.ts';
 import { explain } from '../../sessions/effective-limits.ts';
-import type { Policy } from '../../sessions/policy-types.ts';
-import { validatePolicy } from '../../sessions/policy-validate.ts';
-import type { SessionService, SessionStatus } from '../../sessions/service.ts';
+import type { SessionStatus } from '../../sessions/service.ts';
+import type { SsoSession } from '../../sessions/types.ts';
 import type { IdentifierHasher } from '../../store/identifier-hash.ts';
-import { ConflictError, type Store } from '../../store/types.ts';
-import { userCreateSchema } from '../schemas.ts';
+import { adminOperations, findUser, type AdminActor, type OperationDeps } from '../operations/index.ts';
 import { mayAdminister } from './console-admin.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
 import type { ConsoleSession, ConsoleSessions } from './console-sessions.ts';
@@ -36,24 +30,37 @@ declare module 'koa' {
   }
 }
 
-export interface ConsoleDeps {
+export interface ConsoleDeps extends OperationDeps {
   provider: Provider;
-  store: Store;
-  sessions: SessionService;
-  mfa: MfaService;
-  audit: Audit;
   hash: IdentifierHasher;
   consoleSessions: ConsoleSessions;
   internalBase: () => string;
   publicJwks: JSONWebKeySet;
-  changePolicy(org: string, policy: Policy, actor: string): Promise<PolicyChange | undefined>;
-  disableUser(userId: string): Promise<void>;
   /** SPEC §13: the evidence page and its control-test button. */
   compliance?: Compliance;
 }
 
 const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 const iso = (ms: number) => new Date(ms).toISOString();
+const DONE: Record<string, string> = {
+  'revoked': 'The session was revoked; its apps are being told.',
+  'user-created': 'The user was created.',
+  'roles-saved': 'The roles were saved.',
+  'password-set': 'The password was changed.',
+  'sessions-revoked': "The user's sessions were revoked; their apps are being told.",
+  'user-disabled': 'The user was disabled and their sessions ended.',
+  'user-enabled': 'The user was enabled.',
+  'totp-reset': 'The authenticator was reset: the user enrolls again at the next sign-in.',
+  'user-deleted': 'The user was deleted and their sessions ended.',
+  'client-created': 'The client was registered.',
+  'client-saved': 'The client was saved.',
+  'client-deleted': 'The client was deleted; its sessions ended.',
+  'retried': 'The delivery was queued again.',
+};
+const doneMessage = (done: unknown) => (typeof done === 'string' && Object.hasOwn(DONE, done) ? DONE[done] : '');
+
+/** A form's list field: one entry per line, comma or space. */
+const list = (value: string) => value.split(/[\s,]+/).map((v) => v.trim()).filter(Boolean);
 const field = (ctx: Context, name: string) => {
   const value = ((ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {})[name];
   return typeof value === 'string' ? value : '';
@@ -65,7 +72,8 @@ const field = (ctx: Context, name: string) => {
  * page (its own RP session is checked, as activity), and receives back-channel logout.
  */
 export function consoleRoutes(deps: ConsoleDeps): Router {
-  const { store, sessions, audit, consoleSessions: cs } = deps;
+  const { store, sessions, consoleSessions: cs } = deps;
+  const ops = adminOperations(deps);
   const router = new Router({ prefix: '/admin' });
   const issuer = deps.provider.issuer;
   const rp = internalRp({
@@ -79,8 +87,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
   const jwks = createLocalJWKSet(deps.publicJwks);
 
+  // Every action says what happened: a redirect names the outcome, the next page says it.
   const page = (ctx: Context, view: string, data: Record<string, unknown>, status = 200) =>
-    renderPage(ctx, `console/${view}`, { org: ctx.state.console!.org, username: ctx.state.console!.username, csrf: ctx.state.console!.csrf, status: ctx.state.consoleStatus, ...data }, status);
+    renderPage(ctx, `console/${view}`, { org: ctx.state.console!.org, username: ctx.state.console!.username, csrf: ctx.state.console!.csrf, status: ctx.state.consoleStatus, notice: doneMessage(ctx.query.done), ...data }, status);
 
   async function requireConsole(ctx: Context, next: Next): Promise<void> {
     const session = await cs.load(ctx);
@@ -107,9 +116,21 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     const digest = (v: string) => createHash('sha256').update(v).digest();
     return timingSafeEqual(digest(field(ctx, 'csrf')), digest(session.csrf));
   };
-  const actor = (ctx: Context) => `user:${ctx.state.console!.user}`;
-  const written = (ctx: Context, action: string, data: Record<string, unknown>) =>
-    audit({ type: 'admin.write', org: ctx.state.console!.org, actor: actor(ctx), data: { action, ...data } });
+  const by = (ctx: Context): AdminActor => ({ org: ctx.state.console!.org, actor: `user:${ctx.state.console!.user}` });
+  /**
+   * Runs an operation; a validation error re-renders the form's page with every bad field named
+   * (status 400, as the API answers), any other error is the error page with the API's status.
+   */
+  async function attempt<T>(ctx: Context, run: () => Promise<T>, onInvalid: (errors: ValidationError['fields']) => Promise<void>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      ctx.status = 400;
+      await onInvalid(err.fields);
+      return undefined;
+    }
+  }
 
   router.get('/', async (ctx) => {
     if (await cs.load(ctx)) return ctx.redirect('/admin/policy');
@@ -166,7 +187,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
   router.post('/compliance/control-test', forms, requireConsole, async (ctx) => {
     if (!deps.compliance) throw new CurfewError('not_found', 404, 'not found');
-    const started = deps.compliance.startRun(ctx.state.console!.org, actor(ctx));
+    const started = deps.compliance.startRun(ctx.state.console!.org, by(ctx).actor);
     ctx.redirect(started ? '/admin/compliance?started=1' : '/admin/compliance?busy=1');
   });
 
@@ -176,29 +197,21 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     page(ctx, 'policy', { policy: JSON.stringify(org.policy, null, 2), errors: [], saved: ctx.query.saved !== undefined });
   });
   router.post('/policy', forms, requireConsole, async (ctx) => {
-    const orgId = ctx.state.console!.org;
     const text = field(ctx, 'policy');
     let input: unknown;
     try {
       input = JSON.parse(text);
     } catch (err) {
-      page(ctx, 'policy', { policy: text, errors: [{ field: '(policy)', message: `not valid JSON: ${(err as Error).message}` }], saved: false }, 400);
+      page(ctx, 'policy', { policy: text, errors: [{ field: '(policy)', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }], saved: false }, 400);
       return;
     }
-    const [clients, users] = await Promise.all([store.directory.listClients(orgId), store.directory.listUsers(orgId)]);
-    const result = validatePolicy(input, { clients: clients.map((c) => c.client_id), roles: [...new Set(['admin', ...users.flatMap((u) => u.roles)])] });
-    if (!result.ok) {
-      page(ctx, 'policy', { policy: text, errors: result.errors, saved: false }, 400);
-      return;
-    }
-    await deps.changePolicy(orgId, result.policy, actor(ctx));
-    ctx.redirect('/admin/policy?saved');
+    const done = await attempt(ctx, () => ops.changePolicy(by(ctx), input), async (errors) => page(ctx, 'policy', { policy: text, errors, saved: false }, 400));
+    if (done) ctx.redirect('/admin/policy?saved');
   });
   router.get('/explain', requireConsole, async (ctx) => {
     const orgId = ctx.state.console!.org;
-    const name = String(ctx.query.user ?? '').trim().toLowerCase();
-    const user = (await store.directory.findUserByName(orgId, name)) ?? (await store.directory.getUser(name));
-    if (!user || user.org !== orgId) throw new CurfewError('not_found', 404, 'no such user in this organization');
+    const user = await findUser(deps, orgId, String(ctx.query.user ?? ''));
+    if (!user) throw new CurfewError('not_found', 404, 'no such user in this organization');
     const client = typeof ctx.query.client === 'string' && ctx.query.client ? ctx.query.client : undefined;
     const ip = typeof ctx.query.ip === 'string' && ctx.query.ip ? ctx.query.ip : undefined;
     const org = (await store.directory.getOrg(orgId))!;
@@ -210,7 +223,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.get('/sessions', requireConsole, async (ctx) => {
     const orgId = ctx.state.console!.org;
     const filter = typeof ctx.query.user === 'string' && ctx.query.user ? ctx.query.user.toLowerCase() : '';
-    const user = filter ? await store.directory.findUserByName(orgId, filter) : undefined;
+    const user = filter ? await findUser(deps, orgId, filter) : undefined;
     const list = filter && !user ? [] : await sessions.list(orgId, user ? { user: user.id } : {});
     const names = new Map((await store.directory.listUsers(orgId)).map((u) => [u.id, u.username]));
     page(ctx, 'sessions', {
@@ -221,75 +234,124 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
         signedInAt: iso(s.signedInAt),
         expiresAt: iso(expiresAt(ssoDeadlines(s))),
         clients: Object.values(s.rps).filter((r) => r.endedAt === undefined).map((r) => r.client).join(', '),
+        own: isOwnSession(ctx, s),
       })),
     });
   });
   sessionTimelineRoute(router, { store, requireConsole, page });
   router.post('/sessions/:id/revoke', forms, requireConsole, async (ctx) => {
-    const session = await sessions.get(ctx.params.id!);
-    if (!session || session.org !== ctx.state.console!.org) throw new CurfewError('not_found', 404, 'no such session');
-    await sessions.end(session.id, 'admin');
-    await written(ctx, 'session.revoke', { target: session.id });
-    ctx.redirect('/admin/sessions');
+    const own = isOwnSession(ctx, await sessions.get(ctx.params.id!));
+    // The console's own session ends only when the admin said so on purpose: its row carries
+    // `self`, no other form does, so a stale page or a mistaken row cannot sign the admin out.
+    if (own && field(ctx, 'self') !== 'yes') throw new CurfewError('conflict', 409, 'This is your own console session: revoke it from its row, which says so, or sign out.');
+    await ops.revokeSession(by(ctx), ctx.params.id!);
+    ctx.redirect(own ? '/admin?ended=1' : '/admin/sessions?done=revoked');
   });
+
+  /** Whether an SSO session is the one the console itself is signed in with. */
+  function isOwnSession(ctx: Context, session: SsoSession | undefined): boolean {
+    const own = ctx.state.console;
+    return session !== undefined && own !== undefined && Object.values(session.rps).some((rp) => rp.client === own.clientId && rp.sid === own.sid);
+  }
 
   // Users
-  const showUsers = async (ctx: Context, errors: Array<{ field: string; message: string }> = [], status = 200) => {
+  const showUsers = async (ctx: Context, errors: Array<{ field: string; message: string }> = [], status = 200, notice = '') => {
     const users = await store.directory.listUsers(ctx.state.console!.org);
     const enrolled = await Promise.all(users.map((u) => deps.mfa.isEnrolled(u.id)));
-    page(ctx, 'users', { users: users.map((u, i) => ({ id: u.id, username: u.username, roles: u.roles.join(', '), disabled: u.disabled, totp: enrolled[i] })), errors }, status);
+    page(ctx, 'users', { users: users.map((u, i) => ({ id: u.id, username: u.username, roles: u.roles.join(', '), disabled: u.disabled, totp: enrolled[i] })), errors, ...(notice ? { notice } : {}) }, status);
   };
+  const invalidUsers = (ctx: Context) => (errors: ValidationError['fields']) => showUsers(ctx, errors, 400);
   router.get('/users', requireConsole, (ctx) => showUsers(ctx));
   router.post('/users', forms, requireConsole, async (ctx) => {
-    const parsed = userCreateSchema.safeParse({
-      username: field(ctx, 'username'),
-      password: field(ctx, 'password'),
-      roles: field(ctx, 'roles').split(',').map((r) => r.trim()).filter(Boolean),
-    });
-    if (!parsed.success) return showUsers(ctx, parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })), 400);
-    const user = await newUser(ctx.state.console!.org, parsed.data);
-    try {
-      await store.directory.putUser(user);
-    } catch (err) {
-      if (err instanceof ConflictError) return showUsers(ctx, [{ field: 'username', message: 'is taken' }], 400);
-      throw err;
-    }
-    await written(ctx, 'user.create', { target: user.id, after: { username: user.username, roles: user.roles } });
-    ctx.redirect('/admin/users');
+    const input = { username: field(ctx, 'username'), password: field(ctx, 'password'), roles: list(field(ctx, 'roles')) };
+    if (await attempt(ctx, () => ops.createUser(by(ctx), input), invalidUsers(ctx))) ctx.redirect('/admin/users?done=user-created');
   });
-  router.post('/users/:id/:action', forms, requireConsole, async (ctx) => {
-    const user = await store.directory.getUser(ctx.params.id!);
-    if (!user || user.org !== ctx.state.console!.org) throw new CurfewError('not_found', 404, 'no such user');
-    switch (ctx.params.action) {
-      case 'disable':
-        await deps.disableUser(user.id);
-        break;
-      case 'enable':
-        await store.directory.putUser({ ...user, disabled: false });
-        break;
-      case 'totp-reset':
-        await deps.mfa.reset(user.id);
-        break;
-      default:
-        throw new CurfewError('not_found', 404, 'no such action');
-    }
-    await written(ctx, `user.${ctx.params.action}`, { target: user.id, before: { disabled: user.disabled } });
-    ctx.redirect('/admin/users');
+  router.post('/users/:id/roles', forms, requireConsole, async (ctx) => {
+    if (await attempt(ctx, () => ops.setRoles(by(ctx), ctx.params.id!, list(field(ctx, 'roles'))), invalidUsers(ctx))) ctx.redirect('/admin/users?done=roles-saved');
+  });
+  router.post('/users/:id/password', forms, requireConsole, async (ctx) => {
+    const chosen = field(ctx, 'password');
+    const result = await attempt(ctx, () => ops.setPassword(by(ctx), ctx.params.id!, chosen ? { password: chosen } : {}), invalidUsers(ctx));
+    if (!result) return;
+    // A generated password is shown on this page only, never in a URL.
+    if (result.password) await showUsers(ctx, [], 200, `New password, shown once — hand it to the user: ${result.password}`);
+    else ctx.redirect('/admin/users?done=password-set');
+  });
+  router.post('/users/:id/sessions/revoke', forms, requireConsole, async (ctx) => {
+    await ops.revokeUserSessions(by(ctx), ctx.params.id!);
+    ctx.redirect('/admin/users?done=sessions-revoked');
+  });
+  router.post('/users/:id/disable', forms, requireConsole, async (ctx) => {
+    await ops.setDisabled(by(ctx), ctx.params.id!, true);
+    ctx.redirect('/admin/users?done=user-disabled');
+  });
+  router.post('/users/:id/enable', forms, requireConsole, async (ctx) => {
+    await ops.setDisabled(by(ctx), ctx.params.id!, false);
+    ctx.redirect('/admin/users?done=user-enabled');
+  });
+  router.post('/users/:id/totp-reset', forms, requireConsole, async (ctx) => {
+    await ops.resetTotp(by(ctx), ctx.params.id!);
+    ctx.redirect('/admin/users?done=totp-reset');
+  });
+  router.post('/users/:id/delete', forms, requireConsole, async (ctx) => {
+    await ops.deleteUser(by(ctx), ctx.params.id!);
+    ctx.redirect('/admin/users?done=user-deleted');
   });
 
-  // Clients, audit, deliveries
-  router.get('/clients', requireConsole, async (ctx) => {
+  // Clients
+  const showClients = async (ctx: Context, extra: { errors?: ValidationError['fields']; secret?: { client: string; value: string } } = {}, status = 200) => {
     const clients = (await store.directory.listClients(ctx.state.console!.org)).filter((c) => !isConsoleClient(c.client_id));
-    page(ctx, 'clients', { clients: clients.map((c) => ({ id: c.client_id, redirect: c.redirect_uris.join(' '), backchannel: c.backchannel_logout_uri ?? '—', type: c.client_secret_hash ? 'confidential' : 'public' })) });
+    page(ctx, 'clients', {
+      errors: extra.errors ?? [], secret: extra.secret,
+      clients: clients.map((c) => ({ id: c.client_id, redirect: c.redirect_uris.join(' '), postLogout: (c.post_logout_redirect_uris ?? []).join(' '), backchannel: c.backchannel_logout_uri ?? '', type: c.client_secret_hash ? 'confidential' : 'public', adminApi: c.adminApi === true })),
+    }, status);
+  };
+  const invalidClients = (ctx: Context) => (errors: ValidationError['fields']) => showClients(ctx, { errors }, 400);
+  /** The client fields a form sent; blank ones are not sent, so an edit changes only what was filled in. */
+  const clientFields = (ctx: Context) => {
+    const text = (name: string) => field(ctx, name).trim();
+    return {
+      ...(text('redirect_uris') ? { redirect_uris: list(text('redirect_uris')) } : {}),
+      ...(text('post_logout_redirect_uris') ? { post_logout_redirect_uris: list(text('post_logout_redirect_uris')) } : {}),
+      ...(text('backchannel_logout_uri') ? { backchannel_logout_uri: text('backchannel_logout_uri') } : {}),
+      ...(text('client_secret') ? { client_secret: text('client_secret') } : {}),
+      ...(text('adminApi') ? { adminApi: text('adminApi') === 'true' } : {}),
+    };
+  };
+  router.get('/clients', requireConsole, (ctx) => showClients(ctx));
+  router.post('/clients', forms, requireConsole, async (ctx) => {
+    const input = { client_id: field(ctx, 'client_id').trim(), ...clientFields(ctx) };
+    const created = await attempt(ctx, () => ops.createClient(by(ctx), input, { generateSecret: field(ctx, 'confidential') === 'true' }), invalidClients(ctx));
+    if (!created) return;
+    if (created.client_secret) await showClients(ctx, { secret: { client: created.client.client_id, value: created.client_secret } });
+    else ctx.redirect('/admin/clients?done=client-created');
   });
+  router.post('/clients/:id', forms, requireConsole, async (ctx) => {
+    if (await attempt(ctx, () => ops.updateClient(by(ctx), ctx.params.id!, clientFields(ctx)), invalidClients(ctx))) ctx.redirect('/admin/clients?done=client-saved');
+  });
+  router.post('/clients/:id/secret', forms, requireConsole, async (ctx) => {
+    const { client, client_secret } = await ops.rotateClientSecret(by(ctx), ctx.params.id!);
+    await showClients(ctx, { secret: { client: client.client_id, value: client_secret } });
+  });
+  router.post('/clients/:id/delete', forms, requireConsole, async (ctx) => {
+    await ops.deleteClient(by(ctx), ctx.params.id!);
+    ctx.redirect('/admin/clients?done=client-deleted');
+  });
+
+  // Audit, deliveries
   router.get('/audit', requireConsole, async (ctx) => {
     const type = typeof ctx.query.type === 'string' && (AUDIT_EVENT_TYPES as readonly string[]).includes(ctx.query.type) ? (ctx.query.type as AuditEventType) : undefined;
     const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
-    const result = await store.audit.query({ org: ctx.state.console!.org, limit: 50, ...(type ? { type } : {}), ...(cursor ? { cursor } : {}) });
+    const orgId = ctx.state.console!.org;
+    // A user by username or id, as the API takes them; a name nobody has matches nothing.
+    const userFilter = typeof ctx.query.user === 'string' ? ctx.query.user.trim() : '';
+    const user = userFilter ? ((await findUser(deps, orgId, userFilter))?.id ?? userFilter) : undefined;
+    const result = await store.audit.query({ org: orgId, limit: 50, ...(type ? { type } : {}), ...(user ? { user } : {}), ...(cursor ? { cursor } : {}) });
     page(ctx, 'audit', {
       types: AUDIT_EVENT_TYPES,
       type: type ?? '',
-      next: result.nextCursor ? `/admin/audit?${new URLSearchParams({ ...(type ? { type } : {}), cursor: result.nextCursor })}` : '',
+      user: userFilter,
+      next: result.nextCursor ? `/admin/audit?${new URLSearchParams({ ...(type ? { type } : {}), ...(userFilter ? { user: userFilter } : {}), cursor: result.nextCursor })}` : '',
       events: result.items.map((e) => ({ at: e.at, type: e.type, actor: e.actor ?? '', user: e.user ?? '', client: e.client ?? '', data: e.data ? JSON.stringify(e.data) : '' })),
     });
   });
@@ -299,11 +361,8 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     page(ctx, 'deliveries', { state, deliveries: list.map((d) => ({ id: d.id, client: d.client, reason: d.reason, attempts: d.attempts, error: d.lastError ?? '', next: iso(d.nextAttemptAt) })) });
   });
   router.post('/deliveries/:id/retry', forms, requireConsole, async (ctx) => {
-    const delivery = await store.deliveries.get(ctx.params.id!);
-    if (!delivery || delivery.org !== ctx.state.console!.org) throw new CurfewError('not_found', 404, 'no such delivery');
-    await store.deliveries.revive(delivery.id);
-    await written(ctx, 'delivery.retry', { target: delivery.id });
-    ctx.redirect('/admin/deliveries?state=dead');
+    await ops.retryDelivery(by(ctx), ctx.params.id!);
+    ctx.redirect('/admin/deliveries?state=pending&done=retried');
   });
 
   return router;
