@@ -128,7 +128,7 @@ describe.each(STORE_KINDS)('deleting clients (%s store)', (kind) => {
     const before = await h.store.directory.getClient('curfew-console-acme');
     const patched = await call(acme, 'PATCH', '/orgs/acme/clients/curfew-console-acme', { redirect_uris: ['https://evil.example/cb'], adminApi: true });
     expect(patched.status).toBe(409);
-    expect(patched.body.error_description).toMatch(/console's own client/);
+    expect(patched.body.error_description).toMatch(/Curfew's own clients/);
     const deleted = await call(acme, 'DELETE', '/orgs/acme/clients/curfew-console-acme');
     expect(deleted.status).toBe(409);
     expect(await h.store.directory.getClient('curfew-console-acme')).toEqual(before);
@@ -137,5 +137,18 @@ describe.each(STORE_KINDS)('deleting clients (%s store)', (kind) => {
     const listed = (await call(acme, 'GET', '/orgs/acme/clients')).body.clients as Array<{ client_id: string; internal: boolean }>;
     expect(listed.find((c) => c.client_id === 'curfew-console-acme')?.internal).toBe(true);
     expect(listed.filter((c) => c.client_id !== 'curfew-console-acme').every((c) => c.internal === false)).toBe(true);
+  });
+
+  it('protects the compliance control test\'s client the same way, and reserves both prefixes', async () => {
+    const before = (await h.store.directory.getClient('acme-other'))!;
+    await h.store.directory.createClient({ ...before, client_id: 'curfew-control-acme', createdAt: new Date().toISOString() });
+    expect((await call(acme, 'PATCH', '/orgs/acme/clients/curfew-control-acme', { backchannel_logout_uri: 'https://evil.example/bcl' })).status).toBe(409);
+    expect((await call(acme, 'DELETE', '/orgs/acme/clients/curfew-control-acme')).status).toBe(409);
+    expect(await h.store.directory.getClient('curfew-control-acme')).toMatchObject({ backchannel_logout_uri: before.backchannel_logout_uri });
+    for (const client_id of ['curfew-control-mine', 'curfew-console-mine']) {
+      const created = await call(acme, 'POST', '/orgs/acme/clients', { client_id, redirect_uris: ['https://x.example/cb'] });
+      expect(created.status, client_id).toBe(400);
+      expect(JSON.stringify(created.body.fields)).toMatch(/reserved/);
+    }
   });
 });

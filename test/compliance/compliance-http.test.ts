@@ -179,7 +179,9 @@ describe.each(STORE_KINDS)('compliance evidence (%s store)', (kind) => {
   it('a control test that cannot set up (its client was deleted for good) is a failed run on the record', async () => {
     const { h, call } = await start();
     await h.curfew.compliance.controlTest.ensure('acme');
-    expect((await call('DELETE', '/orgs/acme/clients/curfew-control-acme')).status).toBe(204);
+    // The admin API refuses to touch Curfew's own clients (409); a store tampered with can still lose it.
+    expect((await call('DELETE', '/orgs/acme/clients/curfew-control-acme')).status).toBe(409);
+    expect(await h.store.directory.deleteClient('curfew-control-acme')).toBeDefined();
     const t0 = await h.clock.now();
     expect((await call('POST', '/orgs/acme/compliance/control-test')).status).toBe(202);
     await untilFinished();
@@ -191,8 +193,10 @@ describe.each(STORE_KINDS)('compliance evidence (%s store)', (kind) => {
   it('the control test fails, and says why, when the logout token cannot reach its receiver', async () => {
     const { h, call } = await start();
     await h.curfew.compliance.controlTest.ensure('acme');
-    const patched = await call('PATCH', '/orgs/acme/clients/curfew-control-acme', { backchannel_logout_uri: 'http://127.0.0.1:9/unreachable' });
-    expect(patched.status).toBe(200);
+    // Its receiver made unreachable behind the admin API's back (the API refuses: 409).
+    expect((await call('PATCH', '/orgs/acme/clients/curfew-control-acme', { backchannel_logout_uri: 'http://127.0.0.1:9/unreachable' })).status).toBe(409);
+    const client = (await h.store.directory.getClient('curfew-control-acme'))!;
+    await h.store.directory.putClient({ ...client, backchannel_logout_uri: 'http://127.0.0.1:9/unreachable' });
     const t0 = await h.clock.now();
     const deadline = await startControlTest(call);
     await h.clock.set(deadline);

@@ -18,6 +18,7 @@ import type { IdentifierHasher } from '../../store/identifier-hash.ts';
 import { adminOperations, findUser, type AdminActor, type OperationDeps } from '../operations/index.ts';
 import { mayAdminister } from './console-admin.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
+import { isInternalClient } from '../../orgs/internal-clients.ts';
 import type { ConsoleSession, ConsoleSessions } from './console-sessions.ts';
 import { sessionTimelineRoute } from './session-timeline.ts';
 import { compliancePageData } from '../../compliance/console-page.ts';
@@ -300,7 +301,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   // Clients
   const showClients = async (ctx: Context, extra: { errors?: ValidationError['fields']; secret?: { client: string; value: string } } = {}, status = 200) => {
-    const clients = (await store.directory.listClients(ctx.state.console!.org)).filter((c) => !isConsoleClient(c.client_id));
+    const clients = (await store.directory.listClients(ctx.state.console!.org)).filter((c) => !isInternalClient(c.client_id));
     page(ctx, 'clients', {
       errors: extra.errors ?? [], secret: extra.secret,
       clients: clients.map((c) => ({ id: c.client_id, redirect: c.redirect_uris.join(' '), postLogout: (c.post_logout_redirect_uris ?? []).join(' '), backchannel: c.backchannel_logout_uri ?? '', type: c.client_secret_hash ? 'confidential' : 'public', adminApi: c.adminApi === true })),

@@ -4,7 +4,7 @@ import { clientRecord } from '../../orgs/client-validate.ts';
 import { deleteClient as removeClient } from '../../orgs/delete-client.ts';
 import { CLIENT_ID_UNAVAILABLE } from '../../store/client-tombstone.ts';
 import { ConflictError } from '../../store/types.ts';
-import { isConsoleClient } from '../console/console-client.ts';
+import { INTERNAL_CLIENT_PREFIXES, isInternalClient } from '../../orgs/internal-clients.ts';
 import { clientCreateSchema, clientPatchSchema } from '../schemas.ts';
 import type { AdminActor } from './actions.ts';
 import { checkBackchannel, clientOf, editable, notFound, recordWrite, requireOrg, type OperationDeps } from './context.ts';
@@ -21,7 +21,7 @@ export const generateClientSecret = () => randomBytes(32).toString('base64url');
 export async function createClient(deps: OperationDeps, by: AdminActor, input: unknown, options: { generateSecret?: boolean } = {}): Promise<{ client: PublicClient; client_secret?: string }> {
   await requireOrg(deps, by);
   const fields = parse(clientCreateSchema, input);
-  if (isConsoleClient(fields.client_id)) throw new ValidationError([{ field: 'client_id', message: 'the curfew-console- prefix is reserved' }]);
+  if (isInternalClient(fields.client_id)) throw new ValidationError([{ field: 'client_id', message: `the prefixes ${INTERNAL_CLIENT_PREFIXES.join(' and ')} are reserved for Curfew's own clients` }]);
   checkBackchannel(deps, fields.backchannel_logout_uri);
   const generated = options.generateSecret && fields.client_secret === undefined ? generateClientSecret() : undefined;
   const record = clientRecord({ ...fields, ...(generated ? { client_secret: generated } : {}) }, by.org, new Date().toISOString(), deps.clientSecrets);

@@ -8,7 +8,7 @@ import type { PolicyChange } from '../../sessions/change-policy.ts';
 import type { Policy } from '../../sessions/policy-types.ts';
 import type { SessionService } from '../../sessions/service.ts';
 import type { Store } from '../../store/types.ts';
-import { isConsoleClient } from '../console/console-client.ts';
+import { isInternalClient } from '../../orgs/internal-clients.ts';
 import type { AdminActor, AdminWrite } from './actions.ts';
 
 /** What the operations act with: the store, the session service and the org-wide steps of app.ts. */
@@ -62,12 +62,9 @@ export async function clientOf(deps: Pick<OperationDeps, 'store'>, by: AdminActo
   return client;
 }
 
-/**
- * The console's own client is Curfew's (issue 10 item 15): an admin who could change its
- * redirect or logout URIs, rotate its secret or delete it would take over or lock out the console.
- */
+/** Curfew's own clients (the console's, the control test's) are not the admin's to change: see internal-clients.ts. */
 export function editable(client: ClientRecord): ClientRecord {
-  if (isConsoleClient(client.client_id)) throw new CurfewError('conflict', 409, `${client.client_id} is the admin console's own client: Curfew manages it, and it cannot be changed or deleted`);
+  if (isInternalClient(client.client_id)) throw new CurfewError('conflict', 409, `${client.client_id} is one of Curfew's own clients: Curfew manages it, and it cannot be changed or deleted`);
   return client;
 }
 

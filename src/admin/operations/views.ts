@@ -1,13 +1,13 @@
 import type { ClientRecord, User } from '../../orgs/types.ts';
 import { expiresAt, rpDeadlines, ssoDeadlines } from '../../sessions/deadlines.ts';
 import type { SsoSession } from '../../sessions/types.ts';
-import { isConsoleClient } from '../console/console-client.ts';
+import { isInternalClient } from '../../orgs/internal-clients.ts';
 
 /** Users and clients as admins see them: never a password hash or a client secret. */
 export const publicUser = ({ passwordHash: _hash, ...user }: User) => user;
 export type PublicUser = ReturnType<typeof publicUser>;
 
-export const publicClient = ({ client_secret_hash, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret_hash !== undefined, internal: isConsoleClient(client.client_id) });
+export const publicClient = ({ client_secret_hash, ...client }: ClientRecord) => ({ ...client, hasSecret: client_secret_hash !== undefined, internal: isInternalClient(client.client_id) });
 export type PublicClient = ReturnType<typeof publicClient>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
