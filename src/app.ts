@@ -7,7 +7,7 @@ import { createAuthenticator } from './accounts/authenticate.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import type { Config } from './config/schema.ts';
 import { demoRoutes } from './demo/demo-rp.ts';
-import { errorHandler } from './http/errors.ts';
+import { errorHandler, retryAfterOnUnavailable } from './http/errors.ts';
 import { createMetrics } from './http/metrics.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { withRequestState } from './http/request-context.ts';
@@ -222,6 +222,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock }: C
 
   provider.use(withRequestState);
   provider.use(metrics.middleware);
+  provider.use(retryAfterOnUnavailable);
   provider.use(errorHandler(logger));
   provider.use(recordSessionEvents({ sessions, directory: store.directory, logger }));
   for (const router of routes) {

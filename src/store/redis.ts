@@ -8,6 +8,7 @@ import { createRedisSessions, defineSessionScripts, NOW_MS_LUA } from './redis-s
 import { createRedisMfa } from './redis-mfa.ts';
 import { createRedisDeliveries } from './redis-deliveries.ts';
 import { CLIENT_ID_UNAVAILABLE } from './client-tombstone.ts';
+import { guardStore } from './store-unavailable.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -170,7 +171,14 @@ interface Scripts {
 
 type CurfewRedis = Redis & Scripts;
 
-function connect(url: string): CurfewRedis {
+/**
+ * How long one command may wait for its answer. A frozen network (no reset, no close) would
+ * otherwise hold a command, and the request behind it, forever; past this the request answers
+ * 503 temporarily_unavailable. Every command Curfew sends is O(small) and non-blocking.
+ */
+export const COMMAND_TIMEOUT_MS = 2_000;
+
+function connect(url: string, commandTimeout: number): CurfewRedis {
   const redis = new Redis(url, {
     // A request fails after two reconnect attempts instead of waiting forever: a dead Redis
     // must surface as an error (and /readyz 503), not a hung sign-in. The offline queue stays
@@ -178,6 +186,7 @@ function connect(url: string): CurfewRedis {
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     connectTimeout: 5_000,
+    commandTimeout,
     lazyConnect: false,
   }) as CurfewRedis;
   redis.on('error', () => {
@@ -382,6 +391,8 @@ export interface RedisStoreOptions {
    * that instead of Redis TIME, so a suite sets every instance's time at once, to the ms.
    */
   pinnableClock?: boolean;
+  /** See {@link COMMAND_TIMEOUT_MS}; tests of outages shorten it. */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -389,14 +400,16 @@ export interface RedisStoreOptions {
  * its indexes) is one Lua script or MULTI: atomic across instances and one round trip. TTLs
  * are Redis's own (`PX`, judged by the server), `consume` keeps the remaining TTL, and `now()`
  * is the server's TIME, the clock every instance shares. A missing Redis fails a command after
- * two reconnect attempts rather than hanging it.
+ * two reconnect attempts, a silent one after COMMAND_TIMEOUT_MS, rather than hanging it; either
+ * way as StoreUnavailableError.
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const p = options.prefix ?? 'curfew:';
-  const redis = connect(options.url);
+  const redis = connect(options.url, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
   const sessionRedis = defineSessionScripts(redis);
   const pinKey = options.pinnableClock ? `${p}clock:pinned` : '';
-  return {
+  // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
+  return guardStore<Store>({
     kind: 'redis',
     models: createModelStore(redis, p),
     directory: createDirectory(redis, p),
@@ -415,5 +428,5 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
-  };
+  });
 }

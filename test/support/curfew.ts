@@ -81,7 +81,10 @@ export interface Harness {
 }
 
 /** A Curfew instance on a free loopback port over a fresh store, seeded with {@link testSeed}. */
-export async function startCurfew(kind: StoreKind, options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number } = {}): Promise<Harness> {
+export async function startCurfew(
+  kind: StoreKind,
+  options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number; redis?: { url?: string; commandTimeoutMs?: number } } = {},
+): Promise<Harness> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? freshPrefix(kind);
@@ -90,7 +93,7 @@ export async function startCurfew(kind: StoreKind, options: { seed?: unknown; co
   // test judge tokens by this machine's clock, and Redis' own clock only ever sees relative TTLs.
   const start = Date.now();
   const manual = new ManualClock(start);
-  const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
+  const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: options.redis?.url ?? REDIS_URL, prefix, pinnableClock: true, ...(options.redis?.commandTimeoutMs ? { commandTimeoutMs: options.redis.commandTimeoutMs } : {}) });
   const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix, start);
   const logs: string[] = [];
   const sink = new Writable({
