@@ -18,6 +18,7 @@ import {
   type ModelStore,
   type SecretStore,
   type Store,
+  type StoreMarker,
 } from './types.ts';
 
 /**
@@ -343,6 +344,21 @@ function createSecrets(redis: CurfewRedis, p: string): SecretStore {
   };
 }
 
+function createMarker(redis: CurfewRedis, p: string): StoreMarker {
+  const key = `${p}marker`;
+  return {
+    read: async () => (await redis.get(key)) ?? undefined,
+    async settle(value) {
+      // SET NX GET (Redis 7): one step, returns the marker that was there, or nil when ours is now.
+      const held = await redis.set(key, value, 'NX', 'GET');
+      return held ?? value;
+    },
+    async claimRestore(holder, ms) {
+      return (await redis.set(`${p}marker:restore`, holder, 'PX', Math.max(1, Math.ceil(ms)), 'NX')) === 'OK';
+    },
+  };
+}
+
 /** Stream entries read per XREVRANGE while filtering in the client. */
 const PAGE = 200;
 
@@ -414,6 +430,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     models: createModelStore(redis, p),
     directory: createDirectory(redis, p),
     secrets: createSecrets(redis, p),
+    marker: createMarker(redis, p),
     audit: createAuditStore(redis, p, pinKey),
     sessions: createRedisSessions(sessionRedis, p, pinKey),
     mfa: createRedisMfa(redis, p),
