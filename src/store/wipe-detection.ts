@@ -92,7 +92,17 @@ export function createWipeWatch({ marker, expected, restore, logger, intervalMs 
       .catch((err: unknown) => log.error({ err }, 'restoring the wiped store failed; tried again at the next check'))
       .finally(() => (restoring = undefined)));
 
+  let settled = false;
+  /** A new store gets the marker; a store that has one is judged by it. Once, at start. */
+  async function settle(): Promise<boolean> {
+    const intact = judge(await marker.settle(expected));
+    settled = true;
+    return intact;
+  }
+
   async function checkOnce(): Promise<boolean> {
+    // Asked before start (an app served without listen()): the marker is not left yet, which is no wipe.
+    if (!settled) return settle();
     const found = await marker.read();
     if (found !== undefined) return judge(found);
     if (state === 'intact') log.error('the store lost its state (no marker): not ready until its seed and keys are re-applied');
@@ -110,7 +120,7 @@ export function createWipeWatch({ marker, expected, restore, logger, intervalMs 
       return state;
     },
     async start() {
-      judge(await marker.settle(expected));
+      await settle();
       timer = setInterval(() => {
         check().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : err }, 'store marker check failed'));
       }, intervalMs);

@@ -49,12 +49,13 @@ describe('honest outages: while Redis cannot answer (a frozen network)', () => {
 
     proxy.freeze();
     const form = (body: Record<string, string>) => ({ method: 'POST', headers: { authorization: APP, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
-    const [refresh, status, activity, userinfo, introspection, admin, readyz, healthz] = await Promise.all([
+    const [refresh, status, activity, userinfo, introspection, revocation, admin, readyz, healthz] = await Promise.all([
       fetch(`${h.url}/token`, form({ grant_type: 'refresh_token', refresh_token: refreshToken })),
       fetch(`${h.url}/session/status?sid=${sid}`, { headers: { authorization: APP } }),
       fetch(`${h.url}/session/activity`, form({ sid })),
       fetch(`${h.url}/me`, { headers: { authorization: `Bearer ${signed.tokens.access_token}` } }),
       fetch(`${h.url}/token/introspection`, form({ token: signed.tokens.access_token })),
+      fetch(`${h.url}/token/revocation`, form({ token: refreshToken, token_type_hint: 'refresh_token' })),
       fetch(`${h.url}/admin/api/v1/orgs/acme/policy`, { headers: { authorization: `Bearer ${adminToken}` } }),
       fetch(`${h.url}/readyz`),
       fetch(`${h.url}/healthz`),
@@ -65,6 +66,7 @@ describe('honest outages: while Redis cannot answer (a frozen network)', () => {
     await expectUnavailable(activity, '/session/activity');
     await expectUnavailable(userinfo, '/me');
     await expectUnavailable(introspection, '/token/introspection');
+    await expectUnavailable(revocation, '/token/revocation');
     await expectUnavailable(admin, 'admin API');
     await expectUnavailable(readyz, '/readyz', false);
     expect(healthz.status).toBe(200);
