@@ -6,13 +6,19 @@ import { Redis } from 'ioredis';
 import { freePort } from './process.ts';
 
 /**
- * A Redis of a test's own (Debian's redis-server on a free loopback port, no persistence), to
+ * A Redis of a test's own (Debian's redis-server on a free loopback port, no persistence unless asked), to
  * wipe, kill -9 and start again without touching the Redis other suites share.
  */
 export class RedisServer {
   #child: ChildProcess | undefined;
   readonly #dir = mkdtempSync(join(tmpdir(), 'curfew-redis-'));
+  readonly #persistent: boolean;
   port = 0;
+
+  /** `persistent`: an append-only file fsynced on every write, so a kill -9 loses nothing. */
+  constructor(options: { persistent?: boolean } = {}) {
+    this.#persistent = options.persistent ?? false;
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -20,7 +26,7 @@ export class RedisServer {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.#dir], { stdio: 'ignore' });
+    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...(this.#persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), '--dir', this.#dir], { stdio: 'ignore' });
     this.#child = child;
     for (let i = 0; i < 100; i++) {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
