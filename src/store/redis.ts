@@ -159,6 +159,11 @@ if top[1] then
 end
 return redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000000, string.format('%.0f', now) .. '-*', 'e', ARGV[1])`;
 
+/** Deletes a claim only if its holder still holds it. KEYS: claim  ARGV: holder */
+const RELEASE_CLAIM = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 interface Scripts {
   curfewUpsert(r: string, u: string, c: string, g: string, json: string, ttl: string, id: string): Promise<number>;
   curfewConsume(key: string, at: string): Promise<number>;
@@ -168,6 +173,7 @@ interface Scripts {
   curfewPutClient(client: string, set: string, tombstone: string, json: string, org: string, id: string, mode: 'create' | 'put'): Promise<string>;
   curfewDeleteClient(client: string, set: string, tombstone: string, id: string, org: string, deletedAt: string): Promise<string>;
   curfewAuditAppend(stream: string, pin: string, json: string): Promise<string>;
+  curfewReleaseClaim(claim: string, holder: string): Promise<number>;
 }
 
 type CurfewRedis = Redis & Scripts;
@@ -201,6 +207,7 @@ function connect(url: string, commandTimeout: number): CurfewRedis {
   redis.defineCommand('curfewPutClient', { numberOfKeys: 3, lua: PUT_CLIENT });
   redis.defineCommand('curfewDeleteClient', { numberOfKeys: 3, lua: DELETE_CLIENT });
   redis.defineCommand('curfewAuditAppend', { numberOfKeys: 2, lua: AUDIT_APPEND });
+  redis.defineCommand('curfewReleaseClaim', { numberOfKeys: 1, lua: RELEASE_CLAIM });
   return redis;
 }
 
@@ -355,6 +362,9 @@ function createMarker(redis: CurfewRedis, p: string): StoreMarker {
     },
     async claimRestore(holder, ms) {
       return (await redis.set(`${p}marker:restore`, holder, 'PX', Math.max(1, Math.ceil(ms)), 'NX')) === 'OK';
+    },
+    async releaseRestore(holder) {
+      await redis.curfewReleaseClaim(`${p}marker:restore`, holder);
     },
   };
 }

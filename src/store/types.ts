@@ -120,6 +120,8 @@ export interface StoreMarker {
    * until the claim expires. Atomic across instances (one SET NX PX).
    */
   claimRestore(holder: string, ms: number): Promise<boolean>;
+  /** Gives the claim up, if `holder` still holds it (one compare-and-delete), so a failed restore is retried at once. */
+  releaseRestore(holder: string): Promise<void>;
 }
 
 /** The durable audit stream, per org, newest first when queried. */

@@ -24,6 +24,8 @@ export interface WipeWatchDeps {
   intervalMs?: number;
   /** How long one instance holds the restore before another may take it over (a crash mid-restore). */
   claimMs?: number;
+  /** How long a lookup that found nothing waits for another instance's restore before answering 503. */
+  missWaitMs?: number;
 }
 
 export interface WipeWatch {
@@ -48,8 +50,18 @@ export interface WipeWatch {
 
 const DEFAULT_INTERVAL_MS = 5_000;
 const DEFAULT_CLAIM_MS = 30_000;
+const DEFAULT_MISS_WAIT_MS = 2_000;
+const MISS_POLL_MS = 50;
 
-export function createWipeWatch({ marker, expected, restore, logger, intervalMs = DEFAULT_INTERVAL_MS, claimMs = DEFAULT_CLAIM_MS }: WipeWatchDeps): WipeWatch {
+export function createWipeWatch({
+  marker,
+  expected,
+  restore,
+  logger,
+  intervalMs = DEFAULT_INTERVAL_MS,
+  claimMs = DEFAULT_CLAIM_MS,
+  missWaitMs = DEFAULT_MISS_WAIT_MS,
+}: WipeWatchDeps): WipeWatch {
   const log = logger.child({ component: 'wipe-detection' });
   const holder = randomUUID();
   let state: StoreState = 'intact';
@@ -77,7 +89,15 @@ export function createWipeWatch({ marker, expected, restore, logger, intervalMs 
   async function restoreIfClaimed(): Promise<void> {
     if (!(await marker.claimRestore(holder, claimMs))) return;
     log.warn('restoring the wiped store: key material and seed');
-    if ((await restore()) === 'diverged') {
+    let outcome: 'restored' | 'diverged';
+    try {
+      outcome = await restore();
+    } catch (error) {
+      // Another check (here or at another instance) tries again at once, not after the claim expires.
+      await marker.releaseRestore(holder).catch(() => {});
+      throw error;
+    }
+    if (outcome === 'diverged') {
       state = 'diverged';
       log.error('the store holds key material other than this instance\'s; restart this instance');
       return;
@@ -132,11 +152,15 @@ export function createWipeWatch({ marker, expected, restore, logger, intervalMs 
     check,
     async explainMiss() {
       const before = recoveries;
+      const giveUpAt = Date.now() + missWaitMs;
       let intact = await check();
-      if (!intact && state === 'wiped') {
-        // This request waits for the restore (if this instance runs it), then looks again.
+      // The request waits for the restore — this instance's, or briefly another's — then looks again.
+      // (A restore may finish between a check's read and its answer: loop on "not diverged", not on "wiped".)
+      while (!intact && state !== 'diverged') {
         await startRestore();
         intact = await check();
+        if (intact || Date.now() >= giveUpAt) break;
+        await new Promise((resolve) => setTimeout(resolve, MISS_POLL_MS));
       }
       if (!intact) return 'unavailable';
       return recoveries === before ? 'missing' : 'restored';

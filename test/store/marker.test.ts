@@ -50,4 +50,12 @@ describe.each(['memory', 'redis'] as const)('store marker (%s store)', (kind) =>
     else await new Promise((r) => setTimeout(r, 80));
     expect(await store.marker.claimRestore('b', 50)).toBe(true);
   });
+
+  it('releases a claim for its holder only', async () => {
+    expect(await store.marker.claimRestore('a', 30_000)).toBe(true);
+    await store.marker.releaseRestore('b');
+    expect(await store.marker.claimRestore('b', 30_000)).toBe(false);
+    await store.marker.releaseRestore('a');
+    expect(await store.marker.claimRestore('b', 30_000)).toBe(true);
+  });
 });

@@ -15,8 +15,8 @@ describe('wipe detection (two instances on one Redis)', () => {
   let raw: Redis;
   let restores: number;
   let watches: WipeWatch[];
-  const watch = (expected = 'keys:same', restore: () => Promise<'restored' | 'diverged'> = async () => (restores++, 'restored')) => {
-    const w = createWipeWatch({ marker: store.marker, expected, restore, logger: quiet, intervalMs: 60_000 });
+  const watch = (expected = 'keys:same', restore: () => Promise<'restored' | 'diverged'> = async () => (restores++, 'restored'), missWaitMs = 2_000) => {
+    const w = createWipeWatch({ marker: store.marker, expected, restore, logger: quiet, intervalMs: 60_000, missWaitMs });
     watches.push(w);
     return w;
   };
@@ -64,8 +64,8 @@ describe('wipe detection (two instances on one Redis)', () => {
     expect(await w.explainMiss()).toBe('missing');
   });
 
-  it('reads not intact while another instance holds the restore, without restoring itself', async () => {
-    const w = watch();
+  it('answers unavailable while another instance holds the restore (past a short wait), without restoring itself', async () => {
+    const w = watch('keys:same', async () => (restores++, 'restored'), 0);
     await w.start();
     await wipe();
     expect(await store.marker.claimRestore('another instance', 30_000)).toBe(true);
@@ -84,14 +84,20 @@ describe('wipe detection (two instances on one Redis)', () => {
     expect(await w.explainMiss()).toBe('unavailable');
   });
 
-  it('stays not ready when the restore fails, leaving no marker', async () => {
+  it('stays not ready when the restore fails, leaving no marker, and tries again at the next check', async () => {
+    let failures = 1;
     const w = watch('keys:same', async () => {
-      throw new Error('seed could not be applied');
-    });
+      if (failures-- > 0) throw new Error('seed could not be applied');
+      restores++;
+      return 'restored';
+    }, 0);
     await w.start();
     await wipe();
     expect(await w.explainMiss()).toBe('unavailable');
     expect(await store.marker.read()).toBeUndefined();
-    expect(await w.check()).toBe(false);
+    // The failed restore gave its claim up: the next lookup restores, not one 30 s later.
+    expect(await w.explainMiss()).toBe('restored');
+    expect(restores).toBe(1);
+    expect(await w.check()).toBe(true);
   });
 });
