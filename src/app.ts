@@ -7,7 +7,7 @@ import { createAuthenticator } from './accounts/authenticate.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import type { Config } from './config/schema.ts';
 import { demoRoutes } from './demo/demo-rp.ts';
-import { errorHandler } from './http/errors.ts';
+import { errorHandler, retryAfterOnUnavailable } from './http/errors.ts';
 import { createMetrics } from './http/metrics.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { withRequestState } from './http/request-context.ts';
@@ -37,10 +37,11 @@ import { createCompliance, type Compliance } from './compliance/routes.ts';
 import { createPendingSignIns } from './oidc/interactions/pending.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
-import { loadKeyMaterial } from './oidc/keys.ts';
+import { keyFingerprint, loadKeyMaterial, restoreKeyMaterial } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createIdentifierHasher } from './store/identifier-hash.ts';
 import type { Store } from './store/types.ts';
+import { createWipeWatch, type WipeWatch } from './store/wipe-detection.ts';
 
 export interface CurfewOptions {
   config: Config;
@@ -54,6 +55,8 @@ export interface CurfewOptions {
   endFaults?: EndFaults;
   /** Tests only: awaited after an RP acknowledged a logout token, before it is marked delivered. */
   deliveryFaults?: DeliveryFaults;
+  /** How often the store's marker is read (wipe detection); tests shorten it. */
+  wipeCheckMs?: number;
 }
 
 export interface Curfew {
@@ -68,6 +71,8 @@ export interface Curfew {
   sender: LogoutSender;
   /** SPEC §13: the evidence report and the control test (its schedule starts with the workers). */
   compliance: Compliance;
+  /** Notices a store that lost its state and re-applies the last seed and the key material. */
+  wipeWatch: WipeWatch;
   /** Starts the sweeper and the delivery worker in the background. */
   startWorkers(): void;
   /** SPEC §9: disabling a user ends their sessions (reason user_disabled). */
@@ -115,7 +120,7 @@ function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): 
  * Assembles one Curfew instance over a store. Curfew's own routes run before the provider's
  * (oidc-provider's `use` inserts ahead of its router), so the provider is the HTTP app itself.
  */
-export async function createCurfew({ config, store, logger, demo, totpClock, endFaults, deliveryFaults }: CurfewOptions): Promise<Curfew> {
+export async function createCurfew({ config, store, logger, demo, totpClock, endFaults, deliveryFaults, wipeCheckMs }: CurfewOptions): Promise<Curfew> {
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
   const clientSecrets = createClientSecrets(keys.identifierKey);
@@ -147,7 +152,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     ...(deliveryFaults ? { faults: deliveryFaults } : {}),
   });
   const sweeper = createSweeper({ store: store.sessions, sessions, logger }, config.sweeper);
-  const provider = createProvider({ config, store, keys, hash, clientSecrets, logger, sessions, mfa });
+  const provider = createProvider({ config, store, keys, hash, clientSecrets, logger, sessions, mfa, explainMissingClient: () => wipeWatch.explainMiss() });
   const login = config.login;
   const authenticator = createAuthenticator(store.directory, {
     account: store.rateLimiter({ name: 'login-account', points: login.accountFailures, durationSeconds: login.accountWindowSeconds, blockSeconds: login.accountBlockSeconds }),
@@ -166,11 +171,43 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     await mfa.reset(userId);
   }
 
+  // The seed last applied: what a wiped store gets back (with the key material this instance holds).
+  let appliedSeed: Seed | undefined;
+  async function applySeedNow(seed: Seed): Promise<void> {
+    await applySeed(seed, store.directory, audit, clientSecrets, {
+      enrollTotp: (user, secret) => mfa.enrollSecret(user, secret),
+      changePolicy: async (org, policy) => {
+        await changePolicy({ directory: store.directory, sessions, audit }, org, policy, 'system:seed');
+      },
+      adminRemoved: async (user) => {
+        await endConsoleSessions(sessions, user);
+      },
+    });
+    await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);
+    appliedSeed = seed;
+  }
+  const wipeWatch = createWipeWatch({
+    marker: store.marker,
+    expected: keyFingerprint(config, keys),
+    logger,
+    ...(wipeCheckMs ? { intervalMs: wipeCheckMs } : {}),
+    async restore() {
+      const differ = await restoreKeyMaterial(config, store.secrets, keys);
+      if (differ.length) {
+        logger.error({ keys: differ }, 'the wiped store was given other key material by another instance');
+        return 'diverged';
+      }
+      if (appliedSeed) await applySeedNow(appliedSeed);
+      else await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);
+      return 'restored';
+    },
+  });
+
   const consoleSessionStore = consoleSessions(store.models, hash, 12 * 3600);
   let server: Server | undefined;
   let boundPort = 0;
   const routes = [
-    opsRoutes(store, metrics),
+    opsRoutes(store, metrics, () => wipeWatch.check()),
     interactionRoutes({
       provider,
       directory: store.directory,
@@ -251,6 +288,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
 
   provider.use(withRequestState);
   provider.use(metrics.middleware);
+  provider.use(retryAfterOnUnavailable);
   provider.use(errorHandler(logger));
   provider.use(recordSessionEvents({ sessions, directory: store.directory, logger }));
   for (const router of routes) {
@@ -267,6 +305,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     sweeper,
     sender,
     compliance,
+    wipeWatch,
     startWorkers() {
       sweeper.start();
       sender.start();
@@ -275,19 +314,10 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     disableUser,
     deleteUser,
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
-    async applySeed(seed) {
-      await applySeed(seed, store.directory, audit, clientSecrets, {
-        enrollTotp: (user, secret) => mfa.enrollSecret(user, secret),
-        changePolicy: async (org, policy) => {
-          await changePolicy({ directory: store.directory, sessions, audit }, org, policy, 'system:seed');
-        },
-        adminRemoved: async (user) => {
-          await endConsoleSessions(sessions, user);
-        },
-      });
-      await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);
-    },
+    applySeed: applySeedNow,
     async listen(port = config.port, host = config.host) {
+      // After the seed: a new store gets this deployment's marker, an existing one is checked.
+      await wipeWatch.start();
       server = createServer(provider.callback());
       // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.
       server.keepAliveTimeout = 65_000;
@@ -305,6 +335,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
       // delivery is attempted, not left to its lease) while in-flight requests complete.
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
+      wipeWatch.stop();
       await Promise.all([sweeper.stop(), sender.stop(), compliance.stop()]);
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));

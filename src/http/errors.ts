@@ -10,7 +10,8 @@ export type CurfewErrorCode =
   | 'invalid_client'
   | 'invalid_request'
   | 'rate_limited'
-  | 'conflict';
+  | 'conflict'
+  | 'temporarily_unavailable';
 
 /**
  * An error a client caused. `status` < 500 and the message is safe to show; anything else
@@ -28,6 +29,32 @@ export class CurfewError extends Error {
     this.expose = status < 500;
   }
 }
+
+/** Seconds a client is asked to wait (`Retry-After`) while the store cannot answer. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The store could not answer (down, frozen, loading, restarting): nothing is known about the
+ * session or client asked for, so nothing may be judged dead, missing or alive. Raised at the
+ * store boundary only (src/store/store-unavailable.ts). It carries oidc-provider's error shape
+ * as well (`statusCode`, `expose`, `message` = the OIDC error code, `error_description`,
+ * `allow_redirect`), so the provider's own endpoints answer `503 temporarily_unavailable`
+ * (RFC 6749 §4.1.2.1, §5.2) instead of `server_error`.
+ */
+export class StoreUnavailableError extends CurfewError {
+  override readonly expose = true;
+  readonly statusCode = 503;
+  readonly error = 'temporarily_unavailable';
+  readonly error_description = 'The service is briefly unavailable. Try again in a few seconds.';
+  readonly allow_redirect = true;
+  constructor(options?: { cause?: unknown }) {
+    // oidc-provider reads `message` as the error code.
+    super('temporarily_unavailable', 503, 'temporarily_unavailable', options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export const isStoreUnavailable = (error: unknown): error is StoreUnavailableError => error instanceof StoreUnavailableError;
 
 /** A 400 that names every bad field, so a client fixes its request in one round. */
 export class ValidationError extends CurfewError {
@@ -49,6 +76,7 @@ interface HttpishError {
 }
 
 function describe(error: unknown): { status: number; code: string; message: string } {
+  if (error instanceof StoreUnavailableError) return { status: 503, code: error.code, message: error.error_description };
   if (error instanceof CurfewError) return { status: error.status, code: error.code, message: error.message };
   const e = (typeof error === 'object' && error !== null ? error : {}) as HttpishError;
   const status = e.status ?? e.statusCode ?? 500;
@@ -69,7 +97,8 @@ export function errorHandler(logger: Logger) {
       await next();
     } catch (error) {
       const { status, code, message } = describe(error);
-      if (status >= 500) logger.error({ err: error, path: ctx.path }, 'request failed');
+      if (isStoreUnavailable(error)) logger.warn({ path: ctx.path, cause: (error.cause as Error | undefined)?.message }, 'store unavailable; answered 503');
+      else if (status >= 500) logger.error({ err: error, path: ctx.path }, 'request failed');
       else logger.debug({ code, path: ctx.path }, message);
       if (wantsJson(ctx)) {
         ctx.status = status;
@@ -77,8 +106,17 @@ export function errorHandler(logger: Logger) {
         ctx.set('Cache-Control', 'no-store');
         ctx.body = { error: code, error_description: message, ...(error instanceof ValidationError ? { fields: error.fields } : {}) };
       } else {
-        renderPage(ctx, 'error', { title: status >= 500 ? 'Something went wrong' : 'This request could not be completed', message, code }, status);
+        renderPage(ctx, 'error', { title: status === 503 ? 'Briefly unavailable' : status >= 500 ? 'Something went wrong' : 'This request could not be completed', message, code }, status);
       }
     }
   };
+}
+
+/**
+ * Every 503, whoever answered it (Curfew's routes, the provider's endpoints, readiness), tells
+ * the client when to come back: an outage is a pause, not an answer about the session.
+ */
+export async function retryAfterOnUnavailable(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
 }

@@ -20,10 +20,10 @@ const ASSETS = new Map([
  */
 const READINESS_TIMEOUT_MS = 1_000;
 
-async function answersWithin(store: Store, ms: number): Promise<boolean> {
+async function answersWithin(store: Store, intact: () => Promise<boolean>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const answered = store.ping().then(() => true, () => false);
+  const answered = Promise.all([store.ping(), intact()]).then(([, holdsState]) => holdsState, () => false);
   try {
     return await Promise.race([answered, late]);
   } finally {
@@ -31,8 +31,12 @@ async function answersWithin(store: Store, ms: number): Promise<boolean> {
   }
 }
 
-/** Liveness, readiness, metrics and the few static assets of Curfew's pages. */
-export function opsRoutes(store: Store, metrics: Metrics): Router {
+/**
+ * Liveness, readiness, metrics and the few static assets of Curfew's pages. Ready means the
+ * store answers and still holds its state (`intact`: see src/store/wipe-detection.ts); a wiped
+ * store reads as not ready until its seed and keys are back.
+ */
+export function opsRoutes(store: Store, metrics: Metrics, intact: () => Promise<boolean> = async () => true): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
@@ -40,7 +44,7 @@ export function opsRoutes(store: Store, metrics: Metrics): Router {
   });
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    if (await answersWithin(store, READINESS_TIMEOUT_MS)) {
+    if (await answersWithin(store, intact, READINESS_TIMEOUT_MS)) {
       ctx.body = { status: 'ready', store: store.kind };
     } else {
       ctx.status = 503;

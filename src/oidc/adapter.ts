@@ -1,6 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts';
+import { StoreUnavailableError } from '../http/errors.ts';
 import { requestState } from '../http/request-context.ts';
 import { providerMetadata } from './client-metadata.ts';
 
@@ -33,14 +34,31 @@ const SESSION_BOUND = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken
 export type SessionBoundCheck = (payload: AdapterPayload & { sessionUid: string; clientId: string }) => Promise<boolean>;
 
 /**
+ * Asked when a client named in a request is not in the directory (src/store/wipe-detection.ts):
+ * a store that lost its state must not answer `invalid_client` for a client that exists.
+ */
+export type ExplainMissingClient = () => Promise<'missing' | 'restored' | 'unavailable'>;
+
+/**
  * oidc-provider's storage, over Curfew's store. Identifiers (ids, uids, user codes, grant ids)
  * reach the store only as keyed hashes. Clients are read from the directory, so an admin's
  * change to a client takes effect on the next request.
  */
-export function createAdapterClass(models: ModelStore, directory: DirectoryStore, hash: IdentifierHasher, sessionAlive: SessionBoundCheck): AdapterConstructor {
+export function createAdapterClass(
+  models: ModelStore,
+  directory: DirectoryStore,
+  hash: IdentifierHasher,
+  sessionAlive: SessionBoundCheck,
+  explainMissingClient: ExplainMissingClient = async () => 'missing',
+): AdapterConstructor {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const client = await directory.getClient(id);
+      let client = await directory.getClient(id);
+      if (!client) {
+        const why = await explainMissingClient();
+        if (why === 'unavailable') throw new StoreUnavailableError();
+        if (why === 'restored') client = await directory.getClient(id);
+      }
       return client ? (providerMetadata(client) as AdapterPayload) : undefined;
     }
     // Clients are managed through Curfew's directory, never through the provider.

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
-import { CurfewError } from '../http/errors.ts';
+import { CurfewError, StoreUnavailableError } from '../http/errors.ts';
 
 export interface InternalRpOptions {
   provider: Provider;
@@ -76,6 +76,8 @@ export function internalRp(o: InternalRpOptions): InternalRp {
         body: new URLSearchParams({ grant_type: 'authorization_code', code: ctx.query.code, redirect_uri: o.redirectUri, code_verifier: pending.verifier }),
       });
       const tokens = (await response.json()) as { id_token?: string; error?: string };
+      // Curfew's own store could not answer: the sign-in is not wrong, the moment is.
+      if (response.status === 503) throw new StoreUnavailableError();
       if (!response.ok || !tokens.id_token) {
         throw new CurfewError('bad_request', 400, `The token exchange failed: ${tokens.error ?? response.status}.`);
       }

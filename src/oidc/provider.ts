@@ -6,7 +6,7 @@ import type { ClientSecrets } from '../orgs/client-secret.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
 import { renderPage, renderView } from '../http/views.ts';
-import { createAdapterClass } from './adapter.ts';
+import { createAdapterClass, type ExplainMissingClient } from './adapter.ts';
 import { findAccount } from './account.ts';
 import { ACR, CLAIMS, SCOPES } from './claims.ts';
 import type { KeyMaterial } from './keys.ts';
@@ -27,6 +27,8 @@ export interface ProviderDeps {
   logger: Logger;
   sessions: SessionService;
   mfa: MfaService;
+  /** A client not found: really missing, or a wiped store (src/store/wipe-detection.ts)? */
+  explainMissingClient?: ExplainMissingClient;
 }
 
 /** The library's login and consent prompts, plus Curfew's checks on the signed-in session. */
@@ -84,12 +86,12 @@ function pagesFor(sessions: SessionService) {
  * interactions, the directory as the client registry, the store as the adapter.
  */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, keys, hash, clientSecrets, logger, sessions, mfa } = deps;
+  const { config, store, keys, hash, clientSecrets, logger, sessions, mfa, explainMissingClient } = deps;
   const t = config.tokens;
   const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(store.models, store.directory, hash, sessionBoundCheck(sessions)),
+    adapter: createAdapterClass(store.models, store.directory, hash, sessionBoundCheck(sessions), explainMissingClient),
     findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {

@@ -20,6 +20,7 @@ import {
   type RateLimitOptions,
   type SecretStore,
   type Store,
+  type StoreMarker,
 } from './types.ts';
 
 interface Entry<T> {
@@ -195,6 +196,31 @@ function createSecrets(): SecretStore {
   };
 }
 
+/** A process's memory is never wiped while the process lives: the marker, once settled, stays. */
+function createMarker(clock: Clock): StoreMarker {
+  let marker: string | undefined;
+  let claimedUntil = -Infinity;
+  let claimant: string | undefined;
+  return {
+    read: async () => marker,
+    async settle(value) {
+      marker ??= value;
+      return marker;
+    },
+    async claimRestore(holder, ms) {
+      // Synchronous check-and-set, as the Redis SET NX PX.
+      const now = clock.now();
+      if (now < claimedUntil) return false;
+      claimedUntil = now + ms;
+      claimant = holder;
+      return true;
+    },
+    async releaseRestore(holder) {
+      if (claimant === holder) claimedUntil = -Infinity;
+    },
+  };
+}
+
 /** Mirrors the Redis stream's `MAXLEN ~ 1000000`: the embedded default must not grow forever. */
 const AUDIT_MAX = 1_000_000;
 const AUDIT_TRIM_SLACK = 10_000;
@@ -281,6 +307,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
     models,
     directory: createDirectory(),
     secrets: createSecrets(),
+    marker: createMarker(clock),
     audit: createAuditStore(clock),
     sessions: createMemorySessions(clock, ended),
     mfa: createMemoryMfa(),

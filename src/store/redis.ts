@@ -9,6 +9,7 @@ import { createRedisMfa } from './redis-mfa.ts';
 import { createRedisDeliveries } from './redis-deliveries.ts';
 import { createRedisOutbox } from './redis-outbox.ts';
 import { CLIENT_ID_UNAVAILABLE } from './client-tombstone.ts';
+import { guardStore } from './store-unavailable.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -18,6 +19,7 @@ import {
   type ModelStore,
   type SecretStore,
   type Store,
+  type StoreMarker,
 } from './types.ts';
 
 /**
@@ -158,6 +160,11 @@ if top[1] then
 end
 return redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000000, string.format('%.0f', now) .. '-*', 'e', ARGV[1])`;
 
+/** Deletes a claim only if its holder still holds it. KEYS: claim  ARGV: holder */
+const RELEASE_CLAIM = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 interface Scripts {
   curfewUpsert(r: string, u: string, c: string, g: string, json: string, ttl: string, id: string): Promise<number>;
   curfewConsume(key: string, at: string): Promise<number>;
@@ -167,11 +174,19 @@ interface Scripts {
   curfewPutClient(client: string, set: string, tombstone: string, json: string, org: string, id: string, mode: 'create' | 'put'): Promise<string>;
   curfewDeleteClient(client: string, set: string, tombstone: string, id: string, org: string, deletedAt: string): Promise<string>;
   curfewAuditAppend(stream: string, pin: string, json: string): Promise<string>;
+  curfewReleaseClaim(claim: string, holder: string): Promise<number>;
 }
 
 type CurfewRedis = Redis & Scripts;
 
-function connect(url: string): CurfewRedis {
+/**
+ * How long one command may wait for its answer. A frozen network (no reset, no close) would
+ * otherwise hold a command, and the request behind it, forever; past this the request answers
+ * 503 temporarily_unavailable. Every command Curfew sends is O(small) and non-blocking.
+ */
+export const COMMAND_TIMEOUT_MS = 2_000;
+
+function connect(url: string, commandTimeout: number): CurfewRedis {
   const redis = new Redis(url, {
     // A request fails after two reconnect attempts instead of waiting forever: a dead Redis
     // must surface as an error (and /readyz 503), not a hung sign-in. The offline queue stays
@@ -179,6 +194,7 @@ function connect(url: string): CurfewRedis {
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     connectTimeout: 5_000,
+    commandTimeout,
     lazyConnect: false,
   }) as CurfewRedis;
   redis.on('error', () => {
@@ -192,6 +208,7 @@ function connect(url: string): CurfewRedis {
   redis.defineCommand('curfewPutClient', { numberOfKeys: 3, lua: PUT_CLIENT });
   redis.defineCommand('curfewDeleteClient', { numberOfKeys: 3, lua: DELETE_CLIENT });
   redis.defineCommand('curfewAuditAppend', { numberOfKeys: 2, lua: AUDIT_APPEND });
+  redis.defineCommand('curfewReleaseClaim', { numberOfKeys: 1, lua: RELEASE_CLAIM });
   return redis;
 }
 
@@ -335,6 +352,24 @@ function createSecrets(redis: CurfewRedis, p: string): SecretStore {
   };
 }
 
+function createMarker(redis: CurfewRedis, p: string): StoreMarker {
+  const key = `${p}marker`;
+  return {
+    read: async () => (await redis.get(key)) ?? undefined,
+    async settle(value) {
+      // SET NX GET (Redis 7): one step, returns the marker that was there, or nil when ours is now.
+      const held = await redis.set(key, value, 'NX', 'GET');
+      return held ?? value;
+    },
+    async claimRestore(holder, ms) {
+      return (await redis.set(`${p}marker:restore`, holder, 'PX', Math.max(1, Math.ceil(ms)), 'NX')) === 'OK';
+    },
+    async releaseRestore(holder) {
+      await redis.curfewReleaseClaim(`${p}marker:restore`, holder);
+    },
+  };
+}
+
 /** Stream entries read per XREVRANGE while filtering in the client. */
 const PAGE = 200;
 
@@ -383,6 +418,8 @@ export interface RedisStoreOptions {
    * that instead of Redis TIME, so a suite sets every instance's time at once, to the ms.
    */
   pinnableClock?: boolean;
+  /** See {@link COMMAND_TIMEOUT_MS}; tests of outages shorten it. */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -390,18 +427,21 @@ export interface RedisStoreOptions {
  * its indexes) is one Lua script or MULTI: atomic across instances and one round trip. TTLs
  * are Redis's own (`PX`, judged by the server), `consume` keeps the remaining TTL, and `now()`
  * is the server's TIME, the clock every instance shares. A missing Redis fails a command after
- * two reconnect attempts rather than hanging it.
+ * two reconnect attempts, a silent one after COMMAND_TIMEOUT_MS, rather than hanging it; either
+ * way as StoreUnavailableError.
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const p = options.prefix ?? 'curfew:';
-  const redis = connect(options.url);
+  const redis = connect(options.url, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
   const sessionRedis = defineSessionScripts(redis);
   const pinKey = options.pinnableClock ? `${p}clock:pinned` : '';
-  return {
+  // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
+  return guardStore<Store>({
     kind: 'redis',
     models: createModelStore(redis, p),
     directory: createDirectory(redis, p),
     secrets: createSecrets(redis, p),
+    marker: createMarker(redis, p),
     audit: createAuditStore(redis, p, pinKey),
     sessions: createRedisSessions(sessionRedis, p, pinKey),
     mfa: createRedisMfa(redis, p),
@@ -417,5 +457,5 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
-  };
+  });
 }

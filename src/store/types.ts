@@ -102,6 +102,28 @@ export interface SecretStore {
   getOrCreate(name: string, create: () => string): Promise<string>;
 }
 
+/**
+ * The mark a deployment leaves in its store. A store that answers but no longer holds it lost
+ * its state (a Redis restarted without persistence, a FLUSHALL): Curfew reports not ready and
+ * re-applies its seed and keys (src/store/wipe-detection.ts).
+ */
+export interface StoreMarker {
+  /** The marker, or undefined when the store does not hold one. One read. */
+  read(): Promise<string | undefined>;
+  /**
+   * Stores `value` unless a marker is already there, and returns the marker the store now
+   * holds. Atomic across instances: of concurrent calls, one value wins and all return it.
+   */
+  settle(value: string): Promise<string>;
+  /**
+   * Claims the restoring of a wiped store for `ms`: true for exactly one of concurrent callers
+   * until the claim expires. Atomic across instances (one SET NX PX).
+   */
+  claimRestore(holder: string, ms: number): Promise<boolean>;
+  /** Gives the claim up, if `holder` still holds it (one compare-and-delete), so a failed restore is retried at once. */
+  releaseRestore(holder: string): Promise<void>;
+}
+
 /** The durable audit stream, per org, newest first when queried. */
 export interface AuditStore {
   append(record: NewAuditRecord): Promise<AuditRecord>;
@@ -401,6 +423,7 @@ export interface Store {
   readonly models: ModelStore;
   readonly directory: DirectoryStore;
   readonly secrets: SecretStore;
+  readonly marker: StoreMarker;
   readonly audit: AuditStore;
   readonly sessions: SessionStore;
   readonly mfa: MfaStore;

@@ -24,7 +24,7 @@ describe('a Redis restart in the middle of an end (redis, AOF, SIGKILL)', () => 
    * delivery an RP acknowledges — and started again OUTAGE_MS later on the same AOF.
    */
   async function wave(fault: EndStep | 'acknowledged') {
-    const redis = new RedisServer();
+    const redis = new RedisServer({ persistent: true });
     await redis.start();
     cleanups.push(() => redis.close());
     const rp = new RpReceiver();
@@ -38,7 +38,7 @@ describe('a Redis restart in the middle of an end (redis, AOF, SIGKILL)', () => 
       while (await redis.alive()) await new Promise((r) => setTimeout(r, 5));
     };
     const h: Harness = await startCurfew('redis', {
-      redisUrl: redis.url,
+      redis: { url: redis.url },
       seed: seedFor(rp),
       config: ALLOW,
       ...(fault === 'acknowledged' ? { deliveryFaults: crash } : { endFaults: async (step) => (step === fault ? crash() : undefined) }),

@@ -83,7 +83,7 @@ export interface Harness {
 /** A Curfew instance on a free loopback port over a fresh store, seeded with {@link testSeed}. */
 export async function startCurfew(
   kind: StoreKind,
-  options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number; redisUrl?: string } & Pick<CurfewOptions, 'endFaults' | 'deliveryFaults'> = {},
+  options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number; redis?: { url?: string; commandTimeoutMs?: number } } & Pick<CurfewOptions, 'endFaults' | 'deliveryFaults'> = {},
 ): Promise<Harness> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
@@ -93,8 +93,8 @@ export async function startCurfew(
   // test judge tokens by this machine's clock, and Redis' own clock only ever sees relative TTLs.
   const start = Date.now();
   const manual = new ManualClock(start);
-  const redisUrl = options.redisUrl ?? REDIS_URL;
-  const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: redisUrl, prefix, pinnableClock: true });
+  const redisUrl = options.redis?.url ?? REDIS_URL;
+  const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ url: redisUrl, prefix, pinnableClock: true, ...(options.redis?.commandTimeoutMs ? { commandTimeoutMs: options.redis.commandTimeoutMs } : {}) });
   const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix, start, redisUrl);
   const logs: string[] = [];
   const sink = new Writable({

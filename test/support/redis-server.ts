@@ -6,14 +6,21 @@ import { Redis } from 'ioredis';
 import { freePort } from './process.ts';
 
 /**
- * A Redis of a test's own (Debian's redis-server) on a free loopback port, with every write
- * fsynced to its append-only file: killed with SIGKILL and started again on the same directory,
- * it comes back with everything it acknowledged — a Redis restart as production sees one.
+ * A Redis of a test's own (Debian's redis-server on a free loopback port), to wipe, kill -9 and
+ * start again without touching the Redis other suites share. `persistent`: every write fsynced
+ * to an append-only file, so killed and started again on the same directory it comes back with
+ * everything it acknowledged — a Redis restart as production sees one. Without it, a restart
+ * comes back empty — a Redis that lost its state.
  */
 export class RedisServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'curfew-redis-'));
-  port = 0;
+  readonly #persistent: boolean;
   #child: ChildProcess | undefined;
+  port = 0;
+
+  constructor(options: { persistent?: boolean } = {}) {
+    this.#persistent = options.persistent ?? false;
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -21,25 +28,23 @@ export class RedisServer {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', this.dir], { stdio: 'ignore' });
+    const persistence = this.#persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir], { stdio: 'ignore' });
     this.#child = child;
-    const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      for (let i = 0; ; i++) {
-        try {
-          await probe.connect();
-          // Loading the AOF answers LOADING until done; PING only succeeds once it serves.
-          await probe.ping();
-          return;
-        } catch (err) {
-          probe.disconnect();
-          if (i > 200 || child.exitCode !== null) throw new Error(`redis-server did not start on ${this.port}: ${String(err)}`);
-          await new Promise((r) => setTimeout(r, 25));
-        }
+    for (let i = 0; ; i++) {
+      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        // Loading the AOF answers LOADING until done; PING only succeeds once it serves.
+        await probe.ping();
+        return;
+      } catch (err) {
+        if (i > 200 || child.exitCode !== null) throw new Error(`redis-server did not start on ${this.port}: ${String(err)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      } finally {
+        probe.disconnect();
       }
-    } finally {
-      probe.disconnect();
     }
   }
 
@@ -49,7 +54,7 @@ export class RedisServer {
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
-  /** SIGKILL: no shutdown, no final save; only what the AOF holds survives. */
+  /** SIGKILL: no shutdown save, no goodbye to clients; only what the AOF holds survives. */
   async kill(): Promise<void> {
     const child = this.#child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -61,6 +66,15 @@ export class RedisServer {
   async restart(): Promise<void> {
     await this.kill();
     await this.start();
+  }
+
+  async flushAll(): Promise<void> {
+    const client = new Redis(this.url, { maxRetriesPerRequest: 1 });
+    try {
+      await client.flushall();
+    } finally {
+      client.disconnect();
+    }
   }
 
   async close(): Promise<void> {

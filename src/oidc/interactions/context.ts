@@ -6,7 +6,7 @@ import type { MfaService } from '../../mfa/service.ts';
 import type { SessionService } from '../../sessions/service.ts';
 import type { DirectoryStore, SessionStore } from '../../store/types.ts';
 import type { PendingSignIns } from './pending.ts';
-import { CurfewError } from '../../http/errors.ts';
+import { CurfewError, isStoreUnavailable } from '../../http/errors.ts';
 import { csrfValid } from '../../http/csrf.ts';
 
 export interface InteractionDeps {
@@ -28,6 +28,8 @@ export async function loadInteraction(ctx: Context, provider: Provider): Promise
   try {
     interaction = await provider.interactionDetails(ctx.req, ctx.res);
   } catch (cause) {
+    // A store that cannot answer says nothing about the interaction: 503, not "expired".
+    if (isStoreUnavailable(cause)) throw cause;
     throw new CurfewError('interaction_expired', 400, 'This sign-in page has expired. Go back to the application and sign in again.', { cause });
   }
   if (interaction.uid !== ctx.params.uid) {
