@@ -12,7 +12,7 @@
  * obtained must end, be announced to its RP and be refused after its deadline. Bounded: the drain
  * stops after the idle limit + 150 s. Exits 1 when a must-be-zero figure is not zero.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -226,7 +226,7 @@ async function main(): Promise<number> {
 
   // ---- traffic ---------------------------------------------------------------------------
   const names = [...passwords.keys()];
-  const background = minutes <= 2 ? 10 : 14;
+  const background = minutes <= 2 ? 12 : 20;
   let signInsStarted = 0;
   const maxSignIns = minutes * 120;
 
@@ -284,7 +284,7 @@ async function main(): Promise<number> {
   }
 
   // Expiry waves: a cohort signs in, stays active, then reports its last activity all at once.
-  const waveSize = minutes <= 2 ? 12 : 16;
+  const waveSize = minutes <= 2 ? 20 : 30;
   let waveNo = 0;
   async function wave(): Promise<void> {
     const n = waveNo++;
@@ -378,11 +378,26 @@ async function main(): Promise<number> {
   const endedAt = Date.now();
   exiting = true;
 
+  // What the instances logged at error level (pino level >= 50), by message: the soak's view of Curfew's own complaints.
+  const errorsLogged: Record<string, number> = {};
+  for (const instance of instances) {
+    if (!existsSync(instance.logFile)) continue;
+    for (const line of readFileSync(instance.logFile, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: number; msg?: string; component?: string };
+        const key = `${entry.component ?? 'http'}: ${entry.msg ?? '?'}`;
+        if ((entry.level ?? 0) >= 50) errorsLogged[key] = (errorsLogged[key] ?? 0) + 1;
+      } catch {
+        // a line cut by SIGKILL
+      }
+    }
+  }
   const report = buildReport({
     minutes, seed: seedValue, startedAt, endedAt, stats: traffic.stats, sessions: [...traffic.sessions.values()], arrivals: arrivals(),
-    invalid: [...receivers.values()].reduce((n, r) => n + r.invalid.length, 0), windows, retriedByAdmin, unexpectedExits,
+    invalid: [...receivers.values()].reduce((n, r) => n + r.invalid.length, 0), windows, retriedByAdmin, unexpectedExits, errorsLogged,
   });
-  const out = values.out ?? join(process.cwd(), 'soak-report.json');
+  const out = values.out ?? join(tmpdir(), `curfew-soak-report-${process.pid}.json`);
   writeFileSync(out, JSON.stringify({ ...report, pendingDeliveriesAtEnd: (pending?.json?.deliveries as unknown[] | undefined)?.length ?? null, redisRestarts: redis.restarts }, null, 2));
   process.stdout.write(`${formatReport(report)}\n\nReport: ${out}\n`);
   return report.passed ? 0 : 1;

@@ -25,12 +25,13 @@ export interface Report {
   outcomes: Record<string, number>;
   faults: Array<{ kind: string; detail: string; atSecond: number; recoveryMs: number | null }>;
   fiveXX: { outsideOutages: number; outsideByKind: Record<string, number>; insideOutages: number; insideByStatus: Record<string, number>; without503RetryAfter: number };
-  tokens: { owed: number; delivered: number; lost: number; deadLettered: number; retriedByAdmin: number; duplicates: number; duplicateJtis: number; rejectedInvalid: number; forUnknownSids: number };
+  tokens: { owed: number; delivered: number; lost: number; deadLettered: number; retriedByAdmin: number; duplicates: number; duplicateJtis: number; duplicatesByFault: Record<string, number>; rejectedInvalid: number; forUnknownSids: number };
   lateness: { expiries: Percentiles; logouts: Percentiles; deadlineUnknown: number };
   alivePastDeadline: number;
   unprobed: number;
   falseDeaths: number;
   unexpectedInstanceExits: number;
+  errorsLogged: Record<string, number>;
   lostSids: string[];
   mustBeZero: Record<string, number>;
   passed: boolean;
@@ -55,7 +56,7 @@ export function inWindow(at: number, windows: FaultWindow[], end: number): boole
 
 export function buildReport(input: {
   minutes: number; seed: number; startedAt: number; endedAt: number; stats: Stats; sessions: RpSession[];
-  arrivals: Arrival[]; invalid: number; windows: FaultWindow[]; retriedByAdmin: number; unexpectedExits: number;
+  arrivals: Arrival[]; invalid: number; windows: FaultWindow[]; retriedByAdmin: number; unexpectedExits: number; errorsLogged: Record<string, number>;
 }): Report {
   const { stats, sessions, arrivals, windows } = input;
   const key = (client: string, sid: string) => `${client} ${sid}`;
@@ -89,9 +90,15 @@ export function buildReport(input: {
   let duplicateJtis = 0;
   const jtis = new Set<string>();
   let forUnknownSids = 0;
+  const duplicatesByFault: Record<string, number> = {};
   for (const [k, list] of accepted) {
     if (!owed.has(k)) forUnknownSids += list.length;
     duplicates += list.length - 1;
+    for (const again of list.slice(1)) {
+      // Charged to the last store or instance fault that began before the first copy arrived.
+      const cause = windows.filter((w) => w.start <= list[0]!.at).at(-1)?.kind ?? 'no fault';
+      duplicatesByFault[cause] = (duplicatesByFault[cause] ?? 0) + (again ? 1 : 0);
+    }
     for (const a of list) {
       if (jtis.has(a.jti)) duplicateJtis++;
       jtis.add(a.jti);
@@ -102,9 +109,12 @@ export function buildReport(input: {
   const tally = (list: FiveXX[], by: (f: FiveXX) => string) => list.reduce<Record<string, number>>((m, f) => ((m[by(f)] = (m[by(f)] ?? 0) + 1), m), {});
   const alive = stats.alivePastDeadline.length;
   const unprobed = sessions.filter((s) => s.probe !== 'done').length;
+  const dishonest = inside.filter((f) => !f.balancer && !(f.status === 503 && f.retryAfter)).length;
   const mustBeZero = {
     'tokens lost': lostSids.length,
     '5xx outside outage windows': outside.length,
+    "Curfew's 5xx during outages other than 503 + Retry-After": dishonest,
+    '"dead" answers before an announced deadline': stats.falseDeaths.length,
     'sessions alive past deadline': alive,
     'logout tokens failing verification': input.invalid,
     'instances that exited by themselves': input.unexpectedExits,
@@ -122,14 +132,15 @@ export function buildReport(input: {
       outsideByKind: tally(outside, (f) => `${f.kind} ${f.status}${f.balancer ? ' (balancer)' : ''}`),
       insideOutages: inside.length,
       insideByStatus: tally(inside, (f) => `${f.kind} ${f.status}${f.balancer ? ' (balancer)' : f.retryAfter ? ' +Retry-After' : ''}`),
-      without503RetryAfter: inside.filter((f) => !f.balancer && !(f.status === 503 && f.retryAfter)).length,
+      without503RetryAfter: dishonest,
     },
-    tokens: { owed: owed.size, delivered, lost: lostSids.length, deadLettered, retriedByAdmin: input.retriedByAdmin, duplicates, duplicateJtis, rejectedInvalid: input.invalid, forUnknownSids },
+    tokens: { owed: owed.size, delivered, lost: lostSids.length, deadLettered, retriedByAdmin: input.retriedByAdmin, duplicates, duplicateJtis, duplicatesByFault, rejectedInvalid: input.invalid, forUnknownSids },
     lateness: { expiries: percentiles(expiries), logouts: percentiles(logouts), deadlineUnknown },
     alivePastDeadline: alive,
     unprobed,
     falseDeaths: stats.falseDeaths.length,
     unexpectedInstanceExits: input.unexpectedExits,
+    errorsLogged: input.errorsLogged,
     lostSids: lostSids.slice(0, 50),
     mustBeZero,
     passed: Object.values(mustBeZero).every((v) => v === 0),
@@ -150,7 +161,7 @@ export function formatReport(r: Report): string {
     ['lost', String(r.tokens.lost)],
     ['dead letters (receiver answered 400), not retried', String(r.tokens.deadLettered)],
     ['dead letters retried through the admin API', String(r.tokens.retriedByAdmin)],
-    ['duplicates (same sid again / same jti again)', `${r.tokens.duplicates} / ${r.tokens.duplicateJtis}`],
+    ['duplicates (same sid again / same jti again)', `${r.tokens.duplicates} / ${r.tokens.duplicateJtis} ${JSON.stringify(r.tokens.duplicatesByFault)}`],
     ['tokens failing verification', String(r.tokens.rejectedInvalid)],
     ['tokens for sids the soak never saw', String(r.tokens.forUnknownSids)],
     ['lateness, expiries (deadline → arrival)', `n=${r.lateness.expiries.count} p50 ${ms(r.lateness.expiries.p50)} p99 ${ms(r.lateness.expiries.p99)} max ${ms(r.lateness.expiries.max)}`],
@@ -158,6 +169,7 @@ export function formatReport(r: Report): string {
     ['sessions alive past deadline', `${r.alivePastDeadline} (unprobed: ${r.unprobed})`],
     ['"dead" answers before an announced deadline', String(r.falseDeaths)],
     ['instances that exited by themselves', String(r.unexpectedInstanceExits)],
+    ['errors Curfew logged (message: count)', JSON.stringify(r.errorsLogged)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const outcomes = Object.entries(r.outcomes).map(([k, v]) => `  ${k.padEnd(40)} ${v}`);
