@@ -24,7 +24,7 @@ export interface Report {
   requests: number;
   outcomes: Record<string, number>;
   faults: Array<{ kind: string; detail: string; atSecond: number; recoveryMs: number | null }>;
-  fiveXX: { outsideOutages: number; outsideByKind: Record<string, number>; insideOutages: number; insideByStatus: Record<string, number>; without503RetryAfter: number };
+  fiveXX: { outsideOutages: number; outsideByKind: Record<string, number>; outsideSample: Array<{ atSecond: number; sinceLastRecoveryMs: number | null; kind: string; status: number; body: string }>; insideOutages: number; insideByStatus: Record<string, number>; without503RetryAfter: number };
   tokens: { owed: number; delivered: number; lost: number; deadLettered: number; retriedByAdmin: number; duplicates: number; duplicateJtis: number; duplicatesByFault: Record<string, number>; rejectedInvalid: number; forUnknownSids: number };
   lateness: { expiries: Percentiles; logouts: Percentiles; deadlineUnknown: number };
   alivePastDeadline: number;
@@ -130,6 +130,10 @@ export function buildReport(input: {
     fiveXX: {
       outsideOutages: outside.length,
       outsideByKind: tally(outside, (f) => `${f.kind} ${f.status}${f.balancer ? ' (balancer)' : ''}`),
+      outsideSample: outside.slice(0, 20).map((f) => {
+        const last = windows.filter((w) => w.recovered !== undefined && w.recovered <= f.at).at(-1);
+        return { atSecond: Math.round((f.at - input.startedAt) / 100) / 10, sinceLastRecoveryMs: last ? f.at - last.recovered! : null, kind: f.kind, status: f.status, body: f.body };
+      }),
       insideOutages: inside.length,
       insideByStatus: tally(inside, (f) => `${f.kind} ${f.status}${f.balancer ? ' (balancer)' : f.retryAfter ? ' +Retry-After' : ''}`),
       without503RetryAfter: dishonest,
