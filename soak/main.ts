@@ -43,7 +43,10 @@ function prng(seed: number): () => number {
   };
 }
 const random = prng(seedValue);
+/** The fault schedule draws from its own sequence, so the traffic's timing cannot change it. */
+const faultRandom = prng(seedValue ^ 0x5eed);
 const between = (lo: number, hi: number) => lo + random() * (hi - lo);
+const faultBetween = (lo: number, hi: number) => lo + faultRandom() * (hi - lo);
 const log = (msg: string) => process.stderr.write(`[soak ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'curfew-soak-'));
@@ -148,7 +151,7 @@ async function main(): Promise<number> {
     w.recovered = await recovered();
   }
   async function killInstance(detail: string, downMs: number): Promise<void> {
-    const instance = instances[Math.floor(random() * instances.length)]!;
+    const instance = instances[Math.floor(faultRandom() * instances.length)]!;
     const w: FaultWindow = { kind: 'instance SIGKILL', detail: `${instance.name} ${detail}, down ${Math.round(downMs)} ms`, start: Date.now(), recovered: undefined };
     windows.push(w);
     log(`fault: SIGKILL ${w.detail}`);
@@ -197,15 +200,18 @@ async function main(): Promise<number> {
     cleanups.push(async () => clearTimeout(timer));
   };
   const span = minutes * 60_000;
-  const randomTime = () => between(20_000, Math.max(25_000, span - 20_000));
+  const randomTime = () => faultBetween(20_000, Math.max(25_000, span - 20_000));
 
   // Random store restarts, one of them long in a full run; one random instance kill per 5 minutes.
   const redisFaults = Math.max(1, Math.floor(minutes / 3));
   for (let i = 0; i < redisFaults; i++) {
-    const down = i === 0 && minutes >= 5 ? 20_000 : between(300, 8000);
+    const down = i === 0 && minutes >= 5 ? 20_000 : faultBetween(300, 8000);
     at(randomTime(), () => serial(() => restartRedis('at random', down)));
   }
-  for (let i = 0; i < Math.max(1, Math.floor(minutes / 5)); i++) at(randomTime(), () => serial(() => killInstance('at random', between(1000, 5000))));
+  for (let i = 0; i < Math.max(1, Math.floor(minutes / 5)); i++) {
+    const down = faultBetween(1000, 5000);
+    at(randomTime(), () => serial(() => killInstance('at random', down)));
+  }
   // Receivers: rp-a then rp-b answer 503 for 15 s; rp-c answers 400 for 12 s, and an admin retries its dead letters after.
   for (const c of ['rp-a', 'rp-b']) {
     at(randomTime(), async () => {
@@ -302,9 +308,10 @@ async function main(): Promise<number> {
     log(`wave ${n}: ${deadlines.length} RP sessions expire from ${new Date(first).toISOString().slice(11, 23)}`);
     // The fault lands on the wave: the store or an instance dies just after the first end.
     const kind = n % 2 === 0 ? 'redis' : 'instance';
-    const offset = kind === 'redis' ? between(0, 1500) : between(3, 300);
+    const offset = kind === 'redis' ? faultBetween(0, 1500) : faultBetween(3, 300);
+    const down = kind === 'redis' ? faultBetween(200, 3000) : faultBetween(1000, 4000);
     await sleep(Math.max(0, first - Date.now() + offset));
-    await serial(() => (kind === 'redis' ? restartRedis(`wave ${n} +${Math.round(offset)} ms`, between(200, 3000)) : killInstance(`wave ${n} +${Math.round(offset)} ms`, between(1000, 4000))));
+    await serial(() => (kind === 'redis' ? restartRedis(`wave ${n} +${Math.round(offset)} ms`, down) : killInstance(`wave ${n} +${Math.round(offset)} ms`, down)));
   }
   for (let t = 15_000; t + 30_000 < span; t += 110_000) at(t, wave);
 

@@ -50,8 +50,9 @@ export function percentiles(values: number[]): Percentiles {
   return { count: sorted.length, p50: at(50), p99: at(99), max: sorted.length ? sorted[sorted.length - 1]! : null };
 }
 
-export function inWindow(at: number, windows: FaultWindow[], end: number): boolean {
-  return windows.some((w) => at >= w.start && at <= (w.recovered ?? end) + GRACE_MS);
+/** Whether a request's life [sent, answered] overlaps a fault's window [start, recovery + grace]. */
+export function inWindow(sent: number, answered: number, windows: FaultWindow[], end: number): boolean {
+  return windows.some((w) => answered >= w.start && sent <= (w.recovered ?? end) + GRACE_MS);
 }
 
 export function buildReport(input: {
@@ -104,8 +105,8 @@ export function buildReport(input: {
       jtis.add(a.jti);
     }
   }
-  const outside: FiveXX[] = stats.fiveXX.filter((f) => !inWindow(f.at, windows, input.endedAt));
-  const inside = stats.fiveXX.filter((f) => inWindow(f.at, windows, input.endedAt));
+  const outside: FiveXX[] = stats.fiveXX.filter((f) => !inWindow(f.at, f.answeredAt, windows, input.endedAt));
+  const inside = stats.fiveXX.filter((f) => inWindow(f.at, f.answeredAt, windows, input.endedAt));
   const tally = (list: FiveXX[], by: (f: FiveXX) => string) => list.reduce<Record<string, number>>((m, f) => ((m[by(f)] = (m[by(f)] ?? 0) + 1), m), {});
   const alive = stats.alivePastDeadline.length;
   const unprobed = sessions.filter((s) => s.probe !== 'done').length;

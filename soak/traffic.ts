@@ -51,7 +51,9 @@ export interface VirtualUser {
 }
 
 export interface FiveXX {
+  /** Sent at; answered at. A request in flight when a fault began belongs to that fault. */
   at: number;
+  answeredAt: number;
   kind: string;
   status: number;
   balancer: boolean;
@@ -85,7 +87,7 @@ export class Stats {
     this.requests++;
     const error = typeof answer.json?.error === 'string' ? ` ${answer.json.error}` : '';
     this.count(kind, answer.status === 0 ? 'no answer' : `${answer.status}${error}${answer.balancer ? ' (balancer)' : ''}`);
-    if (answer.status >= 500) this.fiveXX.push({ at, kind, status: answer.status, balancer: answer.balancer, retryAfter: answer.retryAfter, body: answer.body.slice(0, 200) });
+    if (answer.status >= 500) this.fiveXX.push({ at, answeredAt: Date.now(), kind, status: answer.status, balancer: answer.balancer, retryAfter: answer.retryAfter, body: answer.body.slice(0, 200) });
   }
 }
 
