@@ -2,7 +2,9 @@ import * as oidc from 'openid-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/mfa/totp.ts';
 import { authorizationUrl, completeSignIn, PASSWORDS, startCurfew, STORE_KINDS, testSeed, type Harness } from '../support/curfew.ts';
+import { REDIS_URL } from '../support/redis.ts';
 import { RpReceiver } from '../support/rp-receiver.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
 
 /** The label sets of one metric family in a Prometheus scrape. */
 function labelSets(scrape: string, metric: string): string[] {
@@ -155,5 +157,41 @@ describe.each(STORE_KINDS)('the operator\'s signals move with real traffic (%s s
     expect(atAuth('alive')).toBe(0);
     // No label carries an id: every label value of the new series comes from a small fixed set.
     expect(now).not.toContain(tokens.refresh_token!);
+  });
+});
+
+describe('the store-unreachable signal', () => {
+  let proxy: TcpProxy;
+  let h: Harness;
+  beforeAll(async () => {
+    const upstream = new URL(REDIS_URL);
+    proxy = new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 6379) });
+    const port = await proxy.start();
+    h = await startCurfew('redis', { redis: { url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 300 } });
+  });
+  afterAll(async () => {
+    proxy?.thaw();
+    await h?.close();
+    await proxy?.close();
+  });
+
+  it('scrapes within a second while Redis is frozen: store down, unavailable calls counted; up again after', async () => {
+    const scrape = async () => (await fetch(`${h.url}/metrics`)).text();
+    expect(sample(await scrape(), 'curfew_store_up')).toBe(1);
+    proxy.freeze();
+    const app = `Basic ${Buffer.from('acme-app:acme-app-secret-0123456789').toString('base64')}`;
+    expect((await fetch(`${h.url}/session/status?sid=x`, { headers: { authorization: app } })).status).toBe(503);
+    const started = Date.now();
+    const during = await scrape();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(sample(during, 'curfew_store_up')).toBe(0);
+    expect(sample(during, 'curfew_store_call_duration_seconds_count', { outcome: 'unavailable' })).toBeGreaterThan(0);
+    proxy.thaw();
+    let up = 0;
+    for (let i = 0; i < 50 && up !== 1; i++) {
+      up = sample(await scrape(), 'curfew_store_up');
+      if (up !== 1) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(up).toBe(1);
   });
 });
