@@ -72,7 +72,7 @@ describe.each(STORE_KINDS)('the operator\'s signals move with real traffic (%s s
   beforeEach(async () => {
     receiver = new RpReceiver();
     await receiver.start();
-    h = await startCurfew(kind, { seed: seed(receiver), config: { 'backchannel.allowlist': ['http://127.0.0.1:*'] } });
+    h = await startCurfew(kind, { seed: seed(receiver), config: { 'backchannel.allowlist': ['http://127.0.0.1:*'], 'login.accountFailures': 3 } });
     receiver.trust(h.url, `${h.url}/jwks`);
   });
   afterEach(async () => {
@@ -95,7 +95,7 @@ describe.each(STORE_KINDS)('the operator\'s signals move with real traffic (%s s
     expect(sample(first, 'curfew_sso_sessions_live')).toBe(0);
   });
 
-  it('counts a failed password, a failed code, a sign-in, a refresh, an idle expiry and its delivery', async () => {
+  it('counts a failed password, a failed code, a sign-in, a refresh, an account lockout, an idle expiry and its delivery', async () => {
     const t0 = await h.clock.now();
     const ua = h.userAgent();
     const rp = await h.rp('acme-app');
@@ -148,6 +148,15 @@ describe.each(STORE_KINDS)('the operator\'s signals move with real traffic (%s s
     expect(sample(now, 'curfew_backchannel_deliveries_total', { outcome: 'delivered' })).toBe(1);
     expect(sample(now, 'curfew_delivery_queue_depth')).toBe(0);
     expect(sample(now, 'curfew_dead_letters')).toBe(0);
+
+    // Someone guessing carol's password: the account's limit refuses the fourth guess.
+    const guesser = h.userAgent();
+    let guess = await guesser.navigate((await authorizationUrl(rp)).url.href);
+    for (let i = 0; i < 4; i++) guess = await guesser.submit(guess, '/login', { username: 'carol', password: `guess ${i}` });
+    now = await scrape();
+    expect(sample(now, 'curfew_sign_ins_total', { outcome: 'invalid_credentials' })).toBe(4);
+    expect(sample(now, 'curfew_sign_ins_total', { outcome: 'rate_limited' })).toBe(1);
+    expect(sample(now, 'curfew_lockout_refusals_total', { limit: 'account' })).toBe(1);
 
     // The browser comes back to /auth with its ended session: the check there finds it gone.
     await ua.navigate((await authorizationUrl(rp)).url.href);
