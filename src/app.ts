@@ -41,6 +41,7 @@ import { keyFingerprint, loadKeyMaterial, restoreKeyMaterial } from './oidc/keys
 import { createProvider } from './oidc/provider.ts';
 import { createIdentifierHasher } from './store/identifier-hash.ts';
 import type { Store } from './store/types.ts';
+import { timeStoreCalls } from './store/time-store-calls.ts';
 import { createWipeWatch, type WipeWatch } from './store/wipe-detection.ts';
 
 export interface CurfewOptions {
@@ -120,12 +121,14 @@ function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): 
  * Assembles one Curfew instance over a store. Curfew's own routes run before the provider's
  * (oidc-provider's `use` inserts ahead of its router), so the provider is the HTTP app itself.
  */
-export async function createCurfew({ config, store, logger, demo, totpClock, endFaults, deliveryFaults, wipeCheckMs }: CurfewOptions): Promise<Curfew> {
+export async function createCurfew({ config, store: untimed, logger, demo, totpClock, endFaults, deliveryFaults, wipeCheckMs }: CurfewOptions): Promise<Curfew> {
+  const metrics = createMetrics();
+  const store = timeStoreCalls(untimed, metrics.storeCall);
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
   const clientSecrets = createClientSecrets(keys.identifierKey);
   const audit = createAudit(store.audit, logger);
-  const sessions = createSessionService({ store, hash, audit, logger, endLeaseMs: config.sweeper.leaseMs, ...(endFaults ? { faults: endFaults } : {}) });
+  const sessions = createSessionService({ store, hash, audit, logger, endLeaseMs: config.sweeper.leaseMs, signals: metrics.sessions, ...(endFaults ? { faults: endFaults } : {}) });
   const mfa = createMfaService({
     store: store.mfa,
     box: createSecretBox(parseKeyring(keys.totpKeys)),
@@ -133,8 +136,16 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     audit,
     clock: totpClock ?? systemClock,
     issuerLabel: config.mfa.issuerLabel,
+    signals: metrics.mfa,
   });
-  const metrics = createMetrics();
+  metrics.readFrom({
+    ping: () => store.ping(),
+    async read() {
+      const orgs = (await store.directory.listOrgs()).map((org) => org.id);
+      const [sessionCensus, deliveries, outbox] = await Promise.all([store.sessions.census(), store.deliveries.census(orgs), store.ended.size()]);
+      return { sessions: sessionCensus, deliveries, outbox };
+    },
+  });
   // The tokens first: what RPs are owed is queued before anything else an end does.
   sessions.onEnded('deliveries-queued', enqueueLogoutTokens(store, (queued) => {
     for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
@@ -149,6 +160,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
     // Curfew's own console receives logout tokens on Curfew's own origin.
     options: { ...config.backchannel, allowlist: [...config.backchannel.allowlist, new URL(config.issuer).origin] },
     lag: metrics.logoutLag,
+    signals: metrics.deliveries,
     ...(deliveryFaults ? { faults: deliveryFaults } : {}),
   });
   const sweeper = createSweeper({ store: store.sessions, sessions, logger }, config.sweeper);
@@ -157,7 +169,7 @@ export async function createCurfew({ config, store, logger, demo, totpClock, end
   const authenticator = createAuthenticator(store.directory, {
     account: store.rateLimiter({ name: 'login-account', points: login.accountFailures, durationSeconds: login.accountWindowSeconds, blockSeconds: login.accountBlockSeconds }),
     ip: store.rateLimiter({ name: 'login-ip', points: login.ipFailures, durationSeconds: login.ipWindowSeconds, blockSeconds: login.ipBlockSeconds }),
-  });
+  }, metrics.signIns);
 
   async function disableUser(userId: string): Promise<void> {
     const user = await store.directory.getUser(userId);

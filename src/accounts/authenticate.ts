@@ -22,6 +22,12 @@ export interface Authenticator {
 /** Keys for failure counting: usernames compare case-insensitively, as users type them. */
 const accountKey = (org: string, username: string) => `${org}\u0000${normalizeUsername(username)}`;
 
+/** What the operator's signals hear of sign-ins: the outcome, and which limit refused one. */
+export type SignInOutcome = 'ok' | Extract<AuthenticationResult, { ok: false }>['reason'];
+export interface SignInSignals {
+  signedIn(outcome: SignInOutcome, limitedBy?: 'account' | 'ip'): void;
+}
+
 /**
  * Password sign-in with failure limits per account and per source IP. Both attempts are
  * reserved before the password is judged, so parallel sign-ins never judge more passwords than
@@ -29,7 +35,19 @@ const accountKey = (org: string, username: string) => `${org}\u0000${normalizeUs
  * are counted for usernames that do not exist too, and unknown users cost one argon2
  * verification, so neither the limits nor the timing reveal which usernames exist.
  */
-export function createAuthenticator(directory: DirectoryStore, limits: { account: RateLimiter; ip: RateLimiter }): Authenticator {
+export function createAuthenticator(directory: DirectoryStore, limits: { account: RateLimiter; ip: RateLimiter }, signals?: SignInSignals): Authenticator {
+  const judge = judgeSignIn(directory, limits);
+  return {
+    async authenticate(credentials) {
+      const result = await judge.authenticate(credentials);
+      if (result.ok) signals?.signedIn('ok');
+      else signals?.signedIn(result.reason, result.reason === 'rate_limited' ? result.limitedBy : undefined);
+      return result;
+    },
+  };
+}
+
+function judgeSignIn(directory: DirectoryStore, limits: { account: RateLimiter; ip: RateLimiter }): Authenticator {
   return {
     async authenticate({ org, username, password, ip }) {
       const key = accountKey(org, username);

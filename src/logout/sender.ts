@@ -24,7 +24,13 @@ export interface SenderOptions {
 /** Tests only: awaited after an RP acknowledged a token, before it is marked delivered. */
 export type DeliveryFaults = (step: 'acknowledged', delivery: Delivery) => Promise<void>;
 
+/** What the operator's signals hear of each delivery attempt: its outcome only. */
+export interface DeliverySignals {
+  attempted(outcome: 'delivered' | 'retrying' | 'dead'): void;
+}
+
 export interface SenderDeps {
+  signals?: DeliverySignals;
   store: Store;
   audit: Audit;
   logger: Logger;
@@ -58,7 +64,7 @@ function checkOptions(o: SenderOptions): void {
  * concurrency limit per RP origin, a timeout per attempt, exponential backoff with jitter,
  * 4xx other than 408/429 final, a dead letter after the last attempt. Every attempt is audited.
  */
-export function createLogoutSender({ store, audit, logger, issuer, sign, options, lag, faults }: SenderDeps): LogoutSender {
+export function createLogoutSender({ store, audit, logger, issuer, sign, options, lag, faults, signals }: SenderDeps): LogoutSender {
   checkOptions(options);
   const log = logger.child({ component: 'backchannel' });
   const agentOptions = { connections: options.concurrencyPerClient, keepAliveTimeout: 30_000, connectTimeout: options.timeoutMs };
@@ -133,18 +139,21 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
       await faults?.('acknowledged', d);
       await markDelivered(d.id, leaseEndsAt);
       lag?.observe({ stage: 'delivered' }, Math.max(0, now - d.endedAt) / 1000);
+      signals?.attempted('delivered');
       await audit({ type: 'backchannel.delivered', ...base, data: { delivery: d.id, attempt: attemptNo, status: outcome.status, sid: d.sid, reason: d.reason } });
       return;
     }
     const final = outcome.kind === 'permanent' || attemptNo >= options.maxAttempts;
     if (final) {
       await store.deliveries.bury(d.id, attemptNo, outcome.error);
+      signals?.attempted('dead');
       await audit({ type: 'backchannel.dead', ...base, data: { delivery: d.id, attempt: attemptNo, error: outcome.error, sid: d.sid } });
       log.warn({ delivery: d.id, client: d.client, attempt: attemptNo, error: outcome.error }, 'logout token dead-lettered');
       return;
     }
     const nextAttemptAt = now + retryDelayMs(attemptNo, options.baseDelayMs, options.maxDelayMs);
     await store.deliveries.retryLater(d.id, attemptNo, nextAttemptAt, outcome.error);
+    signals?.attempted('retrying');
     await audit({ type: 'backchannel.retrying', ...base, data: { delivery: d.id, attempt: attemptNo, error: outcome.error, nextAttemptAt: new Date(nextAttemptAt).toISOString() } });
   }
 

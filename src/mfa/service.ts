@@ -56,7 +56,14 @@ export interface MfaService {
   reset(userId: string): Promise<void>;
 }
 
+/** What the operator's signals hear of codes: how each was judged (never whose it was). */
+export type MfaOutcome = 'totp' | 'recovery' | 'enrollment' | Extract<VerifyResult, { ok: false }>['reason'] | 'already_enrolled';
+export interface MfaSignals {
+  verified(outcome: MfaOutcome): void;
+}
+
 export interface MfaServiceDeps {
+  signals?: MfaSignals;
   store: MfaStore;
   box: SecretBox;
   limiter: RateLimiter;
@@ -76,7 +83,7 @@ const normalizeRecovery = (code: string) => code.toUpperCase().replace(/[\s-]/g,
 const hashRecovery = (userId: string, code: string) =>
   createHash('sha256').update(`curfew-recovery:${userId}:${normalizeRecovery(code)}`).digest('base64url');
 
-export function createMfaService({ store, box, limiter, audit, clock, issuerLabel }: MfaServiceDeps): MfaService {
+export function createMfaService({ store, box, limiter, audit, clock, issuerLabel, signals }: MfaServiceDeps): MfaService {
   const context = (userId: string) => `totp:${userId}`;
 
   async function secretOf(userId: string): Promise<string | undefined> {
@@ -154,6 +161,7 @@ export function createMfaService({ store, box, limiter, audit, clock, issuerLabe
         await store.useTimeStep(user.id, check.timeStep);
         return { ok: true, recoveryCodes: codes };
       });
+      signals?.verified(result.ok ? 'enrollment' : result.reason);
       if (result.ok) await audit({ type: 'mfa.succeeded', org: user.org, user: user.id, data: { method: 'enrollment' } });
       else if (result.reason === 'already_enrolled') await audit({ type: 'mfa.failed', org: user.org, user: user.id, data: { reason: 'already_enrolled' } });
       return result;
@@ -187,6 +195,7 @@ export function createMfaService({ store, box, limiter, audit, clock, issuerLabe
         }
         return { ok: true, method: 'recovery' };
       });
+      signals?.verified(result.ok ? result.method : result.reason);
       if (result.ok) await audit({ type: 'mfa.succeeded', org: user.org, user: user.id, data: { method: result.method } });
       return result;
     },

@@ -29,6 +29,24 @@ export interface SessionEnded {
  */
 export type EndListener = (ended: SessionEnded) => Promise<void>;
 
+/** What a session check found, for the enforcement-decision signal. */
+export type Decision = 'alive' | 'dead' | 'missing';
+
+/** What the operator's signals hear from sessions (bounded: scopes, reasons, outcomes; never ids). */
+export interface SessionSignals {
+  started(scope: 'sso' | 'rp'): void;
+  /** `lateMs`: from the deadline that ended it to its end being processed (timeouts only). */
+  ended(scope: 'sso' | 'rp', reason: EndReason, lateMs?: number): void;
+  decided(outcome: Decision): void;
+}
+
+/** A check's outcome: the session (and the named client's RP session) alive, dead, or unknown. */
+export function decisionOf(check: SessionCheck, client: string | undefined): Decision {
+  if (!check.session) return 'missing';
+  if (client !== undefined && !check.session.rps[client]) return 'missing';
+  return check.sso === 'alive' && (client === undefined || check.rp === 'alive') ? 'alive' : 'dead';
+}
+
 /** What a listener does, named for the fault seam (a test can stop right after it). */
 export type ListenerStep = 'deliveries-queued' | 'step-up-required';
 
@@ -134,11 +152,12 @@ export interface SessionServiceDeps {
   /** How long an end's outbox entry stays its ender's before a worker takes it over. */
   endLeaseMs: number;
   faults?: EndFaults;
+  signals?: SessionSignals;
 }
 
 const toEnded = ({ id, reason, scope, session, rps, deadlineAt }: EndedEntry): SessionEnded => ({ id, reason, scope, session, rps, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
 
-export function createSessionService({ store, hash, audit, logger, endLeaseMs, faults }: SessionServiceDeps): SessionService {
+export function createSessionService({ store, hash, audit, logger, endLeaseMs, faults, signals }: SessionServiceDeps): SessionService {
   const listeners: Array<{ step: ListenerStep; listener: EndListener }> = [];
   const log = logger.child({ component: 'sessions' });
   const key = (uid: string) => hash(`sso:${uid}`);
@@ -180,14 +199,18 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
       await faults?.(step, ended);
     }
     // An entry taken over from an ender that died may have been audited already: once is enough.
-    if (!again || !(await alreadyAudited(ended))) await audit({
-      type: 'session.ended',
-      org: session.org,
-      user: session.user,
-      session: session.id,
-      ...(ended.scope === 'rp' ? { client: rps[0]!.client } : {}),
-      data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client), end: ended.id, ...endStory(ended, await store.now()) },
-    });
+    if (!again || !(await alreadyAudited(ended))) {
+      const story = endStory(ended, await store.now());
+      await audit({
+        type: 'session.ended',
+        org: session.org,
+        user: session.user,
+        session: session.id,
+        ...(ended.scope === 'rp' ? { client: rps[0]!.client } : {}),
+        data: { reason, scope: ended.scope, clients: rps.map((rp) => rp.client), end: ended.id, ...story },
+      });
+      signals?.ended(ended.scope, reason, story.lateMs);
+    }
     await faults?.('audited', ended);
     await store.ended.complete(ended.id);
   }
@@ -236,7 +259,11 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
     const check = await store.sessions.checkBySid(sidKey(sid), client, activity);
     const inactive = { status: { active: false } as const, now: check.now };
     // A sid belongs to exactly one client: another client asking learns nothing.
-    if (!check.session || check.session.rps[client]?.sid !== sid) return inactive;
+    if (!check.session || check.session.rps[client]?.sid !== sid) {
+      signals?.decided('missing');
+      return inactive;
+    }
+    signals?.decided(decisionOf(check, client));
     const session = check.session;
     await settle(session.id, client, check);
     const alive = check.sso === 'alive' && check.rp === 'alive';
@@ -301,6 +328,7 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
           absoluteExpiresAt: iso(session.signedInAt + session.absoluteSeconds * 1000),
         },
       });
+      signals?.started('sso');
       return session;
     },
 
@@ -338,11 +366,13 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
             absoluteExpiresAt: iso(deadlines.absoluteAt),
           },
         });
+        signals?.started('rp');
       }
     },
 
     async check(uid, client, activity, source) {
       const check = await store.sessions.check(key(uid), client, activity);
+      signals?.decided(decisionOf(check, client));
       await settle(uid, client, check);
       if (activity === 'active' && source && check.sso === 'alive' && (client === undefined || check.rp === 'alive')) {
         await store.sessions.countActivity(key(uid), source, client);

@@ -41,6 +41,13 @@ export function createMemoryDeliveries(clock: Clock): DeliveryStore {
     async list(org, state) {
       return [...all.values()].filter((d) => d.org === org && d.state === state).map((d) => structuredClone(d)).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
     },
+    async census(orgs) {
+      const now = clock.now();
+      const due = [...visibleAt.values()].filter((at) => at <= now);
+      const inOrgs = new Set(orgs);
+      const dead = [...all.values()].filter((d) => d.state === 'dead' && inOrgs.has(d.org)).length;
+      return { now, size: visibleAt.size, due: due.length, ...(due.length ? { oldestDueAt: Math.min(...due) } : {}), dead };
+    },
     async revive(id) {
       const d = all.get(id);
       if (!d || d.state !== 'dead') return false;

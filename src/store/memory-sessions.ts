@@ -177,5 +177,10 @@ export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): Sessio
       for (const key of keys) index.set(key, now + leaseMs);
       return { keys, now };
     },
+    async census() {
+      const now = clock.now();
+      const due = [...index.values()].filter((at) => at <= now);
+      return { now, live: index.size, size: index.size, due: due.length, ...(due.length ? { oldestDueAt: Math.min(...due) } : {}) };
+    },
   };
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { NOW_MS_LUA } from './redis-sessions.ts';
+import { NOW_MS_LUA, QUEUE_CENSUS, toCensus } from './redis-sessions.ts';
 import type { Delivery, DeliveryState, DeliveryStore } from './types.ts';
 
 /**
@@ -81,6 +81,7 @@ interface DeliveryScripts {
   curfewDeliveryRetryLater(rec: string, due: string, id: string, prefix: string, attempts: string, nextAttemptAt: string, error: string): Promise<number>;
   curfewDeliveryBury(rec: string, due: string, id: string, prefix: string, attempts: string, error: string): Promise<number>;
   curfewDeliveryRevive(rec: string, due: string, pin: string, id: string, prefix: string): Promise<number>;
+  curfewDeliveryCensus(pin: string, due: string): Promise<[string, number, number, string[]]>;
 }
 type DeliveryRedis = Redis & DeliveryScripts;
 
@@ -91,6 +92,7 @@ export function createRedisDeliveries(redis: Redis, p: string, pinKey: string): 
   r.defineCommand('curfewDeliveryRetryLater', { numberOfKeys: 2, lua: RETRY_LATER });
   r.defineCommand('curfewDeliveryBury', { numberOfKeys: 2, lua: BURY });
   r.defineCommand('curfewDeliveryRevive', { numberOfKeys: 3, lua: REVIVE });
+  r.defineCommand('curfewDeliveryCensus', { numberOfKeys: 2, lua: QUEUE_CENSUS });
   const due = `${p}deliveries:due`;
   const rec = (id: string) => `${p}delivery:${id}`;
   const set = (org: string, state: DeliveryState) => `${p}org:${org}:deliveries:${state}`;
@@ -127,6 +129,19 @@ export function createRedisDeliveries(redis: Redis, p: string, pinKey: string): 
       if (!ids.length) return [];
       const raws = await redis.mget(...ids.map(rec));
       return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as Delivery])).sort((a, b) => a.enqueuedAt - b.enqueuedAt);
+    },
+    async census(orgs) {
+      // The queue in one script; the dead letters (a set per org) in one pipeline after it.
+      const queue = toCensus(await r.curfewDeliveryCensus(pinKey, due));
+      const pipeline = redis.pipeline();
+      for (const org of orgs) pipeline.scard(set(org, 'dead'));
+      const counts = orgs.length ? ((await pipeline.exec()) ?? []) : [];
+      let dead = 0;
+      for (const [error, count] of counts) {
+        if (error) throw error;
+        dead += Number(count);
+      }
+      return { ...queue, dead };
     },
     async revive(id) {
       return (await r.curfewDeliveryRevive(rec(id), due, pinKey, id, p)) === 1;

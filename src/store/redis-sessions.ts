@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
-import type { Ending, SessionStore } from './types.ts';
+import type { Ending, QueueCensus, SessionStore } from './types.ts';
 
 /** The shared clock in Lua: a pinned test time if `pin_key` holds one, else the server's TIME. */
 export const NOW_MS_LUA = `
@@ -304,6 +304,20 @@ return now_ms(KEYS[1])`;
  * KEYS: pin, index  ARGV: limit, leaseMs. Takes due entries and pushes their score a lease
  * ahead in the same step, so concurrent sweepers never take the same session.
  */
+/**
+ * KEYS: pin, a sorted set scored by when each member is due. Its size, how many are due at the
+ * shared clock's now, and the earliest due score, read in one step. Read-only.
+ */
+export const QUEUE_CENSUS = `${NOW_MS_LUA}
+local now = now_ms(KEYS[1])
+local first = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+return { tostring(now), redis.call('ZCARD', KEYS[2]), redis.call('ZCOUNT', KEYS[2], '-inf', now), first }`;
+
+/** The reply of {@link QUEUE_CENSUS}. */
+export function toCensus([now, size, due, first]: [string, number, number, string[]]): QueueCensus {
+  return { now: Number(now), size, due, ...(first.length === 2 ? { oldestDueAt: Number(first[1]) } : {}) };
+}
+
 const CLAIM_DUE = `${PRELUDE}
 local now = now_ms(KEYS[1])
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
@@ -322,6 +336,7 @@ interface SessionScripts {
   curfewSessMarkWarned(key: string, pin: string, index: string, client: string, warningAt: string): Promise<number>;
   curfewNow(pin: string): Promise<number>;
   curfewClaimDue(pin: string, index: string, limit: string, leaseMs: string): Promise<string>;
+  curfewQueueCensus(pin: string, index: string): Promise<[string, number, number, string[]]>;
 }
 
 export type SessionRedis = Redis & SessionScripts;
@@ -338,6 +353,7 @@ export function defineSessionScripts(redis: Redis): SessionRedis {
   redis.defineCommand('curfewSessMarkWarned', { numberOfKeys: 3, lua: MARK_WARNED });
   redis.defineCommand('curfewNow', { numberOfKeys: 1, lua: NOW });
   redis.defineCommand('curfewClaimDue', { numberOfKeys: 2, lua: CLAIM_DUE });
+  redis.defineCommand('curfewQueueCensus', { numberOfKeys: 2, lua: QUEUE_CENSUS });
   return redis as SessionRedis;
 }
 
@@ -419,6 +435,10 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
       const raw = JSON.parse(await redis.curfewClaimDue(pinKey, index, String(limit), String(leaseMs))) as { now: number; keys: string[] | Record<string, never> };
       const members = Array.isArray(raw.keys) ? raw.keys : [];
       return { now: raw.now, keys: members.map((m) => m.slice(`${p}sso:`.length)) };
+    },
+    async census() {
+      const census = toCensus(await redis.curfewQueueCensus(pinKey, index));
+      return { ...census, live: census.size };
     },
   };
 }

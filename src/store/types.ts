@@ -272,6 +272,20 @@ export interface SessionStore {
    * session keeps its index entry current; ending a session removes it.
    */
   claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number }>;
+  /**
+   * For the operator's gauges, read in one atomic step (one script in Redis): SSO sessions not
+   * yet ended (the deadline index), those whose next deadline has passed and are not claimed by
+   * a sweeper, and the earliest such deadline. Never changes anything.
+   */
+  census(): Promise<QueueCensus & { live: number }>;
+}
+
+/** A queue's depth at one instant of the shared clock: `due` of `size` are due, the oldest since `oldestDueAt`. */
+export interface QueueCensus {
+  now: number;
+  size: number;
+  due: number;
+  oldestDueAt?: number;
 }
 
 /** What the caller of an end says about it; the store adds what it saw (see {@link EndedEntry}). */
@@ -384,6 +398,12 @@ export interface DeliveryStore {
    * True for the one caller that revived it; false for a delivery that is not dead.
    */
   revive(id: string): Promise<boolean>;
+  /**
+   * For the operator's gauges: pending deliveries (due now, claimed, or scheduled for a retry),
+   * those due now and the oldest due one, read in one atomic step; then the dead letters of the
+   * given orgs (a gauge, so a count a moment later is fine). Never changes anything.
+   */
+  census(orgs: string[]): Promise<QueueCensus & { dead: number }>;
 }
 
 /** A user's TOTP enrollment; the secret only ever sealed (src/mfa/secret-box.ts). */

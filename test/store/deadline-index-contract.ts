@@ -66,6 +66,21 @@ export function describeDeadlineIndexContract(name: string, make: () => Promise<
       expect(await claim()).toEqual([]);
     });
 
+    it('counts for the gauges: sessions not yet ended, those due and unclaimed, the oldest deadline passed', async () => {
+      expect(await s.store.sessions.census()).toEqual({ now: t0, live: 0, size: 0, due: 0 });
+      await sessions().login('k1', sso('a'));
+      await sessions().login('k2', sso('b', { idleSeconds: 600 }));
+      await sessions().login('k3', sso('c'));
+      await sessions().end('k3', { id: 'end-3', reason: 'admin', leaseMs: 1_000 });
+      await s.clock.set(t0 + 10 * MIN - 1);
+      expect(await s.store.sessions.census()).toEqual({ now: t0 + 10 * MIN - 1, live: 2, size: 2, due: 0 });
+      await s.clock.set(t0 + 15 * MIN);
+      expect(await s.store.sessions.census()).toEqual({ now: t0 + 15 * MIN, live: 2, size: 2, due: 2, oldestDueAt: t0 + 10 * MIN });
+      // A claimed session is a sweeper's now: no longer waiting for one.
+      expect(await claim(1)).toEqual(['k2']);
+      expect(await s.store.sessions.census()).toEqual({ now: t0 + 15 * MIN, live: 2, size: 2, due: 1, oldestDueAt: t0 + 15 * MIN });
+    });
+
     it('gives each due session to exactly one of 50 concurrent claimers, within their limits', async () => {
       for (let i = 0; i < 60; i++) await sessions().login(`k${i}`, sso(`u${i}`));
       await s.clock.set(t0 + 15 * MIN);

@@ -24,6 +24,23 @@ export function describeDeliveryContract(name: string, make: () => Promise<Sessi
     });
     const ids = (list: Delivery[]) => list.map((d) => d.id).sort();
 
+    it('counts for the gauges: pending, due now, the oldest due, and the dead letters of the orgs asked about', async () => {
+      expect(await q().census(['acme'])).toEqual({ now: t0, size: 0, due: 0, dead: 0 });
+      const old = delivery({ nextAttemptAt: t0 - 5_000 });
+      const now = delivery();
+      const later = delivery({ nextAttemptAt: t0 + 60_000 });
+      const dead = delivery();
+      const elsewhere = delivery({ org: 'globex' });
+      await q().enqueue([old, now, later, dead, elsewhere]);
+      await q().bury(dead.id, 1, 'gone');
+      await q().bury(elsewhere.id, 1, 'gone');
+      expect(await q().census(['acme'])).toEqual({ now: t0, size: 3, due: 2, oldestDueAt: t0 - 5_000, dead: 1 });
+      expect((await q().census(['acme', 'globex'])).dead).toBe(2);
+      expect((await q().census([])).dead).toBe(0);
+      await q().complete(old.id);
+      expect(await q().census(['acme'])).toEqual({ now: t0, size: 2, due: 1, oldestDueAt: t0, dead: 1 });
+    });
+
     it('claims what is due by the shared clock, oldest first, and nothing early', async () => {
       const later = delivery({ nextAttemptAt: t0 + 1_000 });
       const first = delivery({ nextAttemptAt: t0 - 10 });
