@@ -21,6 +21,7 @@ import { consoleClientId, consoleClientSecret, isConsoleClient } from './console
 import { isInternalClient } from '../../orgs/internal-clients.ts';
 import type { ConsoleSession, ConsoleSessions } from './console-sessions.ts';
 import { sessionTimelineRoute } from './session-timeline.ts';
+import { describeDeliveryError, describeEndReason } from './delivery-view.ts';
 import { csvRow, detailPairs, findAuditEvents, parseAuditFilter } from './audit-view.ts';
 import { compliancePageData } from '../../compliance/console-page.ts';
 import type { Compliance } from '../../compliance/routes.ts';
@@ -401,8 +402,17 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
   router.get('/deliveries', requireConsole, async (ctx) => {
     const state = ctx.query.state === 'dead' ? 'dead' : 'pending';
-    const list = await store.deliveries.list(ctx.state.console!.org, state);
-    page(ctx, 'deliveries', { state, deliveries: list.map((d) => ({ id: d.id, client: d.client, reason: d.reason, attempts: d.attempts, error: d.lastError ?? '', next: iso(d.nextAttemptAt) })) });
+    const orgId = ctx.state.console!.org;
+    const [pending, dead] = await Promise.all([store.deliveries.list(orgId, 'pending'), store.deliveries.list(orgId, 'dead')]);
+    const names = new Map((await store.directory.listUsers(orgId)).map((u) => [u.id, u.username]));
+    page(ctx, 'deliveries', {
+      state, counts: { pending: pending.length, dead: dead.length }, now: iso(await store.now()),
+      deliveries: (state === 'dead' ? dead : pending).map((d) => ({
+        id: d.id, client: d.client, uri: d.uri, user: names.get(d.sub) ?? d.sub, userId: d.sub, session: d.session,
+        reason: describeEndReason(d.reason), attempts: d.attempts, next: iso(d.nextAttemptAt), enqueued: iso(d.enqueuedAt),
+        error: describeDeliveryError(d.lastError), rawError: d.lastError ?? '',
+      })),
+    });
   });
   router.post('/deliveries/:id/retry', forms, requireConsole, async (ctx) => {
     await ops.retryDelivery(by(ctx), ctx.params.id!);
