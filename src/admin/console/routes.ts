@@ -227,20 +227,30 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   // Sessions
   router.get('/sessions', requireConsole, async (ctx) => {
     const orgId = ctx.state.console!.org;
-    const filter = typeof ctx.query.user === 'string' && ctx.query.user ? ctx.query.user.toLowerCase() : '';
-    const user = filter ? await findUser(deps, orgId, filter) : undefined;
-    const list = filter && !user ? [] : await sessions.list(orgId, user ? { user: user.id } : {});
+    const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+    const filter = { user: text(ctx.query.user), client: text(ctx.query.client) };
+    // A user by username or id (SPEC §11); a name nobody has matches nothing, never everyone.
+    const user = filter.user ? await findUser(deps, orgId, filter.user) : undefined;
+    const list = filter.user && !user ? [] : await sessions.list(orgId, { ...(user ? { user: user.id } : {}), ...(filter.client ? { client: filter.client } : {}) });
     const names = new Map((await store.directory.listUsers(orgId)).map((u) => [u.id, u.username]));
+    const clients = (await store.directory.listClients(orgId)).map((c) => c.client_id).filter((id) => !isInternalClient(id) || id === ctx.state.console!.clientId);
     page(ctx, 'sessions', {
-      filter,
-      sessions: list.map((s) => ({
-        id: s.id,
-        username: names.get(s.user) ?? s.user,
-        signedInAt: iso(s.signedInAt),
-        expiresAt: iso(expiresAt(ssoDeadlines(s))),
-        clients: Object.values(s.rps).filter((r) => r.endedAt === undefined).map((r) => r.client).join(', '),
-        own: isOwnSession(ctx, s),
-      })),
+      filter, clients, now: iso(await store.now()),
+      sessions: list.map((s) => {
+        const { idleAt, absoluteAt } = ssoDeadlines(s);
+        return {
+          id: s.id,
+          username: names.get(s.user) ?? s.user,
+          userId: s.user,
+          signedInAt: iso(s.signedInAt),
+          lastActiveAt: iso(s.lastActiveAt),
+          idleAt: iso(idleAt),
+          absoluteAt: iso(absoluteAt),
+          expiresAt: iso(expiresAt(ssoDeadlines(s))),
+          clients: Object.values(s.rps).filter((r) => r.endedAt === undefined).map((r) => r.client).join(', '),
+          own: isOwnSession(ctx, s),
+        };
+      }),
     });
   });
   sessionTimelineRoute(router, { store, requireConsole, page });
