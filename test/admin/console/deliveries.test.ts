@@ -3,7 +3,8 @@ import { describeDeliveryError, describeEndReason } from '../../../src/admin/con
 import { signIn, startCurfew, type Harness } from '../../support/curfew.ts';
 import { RpReceiver } from '../../support/rp-receiver.ts';
 import type { UserAgent } from '../../support/user-agent.ts';
-import { consoleSeed, signInConsole } from './console-sign-in.ts';
+import { launchChromium } from '../../support/chromium.ts';
+import { consoleSeed, screenshotPath, signInConsole, signInConsoleBrowser } from './console-sign-in.ts';
 
 describe('a delivery error in words', () => {
   it('says what the app answered and whether it is retried', () => {
@@ -80,5 +81,25 @@ describe('the console deliveries page', () => {
     expect(rest).toEqual([]);
     expect(row).toContain('The app answered 404: nothing is at that URI (not retried: fix the app or its URI, then retry).');
     expect(row).toMatch(/<form method="post" action="\/admin\/deliveries\/[^"]+\/retry" data-confirm="Send this logout token to [^"]+ again\?">/);
+  });
+
+  it('in Chromium: the tab you are on is marked, the next attempt counts down', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(5_000);
+      await signInConsoleBrowser(h, page);
+      await page.getByRole('link', { name: 'Deliveries' }).click();
+      await page.getByRole('heading', { name: 'Back-channel deliveries' }).waitFor();
+      const tabs = page.getByRole('navigation', { name: 'Delivery state' });
+      await expect(tabs.locator('[aria-current="page"]').innerText()).resolves.toBe('Pending (1)');
+      await expect.poll(() => page.locator('tbody .countdown').innerText()).toMatch(/^(in \d+:\d\d|due now)$/);
+      await page.screenshot({ path: screenshotPath('console-deliveries.png'), fullPage: true });
+      await tabs.getByRole('link', { name: /Dead letters/ }).click();
+      await expect(tabs.locator('[aria-current="page"]').innerText()).resolves.toBe('Dead letters (1)');
+      await page.getByText('The app answered 404').waitFor();
+    } finally {
+      await browser.close();
+    }
   });
 });
