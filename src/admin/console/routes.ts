@@ -143,11 +143,14 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
 
   router.get('/login', async (ctx) => {
-    const org = typeof ctx.query.org === 'string' ? ctx.query.org : '';
-    if (!org || !(await store.directory.getClient(consoleClientId(org)))) {
-      renderPage(ctx, 'console/signin', { error: 'Unknown organization.', org }, 404);
+    // Known or not, every well-formed org name goes to the sign-in (the provider finds a decoy
+    // client for an unknown one), which then fails generically: the picker reveals no org.
+    const org = typeof ctx.query.org === 'string' ? ctx.query.org.trim().toLowerCase() : '';
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(org)) {
+      renderPage(ctx, 'console/signin', { error: 'Enter your organization: lowercase letters, digits or dashes.', org }, 400);
       return;
     }
+    ctx.query = { ...ctx.query, org };
     rp.begin(ctx, { acr_values: ACR.mfa });
   });
 
