@@ -4,6 +4,7 @@ import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts
 import { StoreUnavailableError } from '../http/errors.ts';
 import { requestState } from '../http/request-context.ts';
 import { providerMetadata } from './client-metadata.ts';
+import type { ClientRecord } from '../orgs/types.ts';
 
 export type AdapterConstructor = new (name: string) => Adapter;
 
@@ -50,6 +51,8 @@ export function createAdapterClass(
   hash: IdentifierHasher,
   sessionAlive: SessionBoundCheck,
   explainMissingClient: ExplainMissingClient = async () => 'missing',
+  /** Stands in for a client that does not exist, where telling so would reveal something. */
+  decoyClient: (id: string) => ClientRecord | undefined = () => undefined,
 ): AdapterConstructor {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -58,6 +61,7 @@ export function createAdapterClass(
         const why = await explainMissingClient();
         if (why === 'unavailable') throw new StoreUnavailableError();
         if (why === 'restored') client = await directory.getClient(id);
+        else client = decoyClient(id);
       }
       return client ? (providerMetadata(client) as AdapterPayload) : undefined;
     }

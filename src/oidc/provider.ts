@@ -16,6 +16,7 @@ import type { SessionService } from '../sessions/service.ts';
 import { sessionDeadlineCheck } from './session-enforcement.ts';
 import type { MfaService } from '../mfa/service.ts';
 import { mfaRequiredCheck } from './mfa-check.ts';
+import { decoyConsoleClient } from '../admin/console/console-client.ts';
 import { accessTokenTtl, sessionBoundCheck } from './token-enforcement.ts';
 
 export interface ProviderDeps {
@@ -91,7 +92,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(store.models, store.directory, hash, sessionBoundCheck(sessions), explainMissingClient),
+    adapter: createAdapterClass(store.models, store.directory, hash, sessionBoundCheck(sessions), explainMissingClient, (id) => decoyConsoleClient(id, config.issuer)),
     findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/mfa/totp.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { signIn, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
+import { screenshotPath } from './console/console-sign-in.ts';
 
 const MIN = 60_000;
 const BOB_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -56,6 +57,7 @@ describe('the console\'s session timeline (Chromium)', () => {
       await page.goto(url);
       const ended = await items();
       expect(ended.at(-1)).toMatch(/session\.ended.*Ended \(admin\): last active .*, idle for 13 min\. Activity: none recorded\./);
+      await page.screenshot({ path: screenshotPath('console-timeline.png'), fullPage: true });
 
       // Another org's session is not found from this org's console.
       const [other] = await h.curfew.sessions.list('globex');

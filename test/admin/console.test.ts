@@ -108,7 +108,7 @@ describe('the admin console in Chromium', () => {
       expect(log).toContain('policy.changed');
       expect(log).toContain('admin.write');
       expect(log).toContain('backchannel.delivered');
-      await page.screenshot({ path: join(shots, 'console-audit.png') });
+      await page.screenshot({ path: join(shots, 'console-audit.png'), fullPage: true });
 
       await page.getByRole('link', { name: 'Users' }).click();
       await page.getByRole('heading', { name: 'Users' }).waitFor();

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientRecord } from '../../orgs/types.ts';
 import type { ClientSecrets } from '../../orgs/client-secret.ts';
 import type { IdentifierHasher } from '../../store/identifier-hash.ts';
 import type { DirectoryStore } from '../../store/types.ts';
@@ -34,4 +36,33 @@ export async function ensureConsoleClients(directory: DirectoryStore, issuer: st
       createdAt: existing?.createdAt ?? new Date().toISOString(),
     });
   }
+}
+
+/** No org can have this id (org ids start with a letter or digit): nobody signs in to it. */
+const NO_ORG = '_';
+const decoySecret = randomBytes(32).toString('base64url');
+
+/**
+ * What the provider finds for the console client of an org that does not exist: a client like
+ * every console client, in an org nobody belongs to. `/admin/login?org=…` then answers the same
+ * for any name — the sign-in page — and fails afterwards with the generic "Invalid username or
+ * password.", so the picker does not tell which orgs exist (issue 12 item 2).
+ */
+export function decoyConsoleClient(clientId: string, issuer: string): ClientRecord | undefined {
+  if (!isConsoleClient(clientId) || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(clientId.slice('curfew-console-'.length))) return undefined;
+  return {
+    client_id: clientId,
+    org: NO_ORG,
+    client_secret_hash: decoySecret,
+    redirect_uris: [`${issuer}/admin/callback`],
+    post_logout_redirect_uris: [`${issuer}/admin`],
+    backchannel_logout_uri: `${issuer}/admin/backchannel-logout`,
+    backchannel_logout_session_required: true,
+    adminApi: false,
+    firstParty: true,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code'],
+    id_token_signed_response_alg: 'RS256',
+    createdAt: new Date(0).toISOString(),
+  };
 }

@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
-import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../audit/types.ts';
+import { AUDIT_EVENT_TYPES, type AuditRecord } from '../../audit/types.ts';
 import { CurfewError, ValidationError } from '../../http/errors.ts';
 import { renderPage } from '../../http/views.ts';
 import { BACKCHANNEL_EVENT } from '../../logout/logout-token.ts';
@@ -21,6 +21,8 @@ import { consoleClientId, consoleClientSecret, isConsoleClient } from './console
 import { isInternalClient } from '../../orgs/internal-clients.ts';
 import type { ConsoleSession, ConsoleSessions } from './console-sessions.ts';
 import { sessionTimelineRoute } from './session-timeline.ts';
+import { describeDeliveryError, describeEndReason } from './delivery-view.ts';
+import { csvRow, detailPairs, findAuditEvents, parseAuditFilter } from './audit-view.ts';
 import { compliancePageData } from '../../compliance/console-page.ts';
 import type { Compliance } from '../../compliance/routes.ts';
 
@@ -41,6 +43,8 @@ export interface ConsoleDeps extends OperationDeps {
   compliance?: Compliance;
 }
 
+/** An export holds at most this many events; a narrower filter reaches older ones. */
+const AUDIT_EXPORT_LIMIT = 10_000;
 const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 const iso = (ms: number) => new Date(ms).toISOString();
 const DONE: Record<string, string> = {
@@ -139,11 +143,14 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
 
   router.get('/login', async (ctx) => {
-    const org = typeof ctx.query.org === 'string' ? ctx.query.org : '';
-    if (!org || !(await store.directory.getClient(consoleClientId(org)))) {
-      renderPage(ctx, 'console/signin', { error: 'Unknown organization.', org }, 404);
+    // Known or not, every well-formed org name goes to the sign-in (the provider finds a decoy
+    // client for an unknown one), which then fails generically: the picker reveals no org.
+    const org = typeof ctx.query.org === 'string' ? ctx.query.org.trim().toLowerCase() : '';
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(org)) {
+      renderPage(ctx, 'console/signin', { error: 'Enter your organization: lowercase letters, digits or dashes.', org }, 400);
       return;
     }
+    ctx.query = { ...ctx.query, org };
     rp.begin(ctx, { acr_values: ACR.mfa });
   });
 
@@ -223,20 +230,30 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   // Sessions
   router.get('/sessions', requireConsole, async (ctx) => {
     const orgId = ctx.state.console!.org;
-    const filter = typeof ctx.query.user === 'string' && ctx.query.user ? ctx.query.user.toLowerCase() : '';
-    const user = filter ? await findUser(deps, orgId, filter) : undefined;
-    const list = filter && !user ? [] : await sessions.list(orgId, user ? { user: user.id } : {});
+    const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+    const filter = { user: text(ctx.query.user), client: text(ctx.query.client) };
+    // A user by username or id (SPEC §11); a name nobody has matches nothing, never everyone.
+    const user = filter.user ? await findUser(deps, orgId, filter.user) : undefined;
+    const list = filter.user && !user ? [] : await sessions.list(orgId, { ...(user ? { user: user.id } : {}), ...(filter.client ? { client: filter.client } : {}) });
     const names = new Map((await store.directory.listUsers(orgId)).map((u) => [u.id, u.username]));
+    const clients = (await store.directory.listClients(orgId)).map((c) => c.client_id).filter((id) => !isInternalClient(id) || id === ctx.state.console!.clientId);
     page(ctx, 'sessions', {
-      filter,
-      sessions: list.map((s) => ({
-        id: s.id,
-        username: names.get(s.user) ?? s.user,
-        signedInAt: iso(s.signedInAt),
-        expiresAt: iso(expiresAt(ssoDeadlines(s))),
-        clients: Object.values(s.rps).filter((r) => r.endedAt === undefined).map((r) => r.client).join(', '),
-        own: isOwnSession(ctx, s),
-      })),
+      filter, clients, now: iso(await store.now()),
+      sessions: list.map((s) => {
+        const { idleAt, absoluteAt } = ssoDeadlines(s);
+        return {
+          id: s.id,
+          username: names.get(s.user) ?? s.user,
+          userId: s.user,
+          signedInAt: iso(s.signedInAt),
+          lastActiveAt: iso(s.lastActiveAt),
+          idleAt: iso(idleAt),
+          absoluteAt: iso(absoluteAt),
+          expiresAt: iso(expiresAt(ssoDeadlines(s))),
+          clients: Object.values(s.rps).filter((r) => r.endedAt === undefined).map((r) => r.client).join(', '),
+          own: isOwnSession(ctx, s),
+        };
+      }),
     });
   });
   sessionTimelineRoute(router, { store, requireConsole, page });
@@ -340,26 +357,75 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
 
   // Audit, deliveries
+  /** The audit filters of this request, the user resolved from a username or id (SPEC §11). */
+  const auditFilter = async (ctx: Context) => {
+    const { filter, input } = parseAuditFilter(ctx.query);
+    if (filter.user) filter.user = (await findUser(deps, ctx.state.console!.org, filter.user))?.id ?? filter.user;
+    return { filter, input };
+  };
+  /** Ids become names an admin reads; the id stays on hover. */
+  const auditNames = async (org: string) => {
+    const users = new Map((await store.directory.listUsers(org)).map((u) => [u.id, u.username]));
+    const actor = (a: string) => (a.startsWith('user:') ? (users.get(a.slice(5)) ?? a) : a.startsWith('client:') ? `${a.slice(7)} (API)` : a);
+    return { user: (id: string) => users.get(id) ?? id, actor };
+  };
+  const auditRow = (names: Awaited<ReturnType<typeof auditNames>>) => (e: AuditRecord) => ({
+    id: e.id, at: e.at, type: e.type,
+    actor: e.actor ? names.actor(e.actor) : '', actorId: e.actor ?? '',
+    user: e.user ? names.user(e.user) : '', userId: e.user ?? '',
+    client: e.client ?? '', session: e.session ?? '', ip: e.ip ?? '',
+    details: detailPairs(e.data),
+  });
   router.get('/audit', requireConsole, async (ctx) => {
-    const type = typeof ctx.query.type === 'string' && (AUDIT_EVENT_TYPES as readonly string[]).includes(ctx.query.type) ? (ctx.query.type as AuditEventType) : undefined;
-    const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
     const orgId = ctx.state.console!.org;
-    // A user by username or id, as the API takes them; a name nobody has matches nothing.
-    const userFilter = typeof ctx.query.user === 'string' ? ctx.query.user.trim() : '';
-    const user = userFilter ? ((await findUser(deps, orgId, userFilter))?.id ?? userFilter) : undefined;
-    const result = await store.audit.query({ org: orgId, limit: 50, ...(type ? { type } : {}), ...(user ? { user } : {}), ...(cursor ? { cursor } : {}) });
-    page(ctx, 'audit', {
-      types: AUDIT_EVENT_TYPES,
-      type: type ?? '',
-      user: userFilter,
-      next: result.nextCursor ? `/admin/audit?${new URLSearchParams({ ...(type ? { type } : {}), ...(userFilter ? { user: userFilter } : {}), cursor: result.nextCursor })}` : '',
-      events: result.items.map((e) => ({ at: e.at, type: e.type, actor: e.actor ?? '', user: e.user ?? '', client: e.client ?? '', data: e.data ? JSON.stringify(e.data) : '' })),
+    const parsed = await attempt(ctx, () => auditFilter(ctx), async (errors) => {
+      const input = Object.fromEntries(['type', 'user', 'client', 'session', 'since', 'until'].map((k) => [k, typeof ctx.query[k] === 'string' ? ctx.query[k] : '']));
+      page(ctx, 'audit', { types: AUDIT_EVENT_TYPES, input, errors, events: [], next: '', exportQuery: '' }, 400);
     });
+    if (!parsed) return;
+    const { filter, input } = parsed;
+    const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
+    const result = await findAuditEvents(store, orgId, filter, { limit: 50, ...(cursor ? { cursor } : {}) });
+    const sent = new URLSearchParams(Object.entries(input).filter(([, v]) => v));
+    page(ctx, 'audit', {
+      types: AUDIT_EVENT_TYPES, input, errors: [],
+      exportQuery: sent.toString(),
+      next: result.nextCursor ? `/admin/audit?${new URLSearchParams([...sent, ['cursor', result.nextCursor]])}` : '',
+      events: result.items.map(auditRow(await auditNames(orgId))),
+    });
+  });
+  // The filtered events as a file, for the auditor's spreadsheet or tooling.
+  router.get('/audit/export.:format', requireConsole, async (ctx) => {
+    const format = ctx.params.format;
+    if (format !== 'csv' && format !== 'json') throw new CurfewError('not_found', 404, 'export as .csv or .json');
+    const orgId = ctx.state.console!.org;
+    const { filter } = await auditFilter(ctx);
+    const result = await findAuditEvents(store, orgId, filter, { limit: AUDIT_EXPORT_LIMIT });
+    const rows = result.items.map(auditRow(await auditNames(orgId)));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Disposition', `attachment; filename="audit-${orgId}.${format}"`);
+    if (result.nextCursor) ctx.set('X-Curfew-Truncated', `first ${AUDIT_EXPORT_LIMIT} events; narrow the filter for older ones`);
+    if (format === 'json') {
+      ctx.body = result.items.map((e, i) => ({ ...e, ...(rows[i]!.userId ? { username: rows[i]!.user } : {}) }));
+      return;
+    }
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.body = [csvRow(['at', 'type', 'actor', 'user', 'user_id', 'client', 'session', 'ip', 'details']),
+      ...rows.map((r) => csvRow([r.at, r.type, r.actor, r.user, r.userId, r.client, r.session, r.ip, r.details.map((d) => `${d.key}: ${d.value}`).join('; ')]))].join('\r\n') + '\r\n';
   });
   router.get('/deliveries', requireConsole, async (ctx) => {
     const state = ctx.query.state === 'dead' ? 'dead' : 'pending';
-    const list = await store.deliveries.list(ctx.state.console!.org, state);
-    page(ctx, 'deliveries', { state, deliveries: list.map((d) => ({ id: d.id, client: d.client, reason: d.reason, attempts: d.attempts, error: d.lastError ?? '', next: iso(d.nextAttemptAt) })) });
+    const orgId = ctx.state.console!.org;
+    const [pending, dead] = await Promise.all([store.deliveries.list(orgId, 'pending'), store.deliveries.list(orgId, 'dead')]);
+    const names = new Map((await store.directory.listUsers(orgId)).map((u) => [u.id, u.username]));
+    page(ctx, 'deliveries', {
+      state, counts: { pending: pending.length, dead: dead.length }, now: iso(await store.now()),
+      deliveries: (state === 'dead' ? dead : pending).map((d) => ({
+        id: d.id, client: d.client, uri: d.uri, user: names.get(d.sub) ?? d.sub, userId: d.sub, session: d.session,
+        reason: describeEndReason(d.reason), attempts: d.attempts, next: iso(d.nextAttemptAt), enqueued: iso(d.enqueuedAt),
+        error: describeDeliveryError(d.lastError), rawError: d.lastError ?? '',
+      })),
+    });
   });
   router.post('/deliveries/:id/retry', forms, requireConsole, async (ctx) => {
     await ops.retryDelivery(by(ctx), ctx.params.id!);
