@@ -84,10 +84,11 @@ export function superviseWorkers({ count, logger, host, backoff = DEFAULT_BACKOF
   let exitCode = 0;
   let forceTimer: NodeJS.Timeout | undefined;
 
-  const live = () => slots.filter((s) => s.worker && !s.worker.isDead());
+  const live = (): Worker[] => slots.flatMap((s) => (s.worker && !s.worker.isDead() ? [s.worker] : []));
 
   function fork(index: number, seed: WorkerRole['seed']): void {
-    const slot = slots[index]!;
+    const slot = slots[index];
+    if (!slot) return;
     slot.restart = undefined;
     slot.listeningSince = undefined;
     const worker = cluster.fork({ [SLOT_VARIABLE]: String(index + 1), [SEED_VARIABLE]: seed });
@@ -110,7 +111,8 @@ export function superviseWorkers({ count, logger, host, backoff = DEFAULT_BACKOF
   }
 
   function exited(index: number, worker: Worker, code: number | null, signal: string | null): void {
-    const slot = slots[index]!;
+    const slot = slots[index];
+    if (!slot) return;
     if (slot.worker === worker) slot.worker = undefined;
     if (stopping) {
       if (code !== 0) exitCode = 1;
@@ -143,10 +145,10 @@ export function superviseWorkers({ count, logger, host, backoff = DEFAULT_BACKOF
     for (const slot of slots) clearTimeout(slot.restart);
     const running = live();
     if (running.length === 0) return finish();
-    for (const slot of running) slot.worker!.process.kill('SIGTERM');
+    for (const worker of running) worker.process.kill('SIGTERM');
     forceTimer = setTimeout(() => {
-      logger.error({ workers: live().map((s) => s.worker!.process.pid) }, 'workers did not stop in time; killing them');
-      for (const slot of live()) slot.worker!.process.kill('SIGKILL');
+      logger.error({ workers: live().map((w) => w.process.pid) }, 'workers did not stop in time; killing them');
+      for (const worker of live()) worker.process.kill('SIGKILL');
       exitCode = 1;
     }, SHUTDOWN_TIMEOUT_MS);
   }
@@ -162,7 +164,7 @@ export function superviseWorkers({ count, logger, host, backoff = DEFAULT_BACKOF
   process.on('SIGHUP', () => {
     if (stopping) return;
     const running = live();
-    running.forEach((slot, i) => slot.worker!.send({ curfew: 'reload-seed', apply: i === 0 } satisfies ReloadSeed));
+    running.forEach((worker, i) => worker.send({ curfew: 'reload-seed', apply: i === 0 } satisfies ReloadSeed));
   });
 
   fork(0, 'apply');

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { restartDelay, DEFAULT_BACKOFF } from '../../src/cluster.ts';
 import { PASSWORDS, RP_CALLBACK, testSeed } from '../support/curfew.ts';
 import { freePort, runMain, startNpm, type Started } from '../support/process.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
@@ -124,6 +123,13 @@ describe('CURFEW_WORKERS: one process per core on one host', () => {
     }
     expect(workers.has(seen.at(-1)!)).toBe(true);
     expect(seen.at(-1)).not.toBe(signedInOn);
+
+    // SIGHUP to the primary: the seed is re-read and applied by one worker, not by each.
+    process.kill(parentOf(signedInOn), 'SIGHUP');
+    await until('the seed to be reloaded', async () => app.output().includes('"msg":"seed reloaded"'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(app.output().match(/"msg":"seed reloaded"/g)).toHaveLength(1);
+    expect(app.output()).not.toContain('seed reload failed');
   });
 
   it('replaces a worker killed with SIGKILL, and serves throughout', async () => {
@@ -152,6 +158,13 @@ describe('CURFEW_WORKERS: one process per core on one host', () => {
     expect(app.output().match(/"msg":"shutting down"/g)).toHaveLength(3);
   });
 
+  it('fails the start whole, primary included, when a worker cannot start', async () => {
+    const { code, output } = await runMain({ CURFEW_WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:1', PORT: String(await freePort()) }, 30_000);
+    expect(code).toBe(1);
+    expect(output).toContain('does not answer (REDIS_URL)');
+    expect(output).toContain('a worker could not start');
+  });
+
   it('refuses more than one worker on the in-memory store, naming the setting', async () => {
     const { code, output } = await runMain({ CURFEW_WORKERS: '2', PORT: String(await freePort()) });
     expect(code).toBe(1);
@@ -160,13 +173,5 @@ describe('CURFEW_WORKERS: one process per core on one host', () => {
     const auto = await runMain({ CURFEW_WORKERS: 'auto', PORT: String(await freePort()) });
     expect(auto.code).toBe(1);
     expect(auto.output).toContain('CURFEW_WORKERS');
-  });
-});
-
-describe('restart backoff', () => {
-  it('doubles from the base, is capped, and gives up after the bound', () => {
-    const b = { ...DEFAULT_BACKOFF, baseMs: 500, maxMs: 4_000, maxFailures: 5 };
-    expect([1, 2, 3, 4, 5].map((n) => restartDelay(n, b))).toEqual([500, 1_000, 2_000, 4_000, 4_000]);
-    expect(restartDelay(6, b)).toBeUndefined();
   });
 });
