@@ -64,7 +64,8 @@ async function distinctWorkers(url: string, count: number): Promise<Set<number>>
   return pids;
 }
 
-describe('CURFEW_WORKERS: one process per core on one host', () => {
+// Real processes, forked and started on a shared 2-core machine: generous, never a deadline's length.
+describe('CURFEW_WORKERS: one process per core on one host', { timeout: 60_000 }, () => {
   const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
