@@ -82,6 +82,8 @@ export interface Curfew {
   deleteUser(userId: string): Promise<void>;
   /** Applies a seed; a changed policy of an existing org reaches its live sessions at once. */
   applySeed(seed: Seed): Promise<void>;
+  /** A seed another worker applied: the one this instance re-applies should it restore a wiped store. */
+  rememberSeed(seed: Seed): void;
   /** SPEC §4: stores a valid policy and applies it to the org's live sessions now. */
   changePolicy(org: string, policy: Policy, actor: string): Promise<PolicyChange | undefined>;
   /** Starts serving; resolves with the bound port (config.port 0 picks a free one). */
@@ -327,10 +329,19 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     deleteUser,
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     applySeed: applySeedNow,
+    rememberSeed(seed) {
+      appliedSeed = seed;
+    },
     async listen(port = config.port, host = config.host) {
       // After the seed: a new store gets this deployment's marker, an existing one is checked.
       await wipeWatch.start();
-      server = createServer(provider.callback());
+      const handle = provider.callback();
+      server = createServer(config.testing.workerHeader
+        ? (req, res) => {
+            res.setHeader('x-curfew-worker-pid', String(process.pid));
+            return handle(req, res);
+          }
+        : handle);
       // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.
       server.keepAliveTimeout = 65_000;
       server.headersTimeout = 66_000;

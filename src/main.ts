@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import cluster from 'node:cluster';
 import { createCurfew } from './app.ts';
+import { isReloadSeed, superviseWorkers, workerCount, workerRole } from './cluster.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { DEMO_CLIENT_ID } from './demo/demo-rp.ts';
@@ -32,7 +34,13 @@ async function openStore(config: Config): Promise<Store> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const workers = workerCount(config.workers);
+  if (cluster.isPrimary && workers > 1) {
+    superviseWorkers({ count: workers, logger: createLogger(config.logLevel), host: config.host });
+    return;
+  }
+  const role = workerRole();
+  const logger = role ? createLogger(config.logLevel).child({ worker: role.slot }) : createLogger(config.logLevel);
   if (config.issuer.startsWith('https:') && !config.trustProxy) {
     // Cookies are Secure regardless (the issuer's scheme is the public one); client IPs are not.
     logger.warn('ISSUER is https but CURFEW_TRUST_PROXY is off: sign-in limits and network rules see the TLS proxy\'s address, not the client\'s');
@@ -50,11 +58,13 @@ async function main(): Promise<void> {
     logger,
     ...(demoClient?.client_secret ? { demo: { clientSecret: demoClient.client_secret } } : {}),
   });
-  if (seed) await curfew.applySeed(seed);
+  if (seed && role?.seed === 'remember') curfew.rememberSeed(seed);
+  else if (seed) await curfew.applySeed(seed);
   const port = await curfew.listen();
   curfew.startWorkers();
 
-  logger.info({ port, host: config.host ?? '*', issuer: config.issuer, store: store.kind }, 'Curfew is serving');
+  // In a cluster the primary says "Curfew is serving" once every worker is.
+  logger.info({ port, host: config.host ?? '*', issuer: config.issuer, store: store.kind }, role ? 'worker is serving' : 'Curfew is serving');
   if (demoClient) {
     const users = seed!.orgs[0]!.users;
     const adminClient = seed!.orgs[0]!.clients.find((c) => c.adminApi && c.client_secret);
@@ -75,14 +85,23 @@ async function main(): Promise<void> {
     );
   }
 
-  // SIGHUP re-reads CURFEW_SEED: a changed policy applies to live sessions at once.
-  process.on('SIGHUP', () => {
+  // SIGHUP re-reads CURFEW_SEED: a changed policy applies to live sessions at once. In a
+  // cluster the primary takes the signal and asks one worker to apply, the others to remember.
+  const reloadSeed = (apply: boolean) => {
     if (!config.seedFile) return;
     readSeedFile(config.seedFile, config.backchannel.allowlist)
-      .then((next) => curfew.applySeed(next))
-      .then(() => logger.info({ seed: config.seedFile }, 'seed reloaded'))
+      .then((next) => (apply ? curfew.applySeed(next) : curfew.rememberSeed(next)))
+      .then(() => apply && logger.info({ seed: config.seedFile }, 'seed reloaded'))
       .catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : err }, 'seed reload failed; nothing changed'));
-  });
+  };
+  if (role) {
+    process.on('SIGHUP', () => {});
+    process.on('message', (message) => {
+      if (isReloadSeed(message)) reloadSeed(message.apply);
+    });
+  } else {
+    process.on('SIGHUP', () => reloadSeed(true));
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -29,6 +29,7 @@ const json: Parser = (v) => {
   }
 };
 const text: Parser = (v) => v;
+const workers: Parser = (v) => (v.trim().toLowerCase() === 'auto' ? 'auto' : integer(v));
 
 /** Environment variable → config path. One table, so the README and the loader agree. */
 export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string, parse: Parser]> = [
@@ -36,6 +37,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['HOST', 'host', text],
   ['ISSUER', 'issuer', text],
   ['LOG_LEVEL', 'logLevel', text],
+  ['CURFEW_WORKERS', 'workers', workers],
   ['REDIS_URL', 'redis.url', text],
   ['CURFEW_REDIS_PREFIX', 'redis.prefix', text],
   ['CURFEW_SEED', 'seedFile', text],
@@ -48,6 +50,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['CURFEW_BACKCHANNEL_ALLOWLIST', 'backchannel.allowlist', list],
   ['CURFEW_CONTROL_TEST_INTERVAL_MINUTES', 'compliance.controlTestIntervalMinutes', integer],
   ['CURFEW_TEST_PINNABLE_CLOCK', 'testing.pinnableClock', boolean],
+  ['CURFEW_TEST_WORKER_HEADER', 'testing.workerHeader', boolean],
 ];
 
 /**
@@ -129,6 +132,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Raw 
         problems.push(`${variable} (or ${variable}_FILE): required in production (NODE_ENV=production with REDIS_URL); a generated key would be stored in Redis next to what it protects`);
       }
     }
+  }
+  // Each worker would have its own in-memory store: a session signed in on one unknown to the next.
+  const workerCount = getPath(raw, 'workers');
+  if (workerCount !== undefined && workerCount !== 1 && getPath(raw, 'redis.url') === undefined) {
+    problems.push(`workers (CURFEW_WORKERS): more than one worker needs REDIS_URL; the in-memory store is per process, so workers would not share sessions`);
   }
   if (problems.length || !result.success) throw new ConfigError(problems);
   return result.data;

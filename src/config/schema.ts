@@ -20,6 +20,9 @@ export const configSchema = z
       .refine((u) => !u.endsWith('/'), 'must not end with a slash')
       .refine((u) => !URL.parse(u)?.search && !URL.parse(u)?.hash, 'must have no query or fragment')
       .describe('OIDC issuer identifier, the public base URL (ISSUER).'),
+    workers: z
+      .union([z.number().int().min(1).max(256), z.literal('auto')])
+      .describe('Processes serving on this host, one per core (CURFEW_WORKERS): a number, or auto = os.availableParallelism(); 1 runs no cluster. More than 1 needs REDIS_URL.'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).describe('pino level (LOG_LEVEL).'),
     trustProxy: z.boolean().describe('Trust X-Forwarded-* from a reverse proxy (CURFEW_TRUST_PROXY).'),
     trustProxyHops: z
@@ -86,9 +89,14 @@ export const configSchema = z
       .object({
         pinnableClock: z
           .boolean()
+          .default(false)
           .describe('Tests only (CURFEW_TEST_PINNABLE_CLOCK): let a test pin the shared Redis clock. Never in production.'),
+        workerHeader: z
+          .boolean()
+          .default(false)
+          .describe('Tests only (CURFEW_TEST_WORKER_HEADER): answer every request with X-Curfew-Worker-Pid, to see which worker served it.'),
       })
-      .default({ pinnableClock: false }),
+      .default({ pinnableClock: false, workerHeader: false }),
     sweeper: z.object({
       tickMs: z.number().int().min(10).max(60_000).describe('How often each instance looks for sessions past a deadline.'),
       batch: z.number().int().positive().max(10_000).describe('Sessions claimed per look.'),
