@@ -2,35 +2,19 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Audit } from '../audit/audit.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/types.ts';
 import { CurfewError, ValidationError } from '../http/errors.ts';
-import type { MfaService } from '../mfa/service.ts';
-import type { ClientSecrets } from '../orgs/client-secret.ts';
 import { explain } from '../sessions/effective-limits.ts';
-import type { PolicyChange } from '../sessions/change-policy.ts';
-import type { Policy } from '../sessions/policy-types.ts';
-import type { SessionService } from '../sessions/service.ts';
-import type { Store } from '../store/types.ts';
 import { requireAdminToken, type ConsoleAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
-import { adminOperations, findUser, type AdminActor } from './operations/index.ts';
+import { adminOperations, findUser, type AdminActor, type OperationDeps } from './operations/index.ts';
 import { parse } from './operations/parse.ts';
 import { publicClient, publicUser, sessionView } from './operations/views.ts';
 import { auditQuerySchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema } from './schemas.ts';
 
-export interface AdminDeps {
+/** The operations' dependencies, and what the HTTP adapter itself needs. */
+export interface AdminDeps extends OperationDeps {
   provider: Provider;
-  store: Store;
-  sessions: SessionService;
-  mfa: MfaService;
-  audit: Audit;
-  backchannelAllowlist: readonly string[];
-  /** Hashes a created or changed client secret before it is stored. */
-  clientSecrets: ClientSecrets;
-  changePolicy(org: string, policy: Policy, actor: string): Promise<PolicyChange | undefined>;
-  disableUser(userId: string): Promise<void>;
-  deleteUser(userId: string): Promise<void>;
   /** The console's sessions, which may call the API too (with their CSRF token for writes). */
   console?: Omit<ConsoleAuth, 'directory'>;
 }

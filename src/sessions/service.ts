@@ -7,21 +7,14 @@ import type { EndedEntry, Ending, SessionLimitsUpdate, Store } from '../store/ty
 import { deathCause, expiresAt, isAlive, rpDeadlines, ssoDeadlines, warningAt, type Deadlines } from './deadlines.ts';
 import { effectiveLimits, label, type RpLimits } from './effective-limits.ts';
 import { judge } from './judge.ts';
-import type { Activity, ActivitySource, EndReason, RpSession, SessionCheck, SsoSession } from './types.ts';
+import type { Activity, ActivitySource, EndReason, SessionCheck, SsoSession } from './types.ts';
 
 /** What a session end hands to whoever must act on it (back-channel logout, in its own module). */
-export interface SessionEnded {
-  /** The end's entry in the store's ended-sessions outbox, removed once everything below is done. */
-  id: string;
-  reason: EndReason;
-  /** `sso`: the whole browser session ended; `rp`: one client's RP session only. */
-  scope: 'sso' | 'rp';
-  session: SsoSession;
-  /** The RP sessions that ended: all of the SSO session's, or the one that ended alone. */
-  rps: RpSession[];
-  /** Shared-clock ms of the deadline that ended it (timeouts), for the end-to-delivery lag. */
-  deadlineAt?: number;
-}
+/**
+ * What a session end hands to whoever must act on it: its outbox entry (src/store/types.ts
+ * `EndedEntry`, removed once everything is done) without the store's bookkeeping.
+ */
+export type SessionEnded = Omit<EndedEntry, 'endedAt' | 'queued'>;
 
 /**
  * Acts on an end. Runs from the outbox, so after a crash it may run again for the same end:
