@@ -35,6 +35,19 @@ function baseEnv(): Record<string, string> {
 }
 
 /**
+ * This process's environment without libfaketime, for the real services a test starts beside
+ * Curfew (a Redis of its own, Chromium): the suite may run at a shifted date, and those keep the
+ * real clock, as the machine's Redis does (Chromium's renderer also hangs under libfaketime).
+ */
+export function withoutFaketime(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && name !== 'LD_PRELOAD' && !name.startsWith('FAKETIME')) env[name] = value;
+  }
+  return env;
+}
+
+/**
  * Runs `node src/main.ts` — what `npm start` runs — with the given environment, and waits
  * for `ready` to appear on its output.
  */

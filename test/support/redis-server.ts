@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './process.ts';
+import { freePort, withoutFaketime } from './process.ts';
 
 /**
  * A Redis of a test's own (Debian's redis-server on a free loopback port), to wipe, kill -9 and
@@ -29,7 +29,7 @@ export class RedisServer {
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     const persistence = this.#persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir], { stdio: 'ignore' });
+    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir], { stdio: 'ignore', env: withoutFaketime() });
     this.#child = child;
     for (let i = 0; ; i++) {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
