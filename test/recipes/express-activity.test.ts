@@ -109,7 +109,15 @@ describe('recipe: express-openid-connect with the activity middleware', () => {
       expect(await me()).toBe(true);
       await until(`activity at +${t}s`, async () => (await rpActiveAt()) === start + t * S);
     }
-    const reports = (await session())!.activity?.rp_report?.count ?? 0;
+    // A report moves lastActiveAt and then counts itself: wait until the count has settled.
+    const count = async () => (await session())!.activity?.rp_report?.count ?? 0;
+    let seen = -1;
+    const reports = await until('the reports to be counted', async () => {
+      const now = await count();
+      if (now === seen) return { now };
+      seen = now;
+      return false;
+    }, 5_000, 300).then((r) => r.now);
     await Promise.all([me(), me(), me()]);
     await at(start + 92 * S);
     await me();
