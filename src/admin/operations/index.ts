@@ -1,5 +1,5 @@
 import type { AdminActor } from './actions.ts';
-import { changePolicy } from './policy.ts';
+import { changePolicy, previewPolicy } from './policy.ts';
 import { createClient, deleteClient, rotateClientSecret, updateClient } from './clients.ts';
 import type { OperationDeps } from './context.ts';
 import { retryDelivery } from './deliveries.ts';
@@ -32,6 +32,8 @@ export function adminOperations(deps: OperationDeps) {
     rotateClientSecret: (by: AdminActor, client: string) => rotateClientSecret(deps, by, client),
     deleteClient: (by: AdminActor, client: string) => deleteClient(deps, by, client),
     changePolicy: (by: AdminActor, input: unknown) => changePolicy(deps, by, input),
+    /** Not a write: a dry run of changePolicy, validated alike, that changes and audits nothing. */
+    previewPolicy: (by: AdminActor, input: unknown) => previewPolicy(deps, by, input),
     retryDelivery: (by: AdminActor, delivery: string) => retryDelivery(deps, by, delivery),
   };
 }
