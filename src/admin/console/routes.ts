@@ -230,7 +230,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     await showPolicy(ctx, { view: ctx.query.view === 'json' ? 'json' : 'form', input: policy, ...(saved ? { saved } : {}) });
   });
   router.post('/policy', forms, requireConsole, async (ctx) => {
-    const posted = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {};
+    // The form's names are flat (`rules.2.name`), read as sent: the body parser's qs would nest
+    // them, and turn a long rules table into an object past its array limit.
+    const posted: Record<string, unknown> = Object.fromEntries(new URLSearchParams((ctx.request as unknown as { rawBody?: string }).rawBody ?? ''));
     const action = field(ctx, 'action') || 'save';
     const view: PolicyView = field(ctx, 'view') === 'form' ? 'form' : 'json';
     let input: unknown;
