@@ -20,7 +20,7 @@ import { adminOperations, findUser, type AdminActor, type OperationDeps } from '
 import { policyContext, type PreviewedSession } from '../operations/policy.ts';
 import type { PolicyPreview } from '../../sessions/preview-policy.ts';
 import { explainView } from './explain-view.ts';
-import { editRules, errorsByInput, formOf, inputId, mergeErrors, parseRuleEdit, policyOfForm, readPolicyForm, type PolicyForm } from './policy-form.ts';
+import { editRules, errorsByInput, formOf, inputId, inputOf, mergeErrors, parseRuleEdit, policyOfForm, readPolicyForm, type PolicyForm } from './policy-form.ts';
 import { mayAdminister } from './console-admin.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
 import { isInternalClient } from '../../orgs/internal-clients.ts';
@@ -297,6 +297,8 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       errors,
       fieldErrors: errorsByInput(errors),
       inputId,
+      // The summary links each error to its input, when the form is shown.
+      fieldId: (field: string) => (state.view === 'form' && inputOf(field) ? inputId(inputOf(field)) : ''),
       escape: escapeHtml,
       known: { roles: known.roles, clients: known.clients.filter((c) => !isInternalClient(c)) },
       saved: state.saved,
