@@ -1,4 +1,4 @@
-import type { FieldError } from '../../sessions/policy-validate.ts';
+import { policySchema, type FieldError } from '../../sessions/policy-validate.ts';
 
 /**
  * The console's policy form (issue 12): the policy of SPEC §4 as the text an admin typed, so a
@@ -42,23 +42,30 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const text = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v));
 const listText = (v: unknown): string => (Array.isArray(v) ? v.map(text).join(', ') : text(v));
 
+/** What a policy gets for a field it leaves out (SPEC §4), shown as such in the form. */
+const DEFAULTS = {
+  warningSeconds: policySchema.shape.warningSeconds.parse(undefined),
+  mfa: policySchema.shape.mfa.parse(undefined),
+  ceilings: policySchema.shape.ceilings.parse(undefined),
+};
+
 /**
  * The form showing a policy, or whatever JSON an admin sent (a refused JSON policy shown as a
- * form keeps what it can). Ceilings absent from the JSON show the defaults the policy gets.
+ * form keeps what it can; fields the form has no input for are left out).
  */
 export function formOf(input: unknown): PolicyForm {
   const p = isRecord(input) ? input : {};
-  const ceilings = isRecord(p.ceilings) ? p.ceilings : {};
+  const ceilings = isRecord(p.ceilings) ? p.ceilings : p.ceilings === undefined ? DEFAULTS.ceilings : {};
   const rules = Array.isArray(p.rules) ? p.rules.slice(0, MAX_RULES) : [];
   return {
     idleTimeoutSeconds: text(p.idleTimeoutSeconds),
     absoluteTimeoutSeconds: text(p.absoluteTimeoutSeconds),
-    warningSeconds: text(p.warningSeconds ?? 120),
-    mfa: text(p.mfa ?? 'reentry'),
+    warningSeconds: text(p.warningSeconds ?? DEFAULTS.warningSeconds),
+    mfa: text(p.mfa ?? DEFAULTS.mfa),
     refreshIsActivity: p.refreshIsActivity === true,
     allowEnrollmentAtReentry: p.allowEnrollmentAtReentry === true,
-    ceilingIdleSeconds: text(p.ceilings === undefined ? 86_400 : ceilings.idleTimeoutSeconds),
-    ceilingAbsoluteSeconds: text(p.ceilings === undefined ? 31 * 24 * 3600 : ceilings.absoluteTimeoutSeconds),
+    ceilingIdleSeconds: text(ceilings.idleTimeoutSeconds),
+    ceilingAbsoluteSeconds: text(ceilings.absoluteTimeoutSeconds),
     rules: rules.map((r: unknown) => {
       const rule = isRecord(r) ? r : {};
       const match = isRecord(rule.match) ? rule.match : {};

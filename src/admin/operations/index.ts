@@ -10,6 +10,7 @@ export type { AdminAction, AdminActor, AdminWrite } from './actions.ts';
 export { ADMIN_ACTIONS } from './actions.ts';
 export type { OperationDeps } from './context.ts';
 export { findUser } from './context.ts';
+export { policyContext, type PreviewedSession } from './policy.ts';
 
 /**
  * Every admin write, once (issue 12 item 1): each validates its input, re-checks the actor's
