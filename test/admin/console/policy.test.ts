@@ -61,6 +61,8 @@ describe('the console policy form in Chromium', () => {
     await expect(page.getByLabel('Name of rule 1').inputValue()).resolves.toBe('admins');
     await page.getByRole('button', { name: 'Move rule 3 up' }).click();
     await expect(page.getByLabel('Name of rule 2').inputValue()).resolves.toBe('office');
+    // The page comes back at the row moved, not at the top.
+    expect(new URL(page.url()).hash).toBe('#rule-1');
     await expect(page.getByLabel('Networks of rule 2').inputValue()).resolves.toBe('10.20.0.0/16, 2001:db8::/32');
     // Nothing is saved until Save.
     expect((await policy()).rules).toEqual([]);
