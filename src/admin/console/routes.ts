@@ -236,7 +236,8 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     const view: PolicyView = field(ctx, 'view') === 'form' ? 'form' : 'json';
     let input: unknown;
     let formErrors: FieldError[] = [];
-    let text: string | undefined;
+    // What the page shows again on a refusal or a preview: the form or the JSON, exactly as typed.
+    let typed: Pick<PolicyPageState, 'form' | 'text'>;
     if (view === 'form') {
       const form = readPolicyForm(posted);
       // Adding, removing and moving rules re-shows the form: nothing is saved until Save.
@@ -244,8 +245,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       if (edit) return showPolicy(ctx, { view, form: editRules(form, edit) });
       ({ input, errors: formErrors } = policyOfForm(form));
       if (action === 'to-json') return showPolicy(ctx, { view: 'json', input });
+      typed = { form };
     } else {
-      text = field(ctx, 'policy');
+      const text = field(ctx, 'policy');
       try {
         input = JSON.parse(text);
       } catch (err) {
@@ -253,11 +255,12 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
         return showPolicy(ctx, { view, text, errors }, 400);
       }
       if (action === 'to-form') return showPolicy(ctx, { view: 'form', input });
+      typed = { text };
     }
-    const invalid = (errors: FieldError[]) => showPolicy(ctx, { view, input, ...(text !== undefined ? { text } : {}), errors: mergeErrors(formErrors, errors) }, 400);
+    const invalid = (errors: FieldError[]) => showPolicy(ctx, { view, ...typed, errors: mergeErrors(formErrors, errors) }, 400);
     if (action === 'preview') {
       const result = await attempt(ctx, () => ops.previewPolicy(by(ctx), input), invalid);
-      if (result) await showPolicy(ctx, { view, input, ...(text !== undefined ? { text } : {}), preview: result.preview });
+      if (result) await showPolicy(ctx, { view, ...typed, preview: result.preview });
       return;
     }
     const done = await attempt(ctx, () => ops.changePolicy(by(ctx), input), invalid);

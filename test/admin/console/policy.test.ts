@@ -95,7 +95,7 @@ describe('the console policy form in Chromium', () => {
     await page.getByLabel('Name of rule 3').fill('lab');
     await page.getByLabel('Networks of rule 3').fill('10.0.0.0/8, 10.0.0.0/99');
     await page.getByLabel('Idle timeout of rule 3').fill('900');
-    await page.getByLabel('Roles of rule 1').fill('admin, wizard');
+    await page.getByLabel('Roles of rule 1').fill('admin wizard');
     await page.getByLabel('Idle timeout of rule 2').fill('soon');
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByRole('alert').filter({ hasText: 'not saved' }).waitFor();
@@ -111,7 +111,7 @@ describe('the console policy form in Chromium', () => {
     // Every value typed is still there.
     const values = {
       'Idle timeout (seconds)': '7200', 'Absolute timeout (seconds)': '3600', 'Name of rule 3': 'lab', 'Networks of rule 3': '10.0.0.0/8, 10.0.0.0/99',
-      'Idle timeout of rule 3': '900', 'Roles of rule 1': 'admin, wizard', 'Idle timeout of rule 2': 'soon', 'Clients of rule 2': 'acme-app', 'Warning before the end (seconds)': '60',
+      'Idle timeout of rule 3': '900', 'Roles of rule 1': 'admin wizard', 'Idle timeout of rule 2': 'soon', 'Clients of rule 2': 'acme-app', 'Warning before the end (seconds)': '60',
     };
     for (const [label, value] of Object.entries(values)) await expect(page.getByLabel(label, { exact: true }).inputValue(), label).resolves.toBe(value);
     await expect(page.getByLabel('Refresh is activity for rule 2').inputValue()).resolves.toBe('true');
