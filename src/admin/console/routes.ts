@@ -63,6 +63,8 @@ interface PolicyPageState {
   explain?: { asked: { user: string; client: string; ip: string }; errors: Record<string, string>; result?: ReturnType<typeof explainView> & { username: string; roles: string } };
 }
 
+/** The preview table lists at most this many sessions; its counts cover all of them. */
+const PREVIEW_ROWS = 200;
 /** An export holds at most this many events; a narrower filter reaches older ones. */
 const AUDIT_EXPORT_LIMIT = 10_000;
 const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
@@ -306,7 +308,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       saved: state.saved,
       preview: state.preview && {
         ...state.preview,
-        affected: state.preview.affected.map((a) => ({
+        // The counts cover every session; the table, the soonest to end (a page stays readable).
+        more: Math.max(0, state.preview.affected.length - PREVIEW_ROWS),
+        affected: state.preview.affected.slice(0, PREVIEW_ROWS).map((a) => ({
           ...a, own: a.session === own, expiresAt: iso(a.expiresAt), newExpiresAt: iso(a.newExpiresAt),
           apps: a.apps.map((app) => ({ ...app, expiresAt: iso(app.expiresAt), newExpiresAt: iso(app.newExpiresAt) })),
         })),
