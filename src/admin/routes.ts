@@ -9,7 +9,7 @@ import { requireAdminToken, type ConsoleAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
 import { adminOperations, findUser, type AdminActor, type OperationDeps } from './operations/index.ts';
 import { parse } from './operations/parse.ts';
-import { publicClient, publicUser, sessionView } from './operations/views.ts';
+import { previewView, publicClient, publicUser, sessionView } from './operations/views.ts';
 import { auditQuerySchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema } from './schemas.ts';
 
 /** The operations' dependencies, and what the HTTP adapter itself needs. */
@@ -57,6 +57,11 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
   router.put('/orgs/:org/policy', auth, ownOrg, json, async (ctx) => {
     ctx.body = await ops.changePolicy(by(ctx), body(ctx));
+  });
+  // A dry run of the PUT above: validated alike (400 with `fields`), it changes nothing.
+  router.post('/orgs/:org/policy/preview', auth, ownOrg, json, async (ctx) => {
+    const { policy, preview } = await ops.previewPolicy(by(ctx), body(ctx));
+    ctx.body = { policy, preview: previewView(preview) };
   });
   router.get('/orgs/:org/policy/explain', auth, ownOrg, async (ctx) => {
     const q = parse(explainQuerySchema, ctx.query);

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
@@ -11,11 +12,14 @@ import { BACKCHANNEL_EVENT } from '../../logout/logout-token.ts';
 import { ACR } from '../../oidc/claims.ts';
 import { internalRp } from '../../oidc/internal-rp.ts';
 import { expiresAt, ssoDeadlines } from '../../sessions/deadlines.ts';
-import { explain } from '../../sessions/effective-limits.ts';
+import type { FieldError } from '../../sessions/policy-validate.ts';
 import type { SessionStatus } from '../../sessions/service.ts';
 import type { SsoSession } from '../../sessions/types.ts';
 import type { IdentifierHasher } from '../../store/identifier-hash.ts';
-import { adminOperations, findUser, type AdminActor, type OperationDeps } from '../operations/index.ts';
+import { adminOperations, findUser, policyContext, type AdminActor, type OperationDeps, type PreviewedSession } from '../operations/index.ts';
+import type { PolicyPreview } from '../../sessions/preview-policy.ts';
+import { explainView } from './explain-view.ts';
+import { editRules, errorsByInput, formOf, inputId, inputOf, mergeErrors, parseRuleEdit, policyOfForm, readPolicyForm, type PolicyForm } from './policy-form.ts';
 import { mayAdminister } from './console-admin.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
 import { isInternalClient } from '../../orgs/internal-clients.ts';
@@ -43,10 +47,30 @@ export interface ConsoleDeps extends OperationDeps {
   compliance?: Compliance;
 }
 
+type PolicyView = 'form' | 'json';
+/** What the policy page shows: the form (or the JSON typed), and what the last action found. */
+interface PolicyPageState {
+  view: PolicyView;
+  /** The policy JSON shown, when no form was posted. */
+  input?: unknown;
+  /** The form as posted, kept as typed. */
+  form?: PolicyForm;
+  /** The JSON as typed. */
+  text?: string;
+  errors?: FieldError[];
+  saved?: { recomputed: number | undefined; ended: number | undefined };
+  preview?: Omit<PolicyPreview, 'affected'> & { affected: PreviewedSession[] };
+  explain?: { asked: { user: string; client: string; ip: string }; errors: Record<string, string>; result?: ReturnType<typeof explainView> & { username: string; roles: string } };
+}
+
+/** The preview table lists at most this many sessions; its counts cover all of them. */
+const PREVIEW_ROWS = 200;
 /** An export holds at most this many events; a narrower filter reaches older ones. */
 const AUDIT_EXPORT_LIMIT = 10_000;
 const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 const iso = (ms: number) => new Date(ms).toISOString();
+/** For the messages the policy page places in markup it builds (errors beside their inputs). */
+const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const DONE: Record<string, string> = {
   'revoked': 'The session was revoked; its apps are being told.',
   'user-created': 'The user was created.',
@@ -199,33 +223,101 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     ctx.redirect(started ? '/admin/compliance?started=1' : '/admin/compliance?busy=1');
   });
 
-  // Policy, with the explain preview
+  // Policy: a form (or its JSON), a preview of what saving does to live sessions, explain as tables
   router.get('/policy', requireConsole, async (ctx) => {
-    const org = (await store.directory.getOrg(ctx.state.console!.org))!;
-    page(ctx, 'policy', { policy: JSON.stringify(org.policy, null, 2), errors: [], saved: ctx.query.saved !== undefined });
+    const policy = (await store.directory.getOrg(ctx.state.console!.org))!.policy;
+    const count = (v: unknown) => (typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : undefined);
+    const saved = ctx.query.saved !== undefined ? { recomputed: count(ctx.query.recomputed), ended: count(ctx.query.ended) } : undefined;
+    await showPolicy(ctx, { view: ctx.query.view === 'json' ? 'json' : 'form', input: policy, ...(saved ? { saved } : {}) });
   });
   router.post('/policy', forms, requireConsole, async (ctx) => {
-    const text = field(ctx, 'policy');
+    // The form's names are flat (`rules.2.name`), read as sent: the body parser's qs would nest
+    // them, and turn a long rules table into an object past its array limit.
+    const posted: Record<string, unknown> = Object.fromEntries(new URLSearchParams((ctx.request as unknown as { rawBody?: string }).rawBody ?? ''));
+    const action = field(ctx, 'action') || 'save';
+    const view: PolicyView = field(ctx, 'view') === 'form' ? 'form' : 'json';
     let input: unknown;
-    try {
-      input = JSON.parse(text);
-    } catch (err) {
-      page(ctx, 'policy', { policy: text, errors: [{ field: '(policy)', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }], saved: false }, 400);
+    let formErrors: FieldError[] = [];
+    // What the page shows again on a refusal or a preview: the form or the JSON, exactly as typed.
+    let typed: Pick<PolicyPageState, 'form' | 'text'>;
+    if (view === 'form') {
+      const form = readPolicyForm(posted);
+      // Adding, removing and moving rules re-shows the form: nothing is saved until Save.
+      const edit = parseRuleEdit(action);
+      if (edit) return showPolicy(ctx, { view, form: editRules(form, edit) });
+      ({ input, errors: formErrors } = policyOfForm(form));
+      if (action === 'to-json') return showPolicy(ctx, { view: 'json', input });
+      typed = { form };
+    } else {
+      const text = field(ctx, 'policy');
+      try {
+        input = JSON.parse(text);
+      } catch (err) {
+        const errors = [{ field: '(policy)', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }];
+        return showPolicy(ctx, { view, text, errors }, 400);
+      }
+      if (action === 'to-form') return showPolicy(ctx, { view: 'form', input });
+      typed = { text };
+    }
+    const invalid = (errors: FieldError[]) => showPolicy(ctx, { view, ...typed, errors: mergeErrors(formErrors, errors) }, 400);
+    if (action === 'preview') {
+      const result = await attempt(ctx, () => ops.previewPolicy(by(ctx), input), invalid);
+      if (result) await showPolicy(ctx, { view, ...typed, preview: result.preview });
       return;
     }
-    const done = await attempt(ctx, () => ops.changePolicy(by(ctx), input), async (errors) => page(ctx, 'policy', { policy: text, errors, saved: false }, 400));
-    if (done) ctx.redirect('/admin/policy?saved');
+    const done = await attempt(ctx, () => ops.changePolicy(by(ctx), input), invalid);
+    if (done) ctx.redirect(`/admin/policy?${new URLSearchParams({ saved: '', recomputed: String(done.recomputedSessions), ended: String(done.endedSessions), ...(view === 'json' ? { view } : {}) })}`);
   });
+  // Explain (SPEC §4) of the saved policy, as tables beside the form; the API answers it as JSON.
   router.get('/explain', requireConsole, async (ctx) => {
     const orgId = ctx.state.console!.org;
-    const user = await findUser(deps, orgId, String(ctx.query.user ?? ''));
-    if (!user) throw new CurfewError('not_found', 404, 'no such user in this organization');
-    const client = typeof ctx.query.client === 'string' && ctx.query.client ? ctx.query.client : undefined;
-    const ip = typeof ctx.query.ip === 'string' && ctx.query.ip ? ctx.query.ip : undefined;
-    const org = (await store.directory.getOrg(orgId))!;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = explain(org.policy, { roles: user.roles, ...(client ? { client } : {}), ...(ip ? { ip } : {}) });
+    const q = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string).trim() : '');
+    const asked = { user: q('user'), client: q('client'), ip: q('ip') };
+    const policy = (await store.directory.getOrg(orgId))!.policy;
+    const errors: Record<string, string> = {};
+    const user = asked.user ? await findUser(deps, orgId, asked.user) : undefined;
+    if (!user) errors.user = asked.user ? 'no such user in this organization' : 'is required';
+    const client = asked.client ? await store.directory.getClient(asked.client) : undefined;
+    if (asked.client && client?.org !== orgId) errors.client = 'no such client in this organization';
+    if (asked.ip && !isIP(asked.ip)) errors.ip = 'is not an IP address';
+    const status = errors.user && asked.user ? 404 : Object.keys(errors).length ? 400 : 200;
+    const explained = user && !Object.keys(errors).length
+      ? { ...explainView(policy, { roles: user.roles, ...(asked.client ? { client: asked.client } : {}), ...(asked.ip ? { ip: asked.ip } : {}) }), username: user.username, roles: user.roles.join(', ') || 'none' }
+      : undefined;
+    await showPolicy(ctx, { view: 'form', input: policy, explain: { asked, errors, ...(explained ? { result: explained } : {}) } }, status);
   });
+
+  /** The policy page: the form or the JSON, with errors beside their inputs, a preview, explain. */
+  async function showPolicy(ctx: Context, state: PolicyPageState, status = 200): Promise<void> {
+    const orgId = ctx.state.console!.org;
+    const form = state.form ?? formOf(state.input);
+    const errors = state.errors ?? [];
+    const known = await policyContext(deps, orgId);
+    const own = state.preview ? (await sessions.list(orgId, { user: ctx.state.console!.user })).find((s) => isOwnSession(ctx, s))?.id : undefined;
+    page(ctx, 'policy', {
+      view: state.view,
+      form,
+      json: state.text ?? JSON.stringify(state.form ? policyOfForm(state.form).input : state.input, null, 2),
+      errors,
+      fieldErrors: errorsByInput(errors),
+      inputId,
+      // The summary links each error to its input, when the form is shown.
+      fieldId: (field: string) => (state.view === 'form' && inputOf(field) ? inputId(inputOf(field)) : ''),
+      escape: escapeHtml,
+      known: { roles: known.roles, clients: known.clients.filter((c) => !isInternalClient(c)) },
+      saved: state.saved,
+      preview: state.preview && {
+        ...state.preview,
+        // The counts cover every session; the table, the soonest to end (a page stays readable).
+        more: Math.max(0, state.preview.affected.length - PREVIEW_ROWS),
+        affected: state.preview.affected.slice(0, PREVIEW_ROWS).map((a) => ({
+          ...a, own: a.session === own, expiresAt: iso(a.expiresAt), newExpiresAt: iso(a.newExpiresAt),
+          apps: a.apps.map((app) => ({ ...app, expiresAt: iso(app.expiresAt), newExpiresAt: iso(app.newExpiresAt) })),
+        })),
+      },
+      explain: state.explain ?? { asked: { user: '', client: '', ip: '' }, errors: {} },
+    }, status);
+  }
 
   // Sessions
   router.get('/sessions', requireConsole, async (ctx) => {
