@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { CurfewError } from '../http/errors.ts';
+import { CurfewError } from '../errors.ts';
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
@@ -21,7 +21,7 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   return { id: part(decoded.slice(0, colon)), secret: part(decoded.slice(colon + 1)) };
 }
 
-const unauthorized = () => new CurfewError('invalid_client', 401, 'client authentication failed');
+const unauthorized = () => new CurfewError('invalid_client', 'client authentication failed');
 
 /**
  * Authenticates the calling client the way the token endpoint does: client_secret_basic or
