@@ -86,6 +86,14 @@ export function sendError(ctx: Context, error: unknown, surface: ErrorSurface): 
   return a;
 }
 
+/**
+ * oidc-provider's `renderError` hook: the provider's own errors (it has set the status) as
+ * Curfew's error page — the same page, title and headers as Curfew's routes answer with.
+ */
+export function renderProviderError(ctx: Context, out: { error: string; error_description?: string }): void {
+  sendPage(ctx, 'error', { title: PAGE_TITLE(ctx.status), message: out.error_description ?? 'The request could not be completed.', code: out.error }, ctx.status);
+}
+
 /** Which shape a request's errors take: by the API it called, else by what it accepts. */
 function surfaceOf(ctx: Context): ErrorSurface {
   if (ctx.path.startsWith('/session/')) return 'oidc';

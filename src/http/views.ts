@@ -37,7 +37,3 @@ export function sendPage(ctx: Context, view: string, data: Record<string, unknow
   ctx.type = 'html';
   ctx.body = eta.render(view, data);
 }
-
-export function renderView(view: string, data: Record<string, unknown>): string {
-  return eta.render(view, data);
-}

@@ -2,12 +2,14 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
+import * as oidc from 'openid-client';
 import Koa, { type Context } from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, CurfewError, StoreUnavailableError, ValidationError } from '../../src/errors.ts';
 import { adminErrorBody, answerFor, errorHandler, oidcErrorBody, retryAfterOnUnavailable, sendError } from '../../src/http/errors.ts';
 import { renderPage } from '../../src/http/views.ts';
 import { createLogger } from '../../src/logger.ts';
+import { startCurfew, type Harness } from '../support/curfew.ts';
 
 /** Throws, by name, each kind of error a route can raise; the same set under every surface. */
 const ERRORS: Record<string, () => unknown> = {
@@ -197,5 +199,50 @@ describe('one error model, rendered three ways', () => {
     expect(oidcErrorBody(answer)).toEqual({ error: 'invalid_request', error_description: 'the user is invalid' });
     expect(adminErrorBody(answer)).toEqual({ ...oidcErrorBody(answer), fields: [{ field: 'username', message: 'required' }, { field: 'roles.0', message: 'unknown role' }] });
     expect(answerFor('a string thrown by mistake')).toMatchObject({ status: 500, code: 'server_error' });
+  });
+});
+
+describe('the model end to end, on a Curfew instance', () => {
+  let h: Harness;
+  let adminToken: string;
+  beforeAll(async () => {
+    h = await startCurfew('memory');
+    adminToken = (await oidc.clientCredentialsGrant(await h.rp('acme-admin'), { scope: 'admin' })).access_token;
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('renders the provider\'s own errors as the same page, with the page headers', async () => {
+    const res = await fetch(`${h.url}/auth?client_id=no-such-client&response_type=code&scope=openid`, { headers: { accept: 'text/html' } });
+    const html = await res.text();
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(html).toContain('This request could not be completed');
+    expect(html).toContain('<code>invalid_client</code>');
+  });
+
+  it('refuses the admin API without a token with 401 invalid_token and a Bearer challenge', async () => {
+    const res = await fetch(`${h.url}/admin/api/v1/orgs/acme/policy`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="curfew-admin", error="invalid_token", error_description="a bearer access token is required"');
+    expect(await res.json()).toEqual({ error: 'invalid_token', error_description: 'a bearer access token is required' });
+  });
+
+  it('answers the store\'s bad-cursor error 400 invalid_cursor through the admin API', async () => {
+    const res = await fetch(`${h.url}/admin/api/v1/orgs/acme/audit?cursor=bm90LWEtY3Vyc29y`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'invalid_cursor', error_description: 'the audit cursor is not valid; use nextCursor from a previous page' });
+  });
+
+  it('answers a username taken as the API always did: 400 naming the field', async () => {
+    const res = await fetch(`${h.url}/admin/api/v1/orgs/acme/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'a-long-enough-password-1', roles: [] }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_request', fields: [{ field: 'username' }] });
   });
 });
