@@ -92,7 +92,7 @@ export function createCompliance(deps: ComplianceDeps) {
   const auth = requireAdminToken(deps.provider, deps.console);
   const ownOrg = async (ctx: Context, next: Next) => {
     const org = ctx.params.org;
-    if (!org || org !== ctx.state.admin?.org || !(await store.directory.getOrg(org))) throw new CurfewError('not_found', 'org not found');
+    if (!org || org !== ctx.state.admin?.org || !(await store.directory.getOrg(org))) throw new CurfewError('not_found', 'org not found', { detail: `${ctx.state.admin?.actor ?? 'nobody'} of org ${ctx.state.admin?.org ?? '-'} asked for org ${org ?? '-'}` });
     ctx.set('Cache-Control', 'no-store');
     await next();
   };

@@ -236,6 +236,17 @@ describe('the model end to end, on a Curfew instance', () => {
     expect(await res.json()).toEqual({ error: 'invalid_cursor', error_description: 'the audit cursor is not valid; use nextCursor from a previous page' });
   });
 
+  it('answers every failed client authentication alike, and logs which failure it was', async () => {
+    const wrong = `Basic ${Buffer.from('acme-app:not-the-secret').toString('base64')}`;
+    const res = await fetch(`${h.url}/session/status?sid=x`, { headers: { authorization: wrong } });
+    expect(res.status).toBe(401);
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+    expect(body).not.toContain('wrong secret');
+    expect(h.logs.some((line) => line.includes('client acme-app: wrong secret'))).toBe(true);
+    expect(h.logs.some((line) => line.includes('not-the-secret'))).toBe(false);
+  });
+
   it('answers a username taken as the API always did: 400 naming the field', async () => {
     const res = await fetch(`${h.url}/admin/api/v1/orgs/acme/users`, {
       method: 'POST',
