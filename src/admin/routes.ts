@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/types.ts';
-import { CurfewError, ValidationError } from '../http/errors.ts';
+import { CurfewError, ValidationError } from '../errors.ts';
 import { explain } from '../sessions/effective-limits.ts';
 import { requireAdminToken, type ConsoleAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
@@ -20,10 +20,10 @@ export interface AdminDeps extends OperationDeps {
 }
 
 const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', onError: () => {
-  throw new CurfewError('invalid_request', 400, 'the body is not valid JSON');
+  throw new CurfewError('invalid_request', 'the body is not valid JSON');
 } });
 
-const notFound = (what: string) => new CurfewError('not_found', 404, `${what} not found`);
+const notFound = (what: string) => new CurfewError('not_found', `${what} not found`);
 
 const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unknown }).body;
 

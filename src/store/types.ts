@@ -36,15 +36,7 @@ export interface ModelStore {
 }
 
 /** Thrown by directory writes that would break a uniqueness rule (username per org, client_id). */
-export class ConflictError extends Error {
-  readonly code = 'conflict';
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(message);
-    this.name = 'ConflictError';
-    this.field = field;
-  }
-}
+export { ConflictError } from '../errors.ts';
 
 /**
  * What remains of a deleted client, forever: its id is never given out again (another org

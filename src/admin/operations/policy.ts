@@ -1,4 +1,4 @@
-import { ValidationError } from '../../http/errors.ts';
+import { ValidationError } from '../../errors.ts';
 import type { Policy } from '../../sessions/policy-types.ts';
 import { validatePolicy, type PolicyContext } from '../../sessions/policy-validate.ts';
 import { previewPolicy as preview, type PolicyPreview } from '../../sessions/preview-policy.ts';
