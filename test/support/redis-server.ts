@@ -15,11 +15,14 @@ import { freePort, withoutFaketime } from './process.ts';
 export class RedisServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'curfew-redis-'));
   readonly #persistent: boolean;
+  readonly #args: string[];
   #child: ChildProcess | undefined;
   port = 0;
 
-  constructor(options: { persistent?: boolean } = {}) {
+  /** `args`: more redis-server options, e.g. `--replicaof 127.0.0.1 <port>` for a replica. */
+  constructor(options: { persistent?: boolean; args?: string[] } = {}) {
     this.#persistent = options.persistent ?? false;
+    this.#args = options.args ?? [];
   }
 
   get url(): string {
@@ -29,7 +32,7 @@ export class RedisServer {
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     const persistence = this.#persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir], { stdio: 'ignore', env: withoutFaketime() });
+    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir, ...this.#args], { stdio: 'ignore', env: withoutFaketime() });
     this.#child = child;
     for (let i = 0; ; i++) {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -1,0 +1,108 @@
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signIn, startCurfew, type Harness, type SignIn } from '../support/curfew.ts';
+import { freshPrefix } from '../support/redis.ts';
+import { SentinelSetup } from '../support/redis-sentinel.ts';
+import { RpReceiver } from '../support/rp-receiver.ts';
+import { ALLOW, CLIENTS, drain, seedFor, startSessions, tally } from './wave.ts';
+
+const MIN = 60_000;
+/** The test seed's idle limit. */
+const IDLE_MS = 15 * MIN;
+const APP = `Basic ${Buffer.from('acme-app:acme-app-secret-0123456789').toString('base64')}`;
+
+describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, three sentinels)', () => {
+  const sentinel = new SentinelSetup();
+  const rp = new RpReceiver();
+  let h: Harness;
+  beforeAll(async () => {
+    await sentinel.start();
+    await rp.start();
+    h = await startCurfew('redis', {
+      prefix: freshPrefix('sentinel'),
+      // With sentinels the URL's host is never dialled: the sentinels name the primary.
+      redis: { url: 'redis://sentinel-names-the-primary.invalid:6379', sentinel: sentinel.target },
+      seed: seedFor(rp),
+      config: ALLOW,
+    });
+    rp.trust(h.url, `${h.url}/jwks`, () => h.clock.now());
+  }, 40_000);
+  afterAll(async () => {
+    await h?.close();
+    await rp.close();
+    await sentinel.close();
+  });
+
+  it('keeps enforcing a session made before it, delivers the logout queued before it, and never answers 500 during it', { timeout: 60_000 }, async () => {
+    const t0 = await h.clock.now();
+    const first = await sentinel.primaryPort();
+    expect(first).toBe(sentinel.primary.port);
+
+    // Before: alice signs in through openid-client; another session ends with its logouts still queued.
+    const signed: SignIn = await signIn(h, h.userAgent(), 'acme-app', 'alice');
+    const sid = String(signed.claims.sid);
+    const [queued] = await startSessions(h, 'queued', 1);
+    await h.curfew.sessions.end(queued!, 'admin');
+    await h.curfew.sweeper.tick();
+    expect((await h.store.deliveries.list('acme', 'pending')).length).toBe(CLIENTS.length);
+    expect(rp.received).toHaveLength(0);
+    // Script caches are not replicated: the server about to be promoted has never seen Curfew's scripts.
+    expect(Number((await sentinel.info(sentinel.replica!.port, 'memory')).number_of_cached_scripts)).toBe(0);
+    expect(Number((await sentinel.info(first, 'memory')).number_of_cached_scripts)).toBeGreaterThan(0);
+
+    // During: requests keep coming while the sentinels switch primaries.
+    const statuses: Array<{ status: number; retryAfter: string | null }> = [];
+    let switching = true;
+    const traffic = (async () => {
+      while (switching) {
+        const res = await fetch(`${h.url}/session/status?sid=${sid}`, { headers: { authorization: APP } });
+        await res.arrayBuffer();
+        statuses.push({ status: res.status, retryAfter: res.headers.get('retry-after') });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const switchStart = Date.now();
+    const { from, to } = await sentinel.failover();
+    const switchMs = Date.now() - switchStart;
+    // Until the store answers on the new primary (scripts included: the clock is one).
+    for (let i = 0; i < 100; i++) {
+      if (await h.store.now().then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    switching = false;
+    await traffic;
+    expect({ from, to }).toEqual({ from: sentinel.primary.port, to: sentinel.replica!.port });
+    expect(await sentinel.primaryPort()).toBe(to);
+    expect(statuses.length).toBeGreaterThan(0);
+    for (const s of statuses) {
+      expect([200, 503]).toContain(s.status);
+      if (s.status === 503) expect(s.retryAfter).toBeTruthy();
+    }
+    console.log(`sentinel failover ${from} → ${to}: ${statuses.length} requests, ${statuses.filter((s) => s.status === 503).length} answered 503; the sentinels agreed and the old primary followed in ${switchMs} ms`);
+    expect(Number((await sentinel.info(to, 'memory')).number_of_cached_scripts)).toBeGreaterThan(0);
+
+    // After: the session made before the switch is alive 1 ms before its idle deadline, ended at it.
+    const status = async () => {
+      const res = await fetch(`${h.url}/session/status?sid=${sid}`, { headers: { authorization: APP } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { active: boolean }).active;
+    };
+    const app = await h.rp('acme-app');
+    await h.clock.set(t0 + IDLE_MS - 1);
+    expect(await status()).toBe(true);
+    const renewed = await oidc.refreshTokenGrant(app, signed.tokens.refresh_token!);
+    expect(renewed.access_token).toBeTruthy();
+    await h.clock.set(t0 + IDLE_MS);
+    expect(await status()).toBe(false);
+    await expect(oidc.refreshTokenGrant(app, renewed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+
+    // The logouts queued on the old primary arrive, verified with jose against the JWKS, once each.
+    await drain(h, rp, [queued!]);
+    const t = await tally(h, rp, [queued!], 1);
+    expect(t).toMatchObject({ owed: CLIENTS.length, delivered: CLIENTS.length, lost: 0, duplicates: 0 });
+    // The session that ended at its deadline owes acme-app its token too, delivered by the new primary's queue.
+    await h.curfew.sweeper.tick();
+    await h.curfew.sender.tick();
+    await rp.waitFor(() => rp.received.some((r) => r.payload.sid === sid));
+  });
+});
