@@ -20,6 +20,9 @@ export interface RedisTarget {
   sentinel?: SentinelTarget;
 }
 
+/** The name every Curfew connection gives itself (CLIENT SETNAME). */
+export const CONNECTION_NAME = 'curfew';
+
 /** `host:port` or `[v6]:port` → ioredis' sentinel address; the config schema has checked the shape. */
 export function parseSentinelAddress(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(':');
@@ -40,10 +43,12 @@ export function parseSentinelAddress(address: string): { host: string; port: num
  * caches are not replicated) gets them on first use.
  */
 export function openRedis(target: RedisTarget, options: RedisOptions = {}): Redis {
-  if (!target.sentinel) return new Redis(target.url, options);
+  // Named, so an operator's CLIENT LIST (and a failover test) tells Curfew's connections apart.
+  const named: RedisOptions = { connectionName: CONNECTION_NAME, ...options };
+  if (!target.sentinel) return new Redis(target.url, named);
   const { hosts, name, password } = target.sentinel;
   return new Redis(target.url, {
-    ...options,
+    ...named,
     sentinels: hosts.map(parseSentinelAddress),
     name,
     ...(password !== undefined ? { sentinelPassword: password } : {}),
