@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { signIn, startCurfew, type Harness, type SignIn } from '../support/curfew.ts';
 import { CONNECTION_NAME } from '../../src/store/redis-connection.ts';
+import { freePort, runMain, startMain } from '../support/process.ts';
 import { freshPrefix } from '../support/redis.ts';
 import { SentinelSetup } from '../support/redis-sentinel.ts';
 import { RpReceiver } from '../support/rp-receiver.ts';
@@ -119,5 +120,41 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
     await h.curfew.sweeper.tick();
     await h.curfew.sender.tick();
     await rp.waitFor(() => rp.received.some((r) => r.payload.sid === sid));
+  });
+
+  it('npm start finds the primary through CURFEW_REDIS_SENTINELS and CURFEW_REDIS_SENTINEL_NAME', async () => {
+    const port = await freePort();
+    const before = await sentinel.clientsNamed(await sentinel.primaryPort(), CONNECTION_NAME);
+    const app = await startMain(
+      {
+        PORT: String(port),
+        ISSUER: `http://127.0.0.1:${port}`,
+        REDIS_URL: 'redis://sentinel-names-the-primary.invalid',
+        CURFEW_REDIS_SENTINELS: sentinel.target.hosts.join(','),
+        CURFEW_REDIS_SENTINEL_NAME: sentinel.name,
+        CURFEW_REDIS_PREFIX: freshPrefix('sentinel-main'),
+      },
+      /Curfew is serving/,
+    );
+    try {
+      expect(app.output()).toContain('"store":"redis"');
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      // Its connection is on the primary the sentinels name now (after the failover above, the former replica).
+      expect(await sentinel.clientsNamed(await sentinel.primaryPort(), CONNECTION_NAME)).toBeGreaterThan(before);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('stops with a clear message when no sentinel answers', async () => {
+    const { code, output } = await runMain({
+      PORT: '0',
+      REDIS_URL: 'redis://sentinel-names-the-primary.invalid',
+      CURFEW_REDIS_SENTINELS: `127.0.0.1:${await freePort()}`,
+      CURFEW_REDIS_SENTINEL_NAME: sentinel.name,
+    });
+    expect(code).toBe(1);
+    expect(output).toContain(`the primary '${sentinel.name}' of sentinels 127.0.0.1:`);
+    expect(output).toContain('does not answer (REDIS_URL, CURFEW_REDIS_SENTINELS, CURFEW_REDIS_SENTINEL_NAME)');
   });
 });
