@@ -78,7 +78,7 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
     // must have left it for the new one by itself (ioredis hears +switch-master), or writes
     // made now would be lost when the old primary resyncs as a replica.
     let followed = false;
-    for (let i = 0; i < 100 && !followed; i++) {
+    for (let i = 0; i < 200 && !followed; i++) {
       followed = (await sentinel.clientsNamed(from, CONNECTION_NAME)) === 0 && (await sentinel.clientsNamed(to, CONNECTION_NAME)) > 0;
       if (!followed) await new Promise((r) => setTimeout(r, 50));
     }
