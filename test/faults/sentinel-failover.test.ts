@@ -122,6 +122,19 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
     await rp.waitFor(() => rp.received.some((r) => r.payload.sid === sid));
   });
 
+  it('runs every script again after the primary\'s script cache is emptied under its open connections (NOSCRIPT → EVAL)', async () => {
+    const primary = await sentinel.primaryPort();
+    await sentinel.flushScripts(primary);
+    expect(Number((await sentinel.info(primary, 'memory')).number_of_cached_scripts)).toBe(0);
+    const signed = await signIn(h, h.userAgent(), 'acme-other', 'bob');
+    const res = await fetch(`${h.url}/session/status?sid=${String(signed.claims.sid)}`, {
+      headers: { authorization: `Basic ${Buffer.from('acme-other:acme-other-secret-0123456789').toString('base64')}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ active: true });
+    expect(Number((await sentinel.info(primary, 'memory')).number_of_cached_scripts)).toBeGreaterThan(0);
+  });
+
   it('npm start finds the primary through CURFEW_REDIS_SENTINELS and CURFEW_REDIS_SENTINEL_NAME', async () => {
     const port = await freePort();
     const before = await sentinel.clientsNamed(await sentinel.primaryPort(), CONNECTION_NAME);

@@ -113,6 +113,16 @@ export class SentinelSetup {
     }
   }
 
+  /** SCRIPT FLUSH on one server: its script cache is emptied, its clients stay connected. */
+  async flushScripts(port: number): Promise<void> {
+    const r = direct(port);
+    try {
+      await r.call('SCRIPT', 'FLUSH');
+    } finally {
+      r.disconnect();
+    }
+  }
+
   /** `INFO` of one server as field → value. */
   async info(port: number, section: string): Promise<Record<string, string>> {
     const r = direct(port);
