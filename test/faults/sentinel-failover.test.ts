@@ -1,10 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { signIn, startCurfew, type Harness, type SignIn } from '../support/curfew.ts';
 import { CONNECTION_NAME } from '../../src/store/redis-connection.ts';
 import { freePort, runMain, startMain } from '../support/process.ts';
 import { freshPrefix } from '../support/redis.ts';
-import { SentinelSetup } from '../support/redis-sentinel.ts';
+import { SENTINEL_SETUP_PASSWORD, SentinelSetup } from '../support/redis-sentinel.ts';
 import { RpReceiver } from '../support/rp-receiver.ts';
 import { ALLOW, CLIENTS, drain, seedFor, startSessions, tally } from './wave.ts';
 
@@ -12,6 +15,14 @@ const MIN = 60_000;
 /** The test seed's idle limit. */
 const IDLE_MS = 15 * MIN;
 const APP = `Basic ${Buffer.from('acme-app:acme-app-secret-0123456789').toString('base64')}`;
+
+/** A secret in a file of its own (mode 0600), for a `<VARIABLE>_FILE` setting. */
+const secretsDir = mkdtempSync(join(tmpdir(), 'curfew-sentinel-secrets-'));
+function secretFile(value: string): string {
+  const file = join(secretsDir, `secret-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return file;
+}
 
 describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, three sentinels)', () => {
   const sentinel = new SentinelSetup();
@@ -23,7 +34,7 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
     h = await startCurfew('redis', {
       prefix: freshPrefix('sentinel'),
       // With sentinels the URL's host is never dialled: the sentinels name the primary.
-      redis: { url: 'redis://sentinel-names-the-primary.invalid:6379', sentinel: sentinel.target },
+      redis: { url: sentinel.url, sentinel: sentinel.target },
       seed: seedFor(rp),
       config: ALLOW,
     });
@@ -33,6 +44,7 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
     await h?.close();
     await rp.close();
     await sentinel.close();
+    rmSync(secretsDir, { recursive: true, force: true });
   });
 
   it('keeps enforcing a session made before it, delivers the logout queued before it, and never answers 500 during it', { timeout: 60_000 }, async () => {
@@ -142,9 +154,11 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
       {
         PORT: String(port),
         ISSUER: `http://127.0.0.1:${port}`,
-        REDIS_URL: 'redis://sentinel-names-the-primary.invalid',
+        REDIS_URL: sentinel.url,
         CURFEW_REDIS_SENTINELS: sentinel.target.hosts.join(','),
         CURFEW_REDIS_SENTINEL_NAME: sentinel.name,
+        // Secrets from files, as in production.
+        CURFEW_REDIS_SENTINEL_PASSWORD_FILE: secretFile(SENTINEL_SETUP_PASSWORD),
         CURFEW_REDIS_PREFIX: freshPrefix('sentinel-main'),
       },
       /Curfew is serving/,

@@ -12,9 +12,15 @@ const QUORUM = 2;
 /** How long a silent primary takes to be judged down; a forced failover does not wait for it. */
 const DOWN_AFTER_MS = 1_000;
 
-/** A direct connection to one server, failing fast (no reconnect storm in a test's cleanup). */
+/**
+ * The one password of the setup: the data nodes' (`requirepass`, in REDIS_URL) and the
+ * sentinels' own (CURFEW_REDIS_SENTINEL_PASSWORD), so a test proves Curfew uses both.
+ */
+export const SENTINEL_SETUP_PASSWORD = 'sentinel-setup-password';
+
+/** A direct connection to one server or sentinel, failing fast (no reconnect storm in a test's cleanup). */
 function direct(port: number): Redis {
-  const redis = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = new Redis({ host: '127.0.0.1', port, password: SENTINEL_SETUP_PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => {});
   return redis;
 }
@@ -36,24 +42,28 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 /**
  * A Redis Sentinel deployment of a test's own, from Debian's redis-server on free loopback
- * ports: a primary, a replica of it, and three sentinels (quorum 2) watching them. Each
- * sentinel has its own generated config file (a sentinel rewrites it as it learns).
+ * ports: a primary, a replica of it, and three sentinels (quorum 2) watching them, all behind
+ * passwords as in production. Each sentinel has its own generated config file (a sentinel
+ * rewrites it as it learns).
  */
 export class SentinelSetup {
   readonly name = NAME;
-  readonly primary = new RedisServer();
+  readonly primary = new RedisServer({ password: SENTINEL_SETUP_PASSWORD });
   replica: RedisServer | undefined;
   readonly sentinelPorts: number[] = [];
   readonly #dir = mkdtempSync(join(tmpdir(), 'curfew-sentinel-'));
   readonly #sentinels: ChildProcess[] = [];
 
   get target(): SentinelTarget {
-    return { hosts: this.sentinelPorts.map((p) => `127.0.0.1:${p}`), name: NAME };
+    return { hosts: this.sentinelPorts.map((p) => `127.0.0.1:${p}`), name: NAME, password: SENTINEL_SETUP_PASSWORD };
   }
+
+  /** REDIS_URL with Sentinel: the data nodes' password; the host is never dialled. */
+  readonly url = `redis://:${SENTINEL_SETUP_PASSWORD}@sentinel-names-the-primary.invalid:6379`;
 
   async start(): Promise<void> {
     await this.primary.start();
-    this.replica = new RedisServer({ args: ['--replicaof', '127.0.0.1', String(this.primary.port)] });
+    this.replica = new RedisServer({ password: SENTINEL_SETUP_PASSWORD, args: ['--replicaof', '127.0.0.1', String(this.primary.port)] });
     await this.replica.start();
     await this.#replicated(this.replica.port);
     for (let i = 0; i < 3; i++) {
@@ -66,6 +76,9 @@ export class SentinelSetup {
           'bind 127.0.0.1',
           `dir ${this.#dir}`,
           `sentinel monitor ${NAME} 127.0.0.1 ${this.primary.port} ${QUORUM}`,
+          `sentinel auth-pass ${NAME} ${SENTINEL_SETUP_PASSWORD}`,
+          `requirepass ${SENTINEL_SETUP_PASSWORD}`,
+          `sentinel sentinel-pass ${SENTINEL_SETUP_PASSWORD}`,
           `sentinel down-after-milliseconds ${NAME} ${DOWN_AFTER_MS}`,
           `sentinel failover-timeout ${NAME} 10000`,
           `sentinel parallel-syncs ${NAME} 1`,

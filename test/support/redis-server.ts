@@ -16,17 +16,22 @@ export class RedisServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'curfew-redis-'));
   readonly #persistent: boolean;
   readonly #args: string[];
+  readonly #password: string | undefined;
   #child: ChildProcess | undefined;
   port = 0;
 
-  /** `args`: more redis-server options, e.g. `--replicaof 127.0.0.1 <port>` for a replica. */
-  constructor(options: { persistent?: boolean; args?: string[] } = {}) {
+  /**
+   * `args`: more redis-server options, e.g. `--replicaof 127.0.0.1 <port>` for a replica.
+   * `password`: clients must AUTH with it (`requirepass`), and a replica uses it with its primary.
+   */
+  constructor(options: { persistent?: boolean; args?: string[]; password?: string } = {}) {
     this.#persistent = options.persistent ?? false;
-    this.#args = options.args ?? [];
+    this.#password = options.password;
+    this.#args = [...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []), ...(options.args ?? [])];
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.#password ? `:${encodeURIComponent(this.#password)}@` : ''}127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
