@@ -106,6 +106,10 @@ local function touch(s, client, now)
   if client ~= '' and rp == 'alive' then s.rps[client].lastActiveAt = now end
   return true
 end
+-- The live RP-session count (liveRpSessions), moved by every step that starts or ends one.
+local function count_rps(prefix, delta)
+  if delta ~= 0 then redis.call('INCRBY', prefix .. 'rps:live', delta) end
+end
 local function drop_sids(prefix, s, only)
   for client, rp in pairs(s.rps) do
     if (only == nil or only == client) and rp.sidKey then redis.call('DEL', prefix .. 'sid:' .. rp.sidKey) end
@@ -142,6 +146,7 @@ if existing then
     if not rp.endedAt then table.insert(e.rps, rp) end
   end
   append_ended(ARGV[2], e, now, ending.leaseMs)
+  count_rps(ARGV[2], -#e.rps)
   drop_sids(ARGV[2], existing, nil)
   redis.call('SREM', ARGV[2] .. 'org:' .. existing.org .. ':sessions', ARGV[3])
   redis.call('SREM', ARGV[2] .. 'user:' .. existing.user .. ':sessions', ARGV[3])
@@ -178,12 +183,14 @@ if current then
       if rabs <= ridle then e.reason = 'absolute' else e.reason = 'idle' end
     end
     append_ended(ARGV[2], e, now, ending.leaseMs)
+    count_rps(ARGV[2], -1)
   end
   drop_sids(ARGV[2], s, rp.client)
 end
 rp.startedAt = now
 rp.lastActiveAt = now
 s.rps[rp.client] = rp
+count_rps(ARGV[2], 1)
 save(KEYS[1], s, now)
 redis.call('SET', ARGV[2] .. 'sid:' .. rp.sidKey, ARGV[3], 'PX', retain_ms(s, now))
 return cjson.encode({ now = now, session = s, replaced = current })`;
@@ -230,6 +237,7 @@ for _, rp in pairs(s.rps) do
   if not rp.endedAt then table.insert(live, rp) end
 end
 append_ended(ARGV[1], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'sso', session = s, rps = live }, now_ms(KEYS[2]), ending.leaseMs)
+count_rps(ARGV[1], -#live)
 drop_sids(ARGV[1], s, nil)
 redis.call('DEL', KEYS[1])
 redis.call('SREM', ARGV[1] .. 'org:' .. s.org .. ':sessions', ARGV[2])
@@ -248,6 +256,7 @@ rp.endedAt = now
 redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
 redis.call('ZADD', KEYS[3], next_deadline(s), KEYS[1])
 append_ended(ARGV[1], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'rp', session = s, rps = { rp } }, now, ending.leaseMs)
+count_rps(ARGV[1], -1)
 return cjson.encode(rp)`;
 
 /** KEYS: session, pin, index  ARGV: limits json */
@@ -439,6 +448,9 @@ export function createRedisSessions(redis: SessionRedis, p: string, pinKey: stri
     async census() {
       const census = toCensus(await redis.curfewQueueCensus(pinKey, index));
       return { ...census, live: census.size };
+    },
+    async liveRpSessions() {
+      return Number((await redis.get(`${p}rps:live`)) ?? 0);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { AuditPage, AuditQuery, AuditRecord, NewAuditRecord } from '../audit/types.ts';
 import type { ClientRecord, Org, User } from '../orgs/types.ts';
 import { auditBounds, idMs, matchesAudit, toPage } from './audit-query.ts';
@@ -10,6 +10,7 @@ import { createRedisDeliveries } from './redis-deliveries.ts';
 import { createRedisOutbox } from './redis-outbox.ts';
 import { CLIENT_ID_UNAVAILABLE } from './client-tombstone.ts';
 import { guardStore } from './store-unavailable.ts';
+import { openRedis, type RedisTarget, type SentinelTarget } from './redis-connection.ts';
 import {
   ConflictError,
   type AuditStore,
@@ -186,8 +187,8 @@ type CurfewRedis = Redis & Scripts;
  */
 export const COMMAND_TIMEOUT_MS = 2_000;
 
-function connect(url: string, commandTimeout: number): CurfewRedis {
-  const redis = new Redis(url, {
+function connect(target: RedisTarget, commandTimeout: number): CurfewRedis {
+  const redis = openRedis(target, {
     // A request fails after two reconnect attempts instead of waiting forever: a dead Redis
     // must surface as an error (and /readyz 503), not a hung sign-in. The offline queue stays
     // on so the commands of the first request, sent before the socket is up, are not refused.
@@ -411,6 +412,8 @@ function createAuditStore(redis: CurfewRedis, p: string, pinKey: string): AuditS
 
 export interface RedisStoreOptions {
   url: string;
+  /** Find the primary through these sentinels (see RedisTarget); `url` then gives credentials and database. */
+  sentinel?: SentinelTarget;
   /** Every key lives under it; default `curfew:`. */
   prefix?: string;
   /**
@@ -432,7 +435,8 @@ export interface RedisStoreOptions {
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const p = options.prefix ?? 'curfew:';
-  const redis = connect(options.url, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
+  const target: RedisTarget = { url: options.url, ...(options.sentinel ? { sentinel: options.sentinel } : {}) };
+  const redis = connect(target, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
   const sessionRedis = defineSessionScripts(redis);
   const pinKey = options.pinnableClock ? `${p}clock:pinned` : '';
   // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.

@@ -270,6 +270,14 @@ export interface SessionStore {
    * a sweeper, and the earliest such deadline. Never changes anything.
    */
   census(): Promise<QueueCensus & { live: number }>;
+  /**
+   * For the operator's gauge: RP sessions not yet ended (started, neither ended themselves nor
+   * by their SSO session's end, nor replaced). A count kept by the very steps that start and end
+   * RP sessions (in Redis, inside their scripts), so it is one cheap read and never drifts from
+   * them; a record left to expire unended (a day past its deadline, with no sweeper running)
+   * would stay counted.
+   */
+  liveRpSessions(): Promise<number>;
 }
 
 /** A queue's depth at one instant of the shared clock: `due` of `size` are due, the oldest since `oldestDueAt`. */
