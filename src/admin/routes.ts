@@ -17,11 +17,9 @@ export interface AdminDeps extends OperationDeps {
   provider: Provider;
   /** The console's sessions, which may call the API too (with their CSRF token for writes). */
   console?: Omit<ConsoleAuth, 'directory'>;
+  /** Largest JSON body read (`bodyLimits.adminApiKb`). */
+  bodyLimitKb: number;
 }
-
-const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', onError: () => {
-  throw new CurfewError('invalid_request', 400, 'the body is not valid JSON');
-} });
 
 const notFound = (what: string) => new CurfewError('not_found', 404, `${what} not found`);
 
@@ -35,6 +33,9 @@ const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unkn
 export function adminRoutes(deps: AdminDeps): Router {
   const { store, sessions } = deps;
   const router = new Router({ prefix: '/admin/api/v1' });
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: `${deps.bodyLimitKb}kb`, onError: () => {
+    throw new CurfewError('invalid_request', 400, 'the body is not valid JSON');
+  } });
 
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApiDocument();

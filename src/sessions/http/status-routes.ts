@@ -8,7 +8,6 @@ import type { DirectoryStore, RateLimiter } from '../../store/types.ts';
 import type { SessionService, SessionStatus } from '../service.ts';
 import type { Activity } from '../types.ts';
 
-const forms = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
 function bodyOf(ctx: Context): Record<string, unknown> {
   const body = (ctx.request as unknown as { body?: unknown }).body;
@@ -39,6 +38,8 @@ export interface StatusRouteDeps {
   activityLimiter: RateLimiter;
   /** Keyed hash for the limiter's keys, so sids never appear in store keys. */
   hash: (value: string) => string;
+  /** Largest form or JSON body read (`bodyLimits.sessionApiKb`). */
+  bodyLimitKb: number;
 }
 
 const ALLOWED_HEADERS = 'Authorization, Content-Type';
@@ -54,7 +55,8 @@ const ORIGINS_TTL_MS = 30_000;
  * Browsers may call with a token from the origins of the client's registered redirect URIs
  * (CORS), never with credentials: the token is the only authority, cookies play no part.
  */
-export function sessionStatusRoutes({ provider, sessions, directory, activityLimiter, hash }: StatusRouteDeps): Router {
+export function sessionStatusRoutes({ provider, sessions, directory, activityLimiter, hash, bodyLimitKb }: StatusRouteDeps): Router {
+  const forms = bodyParser({ enableTypes: ['form', 'json'], formLimit: `${bodyLimitKb}kb`, jsonLimit: `${bodyLimitKb}kb` });
   const router = new Router({ prefix: '/session' });
 
   async function clientOrigins(clientId: string): Promise<string[]> {
