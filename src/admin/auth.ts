@@ -12,12 +12,6 @@ export interface AdminPrincipal {
   actor: string;
 }
 
-declare module 'koa' {
-  interface DefaultState {
-    admin?: AdminPrincipal;
-  }
-}
-
 function deny(ctx: Context, status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', description: string): void {
   ctx.status = status;
   ctx.set('WWW-Authenticate', `Bearer realm="curfew-admin", error="${error}", error_description="${description}"`);

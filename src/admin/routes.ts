@@ -11,6 +11,7 @@ import { adminOperations, findUser, type AdminActor, type OperationDeps } from '
 import { parse } from './operations/parse.ts';
 import { publicClient, publicUser, sessionView } from './operations/views.ts';
 import { auditQuerySchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema } from './schemas.ts';
+import { adminOf } from '../types/koa.ts';
 
 /** The operations' dependencies, and what the HTTP adapter itself needs. */
 export interface AdminDeps extends OperationDeps {
@@ -23,7 +24,7 @@ export interface AdminDeps extends OperationDeps {
 
 const notFound = (what: string) => new CurfewError('not_found', 404, `${what} not found`);
 
-const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unknown }).body;
+const body = (ctx: Context): unknown => ctx.request.body;
 
 /**
  * The admin JSON API (SPEC §11, external contract: paths). Every route is scoped to the org of
@@ -43,12 +44,12 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   const auth = requireAdminToken(deps.provider, deps.console && { ...deps.console, directory: store.directory });
   const ownOrg = async (ctx: Context, next: Next) => {
-    if (ctx.params.org !== ctx.state.admin!.org || !(await store.directory.getOrg(ctx.params.org!))) throw notFound('org');
+    if (ctx.params.org !== adminOf(ctx).org || !(await store.directory.getOrg(ctx.params.org!))) throw notFound('org');
     ctx.set('Cache-Control', 'no-store');
     await next();
   };
   const ops = adminOperations(deps);
-  const by = (ctx: Context): AdminActor => ({ org: ctx.params.org!, actor: ctx.state.admin!.actor });
+  const by = (ctx: Context): AdminActor => ({ org: ctx.params.org!, actor: adminOf(ctx).actor });
   /** SPEC §11: `?user=` names a user by id or username; an unknown name matches nothing. */
   const userIdOf = async (org: string, ref: string | undefined) => (ref === undefined ? undefined : ((await findUser(deps, org, ref))?.id ?? ref));
 

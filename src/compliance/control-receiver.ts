@@ -4,6 +4,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { ModelStore } from '../store/types.ts';
+import { bodyFields } from '../types/koa.ts';
 
 const MODEL = 'CurfewControlReceipt';
 
@@ -39,7 +40,7 @@ export function mountControlReceiver(router: Router, deps: { path: string; issue
   const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
   router.post(deps.path, forms, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+    const body = bodyFields(ctx);
     const token = typeof body.logout_token === 'string' ? body.logout_token : '';
     try {
       const { payload } = await jwtVerify(token, keys, { issuer: deps.issuer, typ: 'logout+jwt' });

@@ -14,6 +14,8 @@ export class ConfigError extends Error {
 
 type Raw = Record<string, unknown>;
 
+const isRaw = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 const integer = (v: string): unknown => (/^-?\d+$/.test(v.trim()) ? Number(v) : v);
 
 /** Environment text → a value for the schema; text it cannot read passes through for the schema to name. */
@@ -67,24 +69,26 @@ function readVariable(env: NodeJS.ProcessEnv, variable: string, problems: string
   try {
     return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (cause) {
-    problems.push(`${variable}_FILE: cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`);
+    const reason = cause instanceof Error ? ('code' in cause && typeof cause.code === 'string' ? cause.code : cause.message) : String(cause);
+    problems.push(`${variable}_FILE: cannot read ${file}: ${reason}`);
     return undefined;
   }
 }
 
 function setPath(target: Raw, path: string, value: unknown): void {
   const parts = path.split('.');
+  const leaf = parts.pop() ?? path;
   let node = target;
-  for (const part of parts.slice(0, -1)) {
+  for (const part of parts) {
     const next = node[part];
-    node = typeof next === 'object' && next !== null ? (next as Raw) : (node[part] = {});
+    node = isRaw(next) ? next : (node[part] = {});
   }
-  node[parts.at(-1)!] = value;
+  node[leaf] = value;
 }
 
 function getPath(source: Raw, path: string): unknown {
   let node: unknown = source;
-  for (const part of path.split('.')) node = typeof node === 'object' && node !== null ? (node as Raw)[part] : undefined;
+  for (const part of path.split('.')) node = isRaw(node) ? node[part] : undefined;
   return node;
 }
 

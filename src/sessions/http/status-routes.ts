@@ -7,12 +7,9 @@ import { authenticateClient } from '../../oidc/client-auth.ts';
 import type { DirectoryStore, RateLimiter } from '../../store/types.ts';
 import type { SessionService, SessionStatus } from '../service.ts';
 import type { Activity } from '../types.ts';
+import { bodyFields } from '../../types/koa.ts';
 
 
-function bodyOf(ctx: Context): Record<string, unknown> {
-  const body = (ctx.request as unknown as { body?: unknown }).body;
-  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-}
 
 /** RFC 6750 §2.1: the token only from the Authorization header (never the query string, which is logged). */
 function bearerToken(ctx: Context): string | undefined {
@@ -125,7 +122,7 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
       await answerWithToken(ctx, token, activity);
       return;
     }
-    const body = bodyOf(ctx);
+    const body = bodyFields(ctx);
     // Credentials only from the Authorization header or the body, never the query string,
     // which ends up in access logs (RFC 6749 §2.3.1).
     const client = await authenticateClient(ctx, provider, { client_id: body.client_id ?? ctx.query.client_id, client_secret: body.client_secret });
