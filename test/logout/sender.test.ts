@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAudit } from '../../src/audit/audit.ts';
+import type { AuditEventType } from '../../src/audit/types.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createLogoutTokenSigner } from '../../src/logout/logout-token.ts';
@@ -64,7 +65,7 @@ describe('logout sender', () => {
       endedAt: now, enqueuedAt: now, attempts: 0, state: 'pending', nextAttemptAt: now,
     };
     await store.deliveries.enqueue([delivery]);
-    const audited = async (type: string) => (await store.audit.query({ org: 'acme', type, limit: 10 })).items;
+    const audited = async (type: AuditEventType) => (await store.audit.query({ org: 'acme', type, limit: 10 })).items;
     return { rp, clock, store, sender, audited };
   }
 
