@@ -160,6 +160,13 @@ export const configSchema = z
         description: 'Origins (`http://127.0.0.1:8090`, port may be `*`) allowed to receive logout tokens over http or on loopback/private addresses.',
       }),
     }).prefault({}),
+    activity: z.object({
+      reportsPerMinute: setting(z.number().int().min(1).max(10_000), 60, {
+        env: 'CURFEW_ACTIVITY_REPORTS_PER_MINUTE',
+        parse: 'integer',
+        description: 'Activity reports (`POST /session/activity`) one RP session may make per minute; more get `429` and count nothing. Generous for a person (an SDK reports at most every few seconds), tight for a loop.',
+      }),
+    }).prefault({}),
     bodyLimits: z.object({
       adminApiKb: setting(kilobytes(), 64, { env: 'CURFEW_ADMIN_API_BODY_KB', parse: 'integer', description: 'Largest JSON body the admin API reads (a policy with many rules); larger is `413`.' }),
       sessionApiKb: setting(kilobytes(), 8, { env: 'CURFEW_SESSION_API_BODY_KB', parse: 'integer', description: 'Largest body `/session/status` and `/session/activity` read; larger is `413`.' }),

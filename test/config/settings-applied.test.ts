@@ -1,14 +1,14 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCurfew, type Harness } from '../support/curfew.ts';
+import { signIn, startCurfew, type Harness } from '../support/curfew.ts';
 
 /** Settings that used to be constants in route modules reach what they configure. */
-describe('body limits from settings', () => {
+describe('route limits from settings', () => {
   let h: Harness;
   let adminToken: string;
 
   beforeAll(async () => {
-    h = await startCurfew('memory', { config: { 'bodyLimits.sessionApiKb': 1, 'bodyLimits.adminApiKb': 2 } });
+    h = await startCurfew('memory', { config: { 'bodyLimits.sessionApiKb': 1, 'bodyLimits.adminApiKb': 2, 'activity.reportsPerMinute': 3 } });
     adminToken = (await oidc.clientCredentialsGrant(await h.rp('acme-admin'), { scope: 'admin' })).access_token;
   });
   afterAll(async () => {
@@ -38,5 +38,15 @@ describe('body limits from settings', () => {
     const under = await put(1900);
     expect(under.status).toBe(400);
     expect(JSON.stringify(await under.json())).not.toContain('not valid JSON');
+  });
+
+  it('answers activity.reportsPerMinute activity reports per RP session, and 429 to the next', async () => {
+    const signed = await signIn(h, h.userAgent(), 'acme-spa', 'alice');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${h.url}/session/activity`, { method: 'POST', headers: { authorization: `Bearer ${signed.tokens.access_token}` } });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
   });
 });
