@@ -53,7 +53,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/admin/operations/sessions.ts': ['test/admin/routes.test.ts', 'test/admin/console/sessions.test.ts'],
   'src/admin/operations/users.ts': ['test/admin/routes.test.ts', 'test/admin/user-names.test.ts'],
   'src/admin/schemas.ts': ['test/admin/routes.test.ts', 'test/http/property.test.ts'],
-  'src/audit/audit.ts': ['test/audit/session-story.test.ts'],
   'src/compliance/control-receiver.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/control-test.ts': ['test/compliance/routes.test.ts', 'test/compliance/schedule.test.ts'],
   'src/compliance/read-events.ts': ['test/compliance/routes.test.ts'],
