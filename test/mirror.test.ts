@@ -58,7 +58,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/compliance/read-events.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/render-pdf.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/report-view.ts': ['test/compliance/routes.test.ts', 'test/compliance/console-page.test.ts'],
-  'src/config/generate-keys.ts': ['test/deploy/compose.test.ts'],
   'src/http/errors.ts': ['test/http/no-500.test.ts', 'test/oidc/malformed-requests.test.ts'],
   'src/http/ops-routes.ts': ['test/e2e/lifecycle.test.ts', 'test/http/metrics.test.ts'],
   'src/http/request-context.ts': ['test/http/trust-proxy.test.ts'],
