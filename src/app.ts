@@ -241,9 +241,9 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       provider,
       sessions,
       directory: store.directory,
-      // Generous for a person (an SDK reports at most every few seconds), tight for a loop.
-      activityLimiter: store.rateLimiter({ name: 'session-activity', points: 60, durationSeconds: 60, blockSeconds: 60 }),
+      activityLimiter: store.rateLimiter({ name: 'session-activity', points: config.activity.reportsPerMinute, durationSeconds: 60, blockSeconds: 60 }),
       hash,
+      bodyLimitKb: config.bodyLimits.sessionApiKb,
     }),
     sdkRoutes(),
     accountRoutes(provider, sessions, store.directory),
@@ -259,6 +259,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       disableUser: (id) => disableUser(id),
       deleteUser: (id) => deleteUser(id),
       console: { consoleSessions: consoleSessionStore, sessions },
+      bodyLimitKb: config.bodyLimits.adminApiKb,
     }),
   ];
   const compliance = createCompliance({

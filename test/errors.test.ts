@@ -33,6 +33,7 @@ describe('the code → status table', () => {
       access_denied: 403,
       not_found: 404,
       conflict: 409,
+      payload_too_large: 413,
       rate_limited: 429,
       temporarily_unavailable: 503,
     });

@@ -13,12 +13,6 @@ export interface AdminPrincipal {
   actor: string;
 }
 
-declare module 'koa' {
-  interface DefaultState {
-    admin?: AdminPrincipal;
-  }
-}
-
 /** RFC 6750 §3.1: the renderer answers these with their Bearer challenge. */
 const deny = (error: 'invalid_token' | 'insufficient_scope', description: string) => new CurfewError(error, description);
 

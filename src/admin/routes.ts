@@ -11,21 +11,20 @@ import { adminOperations, findUser, type AdminActor, type OperationDeps } from '
 import { parse } from './operations/parse.ts';
 import { previewView, publicClient, publicUser, sessionView } from './operations/views.ts';
 import { auditQuerySchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema } from './schemas.ts';
+import { adminOf } from '../types/koa.ts';
 
 /** The operations' dependencies, and what the HTTP adapter itself needs. */
 export interface AdminDeps extends OperationDeps {
   provider: Provider;
   /** The console's sessions, which may call the API too (with their CSRF token for writes). */
   console?: Omit<ConsoleAuth, 'directory'>;
+  /** Largest JSON body read (`bodyLimits.adminApiKb`). */
+  bodyLimitKb: number;
 }
-
-const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', onError: () => {
-  throw new CurfewError('invalid_request', 'the body is not valid JSON');
-} });
 
 const notFound = (what: string) => new CurfewError('not_found', `${what} not found`);
 
-const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unknown }).body;
+const body = (ctx: Context): unknown => ctx.request.body;
 
 /**
  * The admin JSON API (SPEC §11, external contract: paths). Every route is scoped to the org of
@@ -35,6 +34,11 @@ const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unkn
 export function adminRoutes(deps: AdminDeps): Router {
   const { store, sessions } = deps;
   const router = new Router({ prefix: '/admin/api/v1' });
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: `${deps.bodyLimitKb}kb`, onError: (err) => {
+    // raw-body marks a body over the limit with 413; anything else it refuses is unreadable JSON.
+    if ((err as { status?: unknown }).status === 413) throw new CurfewError('payload_too_large', `the body is larger than ${deps.bodyLimitKb} KB`);
+    throw new CurfewError('invalid_request', 'the body is not valid JSON');
+  } });
 
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApiDocument();
@@ -42,12 +46,12 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   const auth = requireAdminToken(deps.provider, deps.console && { ...deps.console, directory: store.directory });
   const ownOrg = async (ctx: Context, next: Next) => {
-    if (ctx.params.org !== ctx.state.admin!.org || !(await store.directory.getOrg(ctx.params.org!))) throw notFound('org');
+    if (ctx.params.org !== adminOf(ctx).org || !(await store.directory.getOrg(ctx.params.org!))) throw notFound('org');
     ctx.set('Cache-Control', 'no-store');
     await next();
   };
   const ops = adminOperations(deps);
-  const by = (ctx: Context): AdminActor => ({ org: ctx.params.org!, actor: ctx.state.admin!.actor });
+  const by = (ctx: Context): AdminActor => ({ org: ctx.params.org!, actor: adminOf(ctx).actor });
   /** SPEC §11: `?user=` names a user by id or username; an unknown name matches nothing. */
   const userIdOf = async (org: string, ref: string | undefined) => (ref === undefined ? undefined : ((await findUser(deps, org, ref))?.id ?? ref));
 

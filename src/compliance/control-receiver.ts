@@ -6,6 +6,7 @@ import { CurfewError } from '../errors.ts';
 import { sendError } from '../http/errors.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { ModelStore } from '../store/types.ts';
+import { bodyFields } from '../types/koa.ts';
 
 const MODEL = 'CurfewControlReceipt';
 
@@ -41,7 +42,7 @@ export function mountControlReceiver(router: Router, deps: { path: string; issue
   const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
   router.post(deps.path, forms, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+    const body = bodyFields(ctx);
     const token = typeof body.logout_token === 'string' ? body.logout_token : '';
     try {
       const { payload } = await jwtVerify(token, keys, { issuer: deps.issuer, typ: 'logout+jwt' });

@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { configSchema, type Config } from './schema.ts';
-
-const DEFAULT_FILE = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+import { configSchema, listSettings, type Config, type EnvParser } from './settings.ts';
 
 /** Thrown when configuration is invalid; the message names every bad setting at once. */
 export class ConfigError extends Error {
@@ -16,51 +13,37 @@ export class ConfigError extends Error {
 }
 
 type Raw = Record<string, unknown>;
-type Parser = (value: string) => unknown;
 
-const integer: Parser = (v) => (/^-?\d+$/.test(v.trim()) ? Number(v) : v);
-const boolean: Parser = (v) => (/^(1|true|yes)$/i.test(v) ? true : /^(0|false|no)$/i.test(v) ? false : v);
-const list: Parser = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
-const json: Parser = (v) => {
-  try {
-    return JSON.parse(v);
-  } catch {
-    return v;
-  }
+const isRaw = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const integer = (v: string): unknown => (/^-?\d+$/.test(v.trim()) ? Number(v) : v);
+
+/** Environment text → a value for the schema; text it cannot read passes through for the schema to name. */
+const PARSERS: Record<EnvParser, (value: string) => unknown> = {
+  integer,
+  boolean: (v) => (/^(1|true|yes)$/i.test(v) ? true : /^(0|false|no)$/i.test(v) ? false : v),
+  list: (v) => v.split(',').map((s) => s.trim()).filter(Boolean),
+  json: (v) => {
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  },
+  text: (v) => v,
+  workers: (v) => (v.trim().toLowerCase() === 'auto' ? 'auto' : integer(v)),
 };
-const text: Parser = (v) => v;
-const workers: Parser = (v) => (v.trim().toLowerCase() === 'auto' ? 'auto' : integer(v));
 
-/** Environment variable → config path. One table, so the README and the loader agree. */
-export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string, parse: Parser]> = [
-  ['PORT', 'port', integer],
-  ['HOST', 'host', text],
-  ['ISSUER', 'issuer', text],
-  ['LOG_LEVEL', 'logLevel', text],
-  ['CURFEW_WORKERS', 'workers', workers],
-  ['REDIS_URL', 'redis.url', text],
-  ['CURFEW_REDIS_PREFIX', 'redis.prefix', text],
-  ['CURFEW_REDIS_SENTINELS', 'redis.sentinel.hosts', list],
-  ['CURFEW_REDIS_SENTINEL_NAME', 'redis.sentinel.name', text],
-  ['CURFEW_REDIS_SENTINEL_PASSWORD', 'redis.sentinel.password', text],
-  ['CURFEW_SEED', 'seedFile', text],
-  ['CURFEW_TRUST_PROXY', 'trustProxy', boolean],
-  ['CURFEW_TRUST_PROXY_HOPS', 'trustProxyHops', integer],
-  ['CURFEW_IDENTIFIER_KEY', 'secrets.identifierKey', text],
-  ['CURFEW_COOKIE_KEYS', 'secrets.cookieKeys', list],
-  ['CURFEW_JWKS', 'secrets.jwks', json],
-  ['CURFEW_TOTP_KEYS', 'secrets.totpKeys', list],
-  ['CURFEW_BACKCHANNEL_ALLOWLIST', 'backchannel.allowlist', list],
-  ['CURFEW_CONTROL_TEST_INTERVAL_MINUTES', 'compliance.controlTestIntervalMinutes', integer],
-  ['CURFEW_TEST_PINNABLE_CLOCK', 'testing.pinnableClock', boolean],
-  ['CURFEW_TEST_WORKER_HEADER', 'testing.workerHeader', boolean],
-];
+const SETTINGS = listSettings();
+
+/** Environment variable → config path, from settings.ts. */
+export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string, parse: EnvParser]> = SETTINGS.map((s) => [s.env, s.path, s.parse] as const);
 
 /**
  * Settings that hold secrets. Each may instead be given as `<VARIABLE>_FILE`, the path of a file
  * holding the value (Docker and Kubernetes secrets), so it need not sit in the environment.
  */
-export const SECRET_VARIABLES = ['REDIS_URL', 'CURFEW_REDIS_SENTINEL_PASSWORD', 'CURFEW_IDENTIFIER_KEY', 'CURFEW_COOKIE_KEYS', 'CURFEW_JWKS', 'CURFEW_TOTP_KEYS'] as const;
+export const SECRET_VARIABLES: readonly string[] = SETTINGS.filter((s) => s.secret).map((s) => s.env);
 
 /**
  * Key material that, unless given, is generated once and kept in the store. In production with
@@ -77,7 +60,7 @@ const PRODUCTION_KEYS = [
 /** The value of a variable, or of the file its `_FILE` twin names (one trailing newline trimmed). */
 function readVariable(env: NodeJS.ProcessEnv, variable: string, problems: string[]): string | undefined {
   const direct = env[variable] || undefined;
-  const file = (SECRET_VARIABLES as readonly string[]).includes(variable) ? env[`${variable}_FILE`] || undefined : undefined;
+  const file = SECRET_VARIABLES.includes(variable) ? env[`${variable}_FILE`] || undefined : undefined;
   if (direct !== undefined && file !== undefined) {
     problems.push(`${variable} and ${variable}_FILE are both set: set one`);
     return undefined;
@@ -86,24 +69,26 @@ function readVariable(env: NodeJS.ProcessEnv, variable: string, problems: string
   try {
     return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (cause) {
-    problems.push(`${variable}_FILE: cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`);
+    const reason = cause instanceof Error ? ('code' in cause && typeof cause.code === 'string' ? cause.code : cause.message) : String(cause);
+    problems.push(`${variable}_FILE: cannot read ${file}: ${reason}`);
     return undefined;
   }
 }
 
 function setPath(target: Raw, path: string, value: unknown): void {
   const parts = path.split('.');
+  const leaf = parts.pop() ?? path;
   let node = target;
-  for (const part of parts.slice(0, -1)) {
+  for (const part of parts) {
     const next = node[part];
-    node = typeof next === 'object' && next !== null ? (next as Raw) : (node[part] = {});
+    node = isRaw(next) ? next : (node[part] = {});
   }
-  node[parts.at(-1)!] = value;
+  node[leaf] = value;
 }
 
 function getPath(source: Raw, path: string): unknown {
   let node: unknown = source;
-  for (const part of path.split('.')) node = typeof node === 'object' && node !== null ? (node as Raw)[part] : undefined;
+  for (const part of path.split('.')) node = isRaw(node) ? node[part] : undefined;
   return node;
 }
 
@@ -114,16 +99,17 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /**
- * Defaults from `config/default.json`, overridden by the environment, validated whole.
+ * Defaults from settings.ts, overridden by the environment, then by `overrides` (dotted paths;
+ * tests), validated whole.
  * Empty environment values count as unset. `NODE_ENV=production` with Redis requires every
  * key from the environment or a file.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Raw = {}): Config {
-  const raw = JSON.parse(readFileSync(DEFAULT_FILE, 'utf8')) as Raw;
+  const raw: Raw = {};
   const problems: string[] = [];
   for (const [variable, path, parse] of ENVIRONMENT) {
     const value = readVariable(env, variable, problems);
-    if (value !== undefined && value !== '') setPath(raw, path, parse(value));
+    if (value !== undefined && value !== '') setPath(raw, path, PARSERS[parse](value));
   }
   for (const [path, value] of Object.entries(overrides)) setPath(raw, path, value);
 

@@ -7,6 +7,7 @@ import { CurfewError } from '../errors.ts';
 import { sendError } from '../http/errors.ts';
 import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
 import { internalRp } from '../oidc/internal-rp.ts';
+import { bodyFields } from '../types/koa.ts';
 
 export const DEMO_CLIENT_ID = 'demo-app';
 /** How many received logout tokens the demo keeps to show: the newest. */
@@ -68,7 +69,7 @@ export function demoRoutes({ provider, clientSecret, internalBase, publicJwks }:
    */
   router.post('/backchannel-logout', bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+    const body = bodyFields(ctx);
     const token = typeof body.logout_token === 'string' ? body.logout_token : '';
     try {
       const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: provider.issuer, audience: DEMO_CLIENT_ID, typ: 'logout+jwt' });

@@ -16,14 +16,14 @@ export interface LogoutTokenClaims {
   events: { [BACKCHANNEL_EVENT]: Record<string, never> };
 }
 
-/** Pure: the claims of one logout token at `nowMs` (valid for 2 minutes, as the library's are). */
-export function logoutTokenClaims(input: { issuer: string; clientId: string; sub: string; sid: string; nowMs: number; jti?: string }): LogoutTokenClaims {
+/** Pure: the claims of one logout token at `nowMs`, valid `lifetimeSeconds` (`backchannel.logoutTokenSeconds`). */
+export function logoutTokenClaims(input: { issuer: string; clientId: string; sub: string; sid: string; nowMs: number; lifetimeSeconds: number; jti?: string }): LogoutTokenClaims {
   const iat = Math.floor(input.nowMs / 1000);
   return {
     iss: input.issuer,
     aud: input.clientId,
     iat,
-    exp: iat + 120,
+    exp: iat + input.lifetimeSeconds,
     jti: input.jti ?? randomBytes(16).toString('base64url'),
     sub: input.sub,
     sid: input.sid,

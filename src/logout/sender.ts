@@ -18,6 +18,8 @@ export interface SenderOptions {
   batch: number;
   tickMs: number;
   leaseMs: number;
+  /** Each attempt signs a fresh token valid this long. */
+  logoutTokenSeconds: number;
   allowlist: readonly string[];
 }
 
@@ -53,7 +55,7 @@ type Outcome = { kind: 'delivered'; status: number } | { kind: 'permanent' | 'tr
 
 /** Validates options once, naming the bad one, as every Curfew factory does. */
 function checkOptions(o: SenderOptions): void {
-  for (const name of ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'timeoutMs', 'concurrencyPerClient', 'batch', 'tickMs', 'leaseMs'] as const) {
+  for (const name of ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'timeoutMs', 'concurrencyPerClient', 'batch', 'tickMs', 'leaseMs', 'logoutTokenSeconds'] as const) {
     if (!Number.isInteger(o[name]) || o[name] <= 0) throw new Error(`createLogoutSender: ${name} must be a positive integer`);
   }
   if (o.leaseMs <= o.timeoutMs) throw new Error('createLogoutSender: leaseMs must exceed timeoutMs, or a slow attempt would be claimed twice');
@@ -131,7 +133,7 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     else if (!target) outcome = { kind: 'permanent', error: 'the client has no backchannel_logout_uri any more' };
     else if (!target.ok) outcome = { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
     else {
-      const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now }), client.id_token_signed_response_alg);
+      const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now, lifetimeSeconds: options.logoutTokenSeconds }), client.id_token_signed_response_alg);
       outcome = await post(target.url, target.allowListed ? allowListedAgent : guardedAgent, token);
     }
 

@@ -55,9 +55,8 @@ export const policySchema = z
 
 /** `10.20.0.0/16`, `2001:db8::/32`: an address and a prefix length that fits its family. */
 export function parseCidr(value: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
-  const match = /^([^/]+)\/(\d{1,3})$/.exec(value.trim());
-  if (!match) return undefined;
-  const [, address, bits] = match as unknown as [string, string, string];
+  const [, address, bits] = /^([^/]+)\/(\d{1,3})$/.exec(value.trim()) ?? [];
+  if (address === undefined || bits === undefined) return undefined;
   const version = isIP(address);
   const prefix = Number(bits);
   if (version === 4 && prefix <= 32) return { address, prefix, family: 'ipv4' };

@@ -9,6 +9,7 @@ import { expiresAt, rpDeadlines, ssoDeadlines, warningAt } from '../../sessions/
 import type { SessionService } from '../../sessions/service.ts';
 import type { SessionCheck } from '../../sessions/types.ts';
 import type { DirectoryStore } from '../../store/types.ts';
+import { bodyFields } from '../../types/koa.ts';
 
 const forms = bodyParser({ enableTypes: ['form'], formLimit: '4kb' });
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -62,7 +63,7 @@ export function accountRoutes(provider: Provider, sessions: SessionService, dire
   });
 
   router.post('/stay', forms, async (ctx) => {
-    const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {};
+    const body = bodyFields(ctx);
     if (!csrfValid(ctx, body.csrf)) throw new CurfewError('csrf_failed', 'The form could not be verified. Reload the page and try again.');
     const session = await signedIn(ctx);
     if (!session) {

@@ -25,7 +25,7 @@ export function consoleSessions(models: ModelStore, hash: IdentifierHasher, ttlS
     async create(ctx: Context, session: Omit<ConsoleSession, 'csrf'>): Promise<ConsoleSession> {
       const id = randomBytes(32).toString('base64url');
       const full = { ...session, csrf: randomBytes(32).toString('base64url') };
-      await models.upsert(MODEL, hash(id), full as unknown as Record<string, unknown>, ttlSeconds, { uid: hash(`sid:${session.sid}`) });
+      await models.upsert(MODEL, hash(id), { ...full }, ttlSeconds, { uid: hash(`sid:${session.sid}`) });
       ctx.cookies.set(COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', path: '/admin', maxAge: ttlSeconds * 1000 });
       return full;
     },

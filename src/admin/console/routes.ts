@@ -14,7 +14,6 @@ import { ACR } from '../../oidc/claims.ts';
 import { internalRp } from '../../oidc/internal-rp.ts';
 import { expiresAt, ssoDeadlines } from '../../sessions/deadlines.ts';
 import type { FieldError } from '../../sessions/policy-validate.ts';
-import type { SessionStatus } from '../../sessions/service.ts';
 import type { SsoSession } from '../../sessions/types.ts';
 import type { IdentifierHasher } from '../../store/identifier-hash.ts';
 import { adminOperations, findUser, policyContext, type AdminActor, type OperationDeps, type PreviewedSession } from '../operations/index.ts';
@@ -30,13 +29,7 @@ import { describeDeliveryError, describeEndReason } from './delivery-view.ts';
 import { csvRow, detailPairs, findAuditEvents, parseAuditFilter } from './audit-view.ts';
 import { compliancePageData } from '../../compliance/console-page.ts';
 import type { Compliance } from '../../compliance/routes.ts';
-
-declare module 'koa' {
-  interface DefaultState {
-    console?: ConsoleSession;
-    consoleStatus?: SessionStatus;
-  }
-}
+import { bodyFields, consoleOf } from '../../types/koa.ts';
 
 export interface ConsoleDeps extends OperationDeps {
   provider: Provider;
@@ -92,7 +85,7 @@ const doneMessage = (done: unknown) => (typeof done === 'string' && Object.hasOw
 /** A form's list field: one entry per line, comma or space. */
 const list = (value: string) => value.split(/[\s,]+/).map((v) => v.trim()).filter(Boolean);
 const field = (ctx: Context, name: string) => {
-  const value = ((ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {})[name];
+  const value = bodyFields(ctx)[name];
   return typeof value === 'string' ? value : '';
 };
 
@@ -119,7 +112,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   // Every action says what happened: a redirect names the outcome, the next page says it.
   const page = (ctx: Context, view: string, data: Record<string, unknown>, refusal?: CurfewErrorCode) =>
-    renderPage(ctx, `console/${view}`, { org: ctx.state.console!.org, username: ctx.state.console!.username, csrf: ctx.state.console!.csrf, status: ctx.state.consoleStatus, notice: doneMessage(ctx.query.done), ...data }, refusal);
+    renderPage(ctx, `console/${view}`, { org: consoleOf(ctx).org, username: consoleOf(ctx).username, csrf: consoleOf(ctx).csrf, status: ctx.state.consoleStatus, notice: doneMessage(ctx.query.done), ...data }, refusal);
 
   async function requireConsole(ctx: Context, next: Next): Promise<void> {
     const session = await cs.load(ctx);
@@ -146,7 +139,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     const digest = (v: string) => createHash('sha256').update(v).digest();
     return timingSafeEqual(digest(field(ctx, 'csrf')), digest(session.csrf));
   };
-  const by = (ctx: Context): AdminActor => ({ org: ctx.state.console!.org, actor: `user:${ctx.state.console!.user}` });
+  const by = (ctx: Context): AdminActor => ({ org: consoleOf(ctx).org, actor: `user:${consoleOf(ctx).user}` });
   /**
    * Runs an operation; a validation error re-renders the form's page with every bad field named
    * (invalid_request, as the API answers), any other error is the error page, as the API's.
@@ -206,7 +199,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
 
   router.post('/logout', forms, requireConsole, async (ctx) => {
-    const session = ctx.state.console!;
+    const session = consoleOf(ctx);
     await cs.destroy(ctx);
     ctx.redirect(`${issuer}/session/end?${new URLSearchParams({ client_id: session.clientId, id_token_hint: session.idToken, post_logout_redirect_uri: `${issuer}/admin` })}`);
   });
@@ -214,18 +207,18 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   // Compliance evidence (SPEC §13)
   router.get('/compliance', requireConsole, async (ctx) => {
     if (!deps.compliance) throw new CurfewError('not_found', 'not found');
-    const { refusal, data } = await compliancePageData(deps.compliance, ctx.state.console!.org, ctx.query, await store.now());
+    const { refusal, data } = await compliancePageData(deps.compliance, consoleOf(ctx).org, ctx.query, await store.now());
     page(ctx, 'compliance', { ...data, started: ctx.query.started !== undefined, busy: ctx.query.busy !== undefined }, refusal);
   });
   router.post('/compliance/control-test', forms, requireConsole, async (ctx) => {
     if (!deps.compliance) throw new CurfewError('not_found', 'not found');
-    const started = deps.compliance.startRun(ctx.state.console!.org, by(ctx).actor);
+    const started = deps.compliance.startRun(consoleOf(ctx).org, by(ctx).actor);
     ctx.redirect(started ? '/admin/compliance?started=1' : '/admin/compliance?busy=1');
   });
 
   // Policy: a form (or its JSON), a preview of what saving does to live sessions, explain as tables
   router.get('/policy', requireConsole, async (ctx) => {
-    const policy = (await store.directory.getOrg(ctx.state.console!.org))!.policy;
+    const policy = (await store.directory.getOrg(consoleOf(ctx).org))!.policy;
     const count = (v: unknown) => (typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : undefined);
     const saved = ctx.query.saved !== undefined ? { recomputed: count(ctx.query.recomputed), ended: count(ctx.query.ended) } : undefined;
     await showPolicy(ctx, { view: ctx.query.view === 'json' ? 'json' : 'form', input: policy, ...(saved ? { saved } : {}) });
@@ -233,7 +226,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.post('/policy', forms, requireConsole, async (ctx) => {
     // The form's names are flat (`rules.2.name`), read as sent: the body parser's qs would nest
     // them, and turn a long rules table into an object past its array limit.
-    const posted: Record<string, unknown> = Object.fromEntries(new URLSearchParams((ctx.request as unknown as { rawBody?: string }).rawBody ?? ''));
+    const posted: Record<string, unknown> = Object.fromEntries(new URLSearchParams(ctx.request.rawBody ?? ''));
     const action = field(ctx, 'action') || 'save';
     const view: PolicyView = field(ctx, 'view') === 'form' ? 'form' : 'json';
     let input: unknown;
@@ -270,7 +263,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
   // Explain (SPEC §4) of the saved policy, as tables beside the form; the API answers it as JSON.
   router.get('/explain', requireConsole, async (ctx) => {
-    const orgId = ctx.state.console!.org;
+    const orgId = consoleOf(ctx).org;
     const q = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string).trim() : '');
     const asked = { user: q('user'), client: q('client'), ip: q('ip') };
     const policy = (await store.directory.getOrg(orgId))!.policy;
@@ -289,11 +282,11 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   /** The policy page: the form or the JSON, with errors beside their inputs, a preview, explain. */
   async function showPolicy(ctx: Context, state: PolicyPageState, refusal?: CurfewErrorCode): Promise<void> {
-    const orgId = ctx.state.console!.org;
+    const orgId = consoleOf(ctx).org;
     const form = state.form ?? formOf(state.input);
     const errors = state.errors ?? [];
     const known = await policyContext(deps, orgId);
-    const own = state.preview ? (await sessions.list(orgId, { user: ctx.state.console!.user })).find((s) => isOwnSession(ctx, s))?.id : undefined;
+    const own = state.preview ? (await sessions.list(orgId, { user: consoleOf(ctx).user })).find((s) => isOwnSession(ctx, s))?.id : undefined;
     page(ctx, 'policy', {
       view: state.view,
       form,
@@ -321,14 +314,14 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   // Sessions
   router.get('/sessions', requireConsole, async (ctx) => {
-    const orgId = ctx.state.console!.org;
+    const orgId = consoleOf(ctx).org;
     const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
     const filter = { user: text(ctx.query.user), client: text(ctx.query.client) };
     // A user by username or id (SPEC §11); a name nobody has matches nothing, never everyone.
     const user = filter.user ? await findUser(deps, orgId, filter.user) : undefined;
     const list = filter.user && !user ? [] : await sessions.list(orgId, { ...(user ? { user: user.id } : {}), ...(filter.client ? { client: filter.client } : {}) });
     const names = new Map((await store.directory.listUsers(orgId)).map((u) => [u.id, u.username]));
-    const clients = (await store.directory.listClients(orgId)).map((c) => c.client_id).filter((id) => !isInternalClient(id) || id === ctx.state.console!.clientId);
+    const clients = (await store.directory.listClients(orgId)).map((c) => c.client_id).filter((id) => !isInternalClient(id) || id === consoleOf(ctx).clientId);
     page(ctx, 'sessions', {
       filter, clients, now: iso(await store.now()),
       sessions: list.map((s) => {
@@ -366,7 +359,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   // Users
   const showUsers = async (ctx: Context, errors: Array<{ field: string; message: string }> = [], refusal?: CurfewErrorCode, notice = '') => {
-    const users = await store.directory.listUsers(ctx.state.console!.org);
+    const users = await store.directory.listUsers(consoleOf(ctx).org);
     const enrolled = await Promise.all(users.map((u) => deps.mfa.isEnrolled(u.id)));
     page(ctx, 'users', { users: users.map((u, i) => ({ id: u.id, username: u.username, roles: u.roles.join(', '), disabled: u.disabled, totp: enrolled[i] })), errors, ...(notice ? { notice } : {}) }, refusal);
   };
@@ -410,7 +403,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   // Clients
   const showClients = async (ctx: Context, extra: { errors?: ValidationError['fields']; secret?: { client: string; value: string } } = {}, refusal?: CurfewErrorCode) => {
-    const clients = (await store.directory.listClients(ctx.state.console!.org)).filter((c) => !isInternalClient(c.client_id));
+    const clients = (await store.directory.listClients(consoleOf(ctx).org)).filter((c) => !isInternalClient(c.client_id));
     page(ctx, 'clients', {
       errors: extra.errors ?? [], secret: extra.secret,
       clients: clients.map((c) => ({ id: c.client_id, redirect: c.redirect_uris.join(' '), postLogout: (c.post_logout_redirect_uris ?? []).join(' '), backchannel: c.backchannel_logout_uri ?? '', type: c.client_secret_hash ? 'confidential' : 'public', adminApi: c.adminApi === true })),
@@ -452,7 +445,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   /** The audit filters of this request, the user resolved from a username or id (SPEC §11). */
   const auditFilter = async (ctx: Context) => {
     const { filter, input } = parseAuditFilter(ctx.query);
-    if (filter.user) filter.user = (await findUser(deps, ctx.state.console!.org, filter.user))?.id ?? filter.user;
+    if (filter.user) filter.user = (await findUser(deps, consoleOf(ctx).org, filter.user))?.id ?? filter.user;
     return { filter, input };
   };
   /** Ids become names an admin reads; the id stays on hover. */
@@ -469,7 +462,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     details: detailPairs(e.data),
   });
   router.get('/audit', requireConsole, async (ctx) => {
-    const orgId = ctx.state.console!.org;
+    const orgId = consoleOf(ctx).org;
     const parsed = await attempt(() => auditFilter(ctx), async (errors) => {
       const input = Object.fromEntries(['type', 'user', 'client', 'session', 'since', 'until'].map((k) => [k, typeof ctx.query[k] === 'string' ? ctx.query[k] : '']));
       page(ctx, 'audit', { types: AUDIT_EVENT_TYPES, input, errors, events: [], next: '', exportQuery: '' }, 'invalid_request');
@@ -490,7 +483,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.get('/audit/export.:format', requireConsole, async (ctx) => {
     const format = ctx.params.format;
     if (format !== 'csv' && format !== 'json') throw new CurfewError('not_found', 'export as .csv or .json');
-    const orgId = ctx.state.console!.org;
+    const orgId = consoleOf(ctx).org;
     const { filter } = await auditFilter(ctx);
     const result = await findAuditEvents(store, orgId, filter, { limit: AUDIT_EXPORT_LIMIT });
     const rows = result.items.map(auditRow(await auditNames(orgId)));
@@ -507,7 +500,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
   router.get('/deliveries', requireConsole, async (ctx) => {
     const state = ctx.query.state === 'dead' ? 'dead' : 'pending';
-    const orgId = ctx.state.console!.org;
+    const orgId = consoleOf(ctx).org;
     const [pending, dead] = await Promise.all([store.deliveries.list(orgId, 'pending'), store.deliveries.list(orgId, 'dead')]);
     const names = new Map((await store.directory.listUsers(orgId)).map((u) => [u.id, u.username]));
     page(ctx, 'deliveries', {

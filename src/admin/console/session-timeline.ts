@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { AuditRecord } from '../../audit/types.ts';
 import { CurfewError } from '../../errors.ts';
 import type { Store } from '../../store/types.ts';
+import { consoleOf } from '../../types/koa.ts';
 
 /** At most this many events on one page: a session's story, not a log dump. */
 const MAX_EVENTS = 500;
@@ -54,7 +55,7 @@ export interface TimelineDeps {
  */
 export function sessionTimelineRoute(router: Router, { store, requireConsole, page }: TimelineDeps): void {
   router.get('/sessions/:id/timeline', requireConsole, async (ctx) => {
-    const org = ctx.state.console!.org;
+    const org = consoleOf(ctx).org;
     const session = ctx.params.id!;
     const events: AuditRecord[] = [];
     let cursor: string | undefined;

@@ -7,13 +7,9 @@ import { authenticateClient } from '../../oidc/client-auth.ts';
 import type { DirectoryStore, RateLimiter } from '../../store/types.ts';
 import type { SessionService, SessionStatus } from '../service.ts';
 import type { Activity } from '../types.ts';
+import { bodyFields } from '../../types/koa.ts';
 
-const forms = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
-function bodyOf(ctx: Context): Record<string, unknown> {
-  const body = (ctx.request as unknown as { body?: unknown }).body;
-  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-}
 
 /** RFC 6750 §2.1: the token only from the Authorization header (never the query string, which is logged). */
 function bearerToken(ctx: Context): string | undefined {
@@ -39,6 +35,8 @@ export interface StatusRouteDeps {
   activityLimiter: RateLimiter;
   /** Keyed hash for the limiter's keys, so sids never appear in store keys. */
   hash: (value: string) => string;
+  /** Largest form or JSON body read (`bodyLimits.sessionApiKb`). */
+  bodyLimitKb: number;
 }
 
 const ALLOWED_HEADERS = 'Authorization, Content-Type';
@@ -54,7 +52,8 @@ const ORIGINS_TTL_MS = 30_000;
  * Browsers may call with a token from the origins of the client's registered redirect URIs
  * (CORS), never with credentials: the token is the only authority, cookies play no part.
  */
-export function sessionStatusRoutes({ provider, sessions, directory, activityLimiter, hash }: StatusRouteDeps): Router {
+export function sessionStatusRoutes({ provider, sessions, directory, activityLimiter, hash, bodyLimitKb }: StatusRouteDeps): Router {
+  const forms = bodyParser({ enableTypes: ['form', 'json'], formLimit: `${bodyLimitKb}kb`, jsonLimit: `${bodyLimitKb}kb` });
   const router = new Router({ prefix: '/session' });
 
   async function clientOrigins(clientId: string): Promise<string[]> {
@@ -122,7 +121,7 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
       await answerWithToken(ctx, token, activity);
       return;
     }
-    const body = bodyOf(ctx);
+    const body = bodyFields(ctx);
     // Credentials only from the Authorization header or the body, never the query string,
     // which ends up in access logs (RFC 6749 §2.3.1).
     const client = await authenticateClient(ctx, provider, { client_id: body.client_id ?? ctx.query.client_id, client_secret: body.client_secret });

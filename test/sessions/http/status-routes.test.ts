@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signIn, startCurfew, type Harness, type SignIn } from '../support/curfew.ts';
+import { signIn, startCurfew, type Harness, type SignIn } from '../../support/curfew.ts';
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 

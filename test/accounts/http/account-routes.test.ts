@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/chromium.ts';
-import { signIn, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
-import { ROOT } from '../support/process.ts';
+import { launchChromium } from '../../support/chromium.ts';
+import { signIn, startCurfew, testSeed, type Harness } from '../../support/curfew.ts';
+import { ROOT } from '../../support/process.ts';
 
 const MIN = 60_000;
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../../src/mfa/totp.ts';
-import { launchChromium } from '../support/chromium.ts';
-import { signIn, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
-import { screenshotPath } from './console/console-sign-in.ts';
+import { totpCode } from '../../../src/mfa/totp.ts';
+import { launchChromium } from '../../support/chromium.ts';
+import { signIn, startCurfew, testSeed, type Harness } from '../../support/curfew.ts';
+import { screenshotPath } from './console-sign-in.ts';
 
 const MIN = 60_000;
 const BOB_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
