@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
 import { describeStoreContract } from './store-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { describeDeliveryContract } from './delivery-contract.ts';

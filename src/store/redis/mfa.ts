@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { MfaStore, TotpEnrollment } from './types.ts';
+import type { MfaStore, TotpEnrollment } from '../types.ts';
 
 /** KEYS: lastStep  ARGV: step. Accepts a step only if it is later than the last accepted one. */
 const USE_STEP = `

@@ -1,9 +1,9 @@
-import type { Clock } from '../clock.ts';
-import { deathCause, expiresAt, rpDeadlines, ssoDeadlines, type Deadlines } from '../sessions/deadlines.ts';
-import { judge, nextDeadline, touched } from '../sessions/judge.ts';
-import type { RpSession, SsoSession } from '../sessions/types.ts';
-import type { MemoryOutbox } from './memory-outbox.ts';
-import type { ReplacedEnding, SessionStore } from './types.ts';
+import type { Clock } from '../../clock.ts';
+import { deathCause, expiresAt, rpDeadlines, ssoDeadlines, type Deadlines } from '../../sessions/deadlines.ts';
+import { judge, nextDeadline, touched } from '../../sessions/judge.ts';
+import type { RpSession, SsoSession } from '../../sessions/types.ts';
+import type { MemoryOutbox } from './outbox.ts';
+import type { ReplacedEnding, SessionStore } from '../types.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
 

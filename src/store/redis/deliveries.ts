@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { NOW_MS_LUA, QUEUE_CENSUS, toCensus } from './redis-sessions.ts';
-import type { Delivery, DeliveryState, DeliveryStore } from './types.ts';
+import { NOW_MS_LUA, QUEUE_CENSUS, toCensus } from './sessions.ts';
+import type { Delivery, DeliveryState, DeliveryStore } from '../types.ts';
 
 /**
  * KEYS: pin, due  ARGV: limit, leaseMs, prefix. Takes due deliveries and hides them for a lease

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.ts';
-import type { RateLimiter, RateLimitOptions, RateLimitState } from './types.ts';
+import type { Clock } from '../../clock.ts';
+import type { RateLimiter, RateLimitOptions, RateLimitState } from '../types.ts';
 
 interface Counter {
   /** Attempts reserved and not refunded. */

@@ -1,4 +1,4 @@
-import type { MfaStore, TotpEnrollment } from './types.ts';
+import type { MfaStore, TotpEnrollment } from '../types.ts';
 
 export function createMemoryMfa(): MfaStore {
   const enrollments = new Map<string, TotpEnrollment>();

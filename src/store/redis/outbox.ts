@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { RpSession, SsoSession } from '../sessions/types.ts';
-import { APPEND_ENDED_LUA, NOW_MS_LUA, normalize } from './redis-sessions.ts';
-import type { EndedEntry, EndedOutbox } from './types.ts';
+import type { RpSession, SsoSession } from '../../sessions/types.ts';
+import { APPEND_ENDED_LUA, NOW_MS_LUA, normalize } from './sessions.ts';
+import type { EndedEntry, EndedOutbox } from '../types.ts';
 
 /**
  * Keys: `<p>ended:<id>` a hash (`entry` json, `queued` '0'|'1'), `<p>ended:due` the entries by the
@@ -28,7 +28,7 @@ return out`;
 
 /**
  * KEYS: entry, deliveries due index  ARGV: prefix, then (id, org, nextAttemptAt, json) per
- * delivery. Queues them with the keys src/store/redis-deliveries.ts uses and flips the entry's
+ * delivery. Queues them with the keys src/store/redis/deliveries.ts uses and flips the entry's
  * `queued` flag in the same step, only if it was '0': a second processor queues nothing.
  */
 const QUEUE = `

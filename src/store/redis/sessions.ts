@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
-import type { Ending, QueueCensus, SessionStore } from './types.ts';
+import type { RpSession, SessionCheck, SsoSession } from '../../sessions/types.ts';
+import type { Ending, QueueCensus, SessionStore } from '../types.ts';
 
 /** The shared clock in Lua: a pinned test time if `pin_key` holds one, else the server's TIME. */
 export const NOW_MS_LUA = `
@@ -14,7 +14,7 @@ local function now_ms(pin_key)
 end`;
 
 /**
- * Appends an entry to the ended-sessions outbox (src/store/redis-outbox.ts), leased to the
+ * Appends an entry to the ended-sessions outbox (src/store/redis/outbox.ts), leased to the
  * ending caller, inside the script that ends the session: the end and what it owes are one
  * step. The entry is a hash (`entry` json, `queued` flag) so the flag flips without re-encoding
  * the entry; an id already there is kept as it is (idempotent).

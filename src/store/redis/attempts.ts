@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { NOW_MS_LUA } from './redis-sessions.ts';
-import type { RateLimiter, RateLimitOptions, RateLimitState } from './types.ts';
+import { NOW_MS_LUA } from './sessions.ts';
+import type { RateLimiter, RateLimitOptions, RateLimitState } from '../types.ts';
 
 /**
  * One attempt counter, judged and changed in one script by the shared clock. The hash holds
