@@ -5,11 +5,10 @@ export function createRedisSecrets(redis: Redis, p: string): SecretStore {
   return {
     async getOrCreate(name, create) {
       const key = `${p}secret:${name}`;
-      // SET NX: of concurrent first starts, exactly one value wins and everyone reads it back.
-      await redis.set(key, create(), 'NX');
-      const value = await redis.get(key);
-      if (value === null) throw new Error(`secret ${name} vanished right after it was stored`);
-      return value;
+      // SET NX GET (Redis 7): one command; of concurrent first starts exactly one value is
+      // stored, and every caller gets it back (nil means the value offered is the one stored).
+      const value = create();
+      return (await redis.set(key, value, 'NX', 'GET')) ?? value;
     },
   };
 }
