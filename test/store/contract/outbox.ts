@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Delivery, EndedEntry, Store } from '../../src/store/types.ts';
-import type { SharedClock } from '../support/shared-clock.ts';
+import type { Delivery, EndedEntry } from '../../../src/store/types.ts';
+import type { ContractSubject, MakeSubject } from './subject.ts';
 import { withEndings } from './with-endings.ts';
-
-export interface OutboxSubject {
-  store: Store;
-  clock: SharedClock;
-  cleanup(): Promise<void>;
-}
 
 const LEASE = 30_000;
 const MIN = 60_000;
 
 /** The ended-sessions outbox (transactional outbox of session ends); memory and Redis run it. */
-export function describeOutboxContract(name: string, make: () => Promise<OutboxSubject>): void {
+export function describeOutboxContract(name: string, make: MakeSubject): void {
   describe(`Ended-sessions outbox contract: ${name}`, () => {
-    let s: OutboxSubject;
+    let s: ContractSubject;
     let t0: number;
     beforeEach(async () => {
-      s = await make();
+      s = await make(Date.now());
       t0 = await s.clock.now();
     });
     afterEach(async () => {

@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Ending, NewSsoSession, Store } from '../../src/store/types.ts';
-import type { SharedClock } from '../support/shared-clock.ts';
+import type { Ending, NewSsoSession } from '../../../src/store/types.ts';
+import type { ContractSubject, MakeSubject } from './subject.ts';
 import { withEndings } from './with-endings.ts';
-
-export interface SessionSubject {
-  store: Store;
-  clock: SharedClock;
-  cleanup(): Promise<void>;
-}
 
 const MIN = 60_000;
 const sso = (over: Partial<NewSsoSession> = {}): NewSsoSession => ({
@@ -21,12 +15,12 @@ const rp = (client: string, over: Record<string, unknown> = {}) => ({
 const ending = (over: Partial<Ending> = {}): Ending => ({ id: randomUUID(), reason: 'admin', leaseMs: 30_000, ...over });
 
 /** Session storage semantics, judged by the shared clock; memory and Redis run the same suite. */
-export function describeSessionContract(name: string, make: () => Promise<SessionSubject>): void {
+export function describeSessionContract(name: string, make: MakeSubject): void {
   describe(`Session store contract: ${name}`, () => {
-    let s: SessionSubject;
+    let s: ContractSubject;
     let t0: number;
     beforeEach(async () => {
-      s = await make();
+      s = await make(Date.UTC(2026, 10, 22, 9));
       t0 = await s.clock.now();
     });
     afterEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withEndings } from './with-endings.ts';
-import type { NewSsoSession } from '../../src/store/types.ts';
-import type { SessionSubject } from './session-contract.ts';
+import type { NewSsoSession } from '../../../src/store/types.ts';
+import type { ContractSubject, MakeSubject } from './subject.ts';
 
 const MIN = 60_000;
 const LEASE = 30_000;
@@ -13,12 +13,12 @@ const sso = (id: string, over: Partial<NewSsoSession> = {}): NewSsoSession => ({
  * The deadline index the sweeper claims from (SPEC §9: expired sessions are found by a deadline
  * index, claimed atomically, each session once). Memory and Redis run the same suite.
  */
-export function describeDeadlineIndexContract(name: string, make: () => Promise<SessionSubject>): void {
+export function describeDeadlineIndexContract(name: string, make: MakeSubject): void {
   describe(`Deadline index contract: ${name}`, () => {
-    let s: SessionSubject;
+    let s: ContractSubject;
     let t0: number;
     beforeEach(async () => {
-      s = await make();
+      s = await make(Date.now());
       t0 = await s.clock.now();
     });
     afterEach(async () => {
@@ -79,6 +79,14 @@ export function describeDeadlineIndexContract(name: string, make: () => Promise<
       // A claimed session is a sweeper's now: no longer waiting for one.
       expect(await claim(1)).toEqual(['k2']);
       expect(await s.store.sessions.census()).toEqual({ now: t0 + 15 * MIN, live: 2, size: 2, due: 1, oldestDueAt: t0 + 15 * MIN });
+    });
+
+    it('claims the earliest deadlines first when more are due than the limit, and nothing not yet due', async () => {
+      for (let i = 0; i < 6; i++) await sessions().login(`k${i}`, sso(`u${i}`, { idleSeconds: 600 - 60 * i }));
+      await sessions().login('later', sso('later', { idleSeconds: 3000 }));
+      await s.clock.set(t0 + 10 * MIN);
+      expect((await sessions().claimDue(2, LEASE)).keys).toEqual(['k5', 'k4']);
+      expect((await sessions().claimDue(100, LEASE)).keys).toEqual(['k3', 'k2', 'k1', 'k0']);
     });
 
     it('gives each due session to exactly one of 50 concurrent claimers, within their limits', async () => {
