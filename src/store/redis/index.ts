@@ -3,14 +3,17 @@ import { guardStore } from '../store-unavailable.ts';
 import { createRedisAttempts } from './attempts.ts';
 import { createRedisAudit } from './audit.ts';
 import { COMMAND_TIMEOUT_MS, connectRedis } from './connection.ts';
+import { decode, int } from './decode.ts';
 import { createRedisDeliveries } from './deliveries.ts';
 import { createRedisDirectory } from './directory.ts';
+import { keySchema } from './keys.ts';
+import { redisFunctions } from './library.ts';
 import { createRedisMarker } from './marker.ts';
 import { createRedisMfa } from './mfa.ts';
 import { createRedisModels } from './models.ts';
 import { createRedisOutbox } from './outbox.ts';
 import { createRedisSecrets } from './secrets.ts';
-import { createRedisSessions, defineSessionScripts } from './sessions.ts';
+import { createRedisSessions } from './sessions.ts';
 
 export { COMMAND_TIMEOUT_MS };
 
@@ -28,8 +31,9 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Every piece of Curfew's state in Redis, under one key prefix. Each write of one record (with
- * its indexes) is one Lua script or MULTI: atomic across instances and one round trip. TTLs
+ * Every piece of Curfew's state in Redis, under one key prefix (keys.ts names every key). Each
+ * write of one record (with its indexes) is one call of a function of Curfew's Lua library
+ * (library.ts, lua/) or one MULTI: atomic across instances and one round trip. TTLs
  * are Redis's own (`PX`, judged by the server), `consume` keeps the remaining TTL, and `now()`
  * is the server's TIME, the clock every instance shares. A missing Redis fails a command after
  * two reconnect attempts, a silent one after COMMAND_TIMEOUT_MS, rather than hanging it; either
@@ -38,23 +42,23 @@ export interface RedisStoreOptions {
 export function createRedisStore(options: RedisStoreOptions): Store {
   const p = options.prefix ?? 'curfew:';
   const redis = connectRedis(options.url, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
-  const sessionRedis = defineSessionScripts(redis);
-  const pinKey = options.pinnableClock ? `${p}clock:pinned` : '';
+  const k = keySchema(p, { pinnableClock: options.pinnableClock ?? false });
+  const fn = redisFunctions(redis);
   // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
   return guardStore<Store>({
     kind: 'redis',
-    models: createRedisModels(redis, p),
-    directory: createRedisDirectory(redis, p),
-    secrets: createRedisSecrets(redis, p),
-    marker: createRedisMarker(redis, p),
-    audit: createRedisAudit(redis, p, pinKey),
-    sessions: createRedisSessions(sessionRedis, p, pinKey),
-    mfa: createRedisMfa(redis, p),
-    deliveries: createRedisDeliveries(redis, p, pinKey),
-    ended: createRedisOutbox(redis, p, pinKey),
-    rateLimiter: createRedisAttempts(redis, p, pinKey),
+    models: createRedisModels(redis, fn, k),
+    directory: createRedisDirectory(redis, fn, k),
+    secrets: createRedisSecrets(redis, k),
+    marker: createRedisMarker(redis, fn, k),
+    audit: createRedisAudit(redis, fn, k),
+    sessions: createRedisSessions(redis, fn, k),
+    mfa: createRedisMfa(redis, fn, k),
+    deliveries: createRedisDeliveries(redis, fn, k),
+    ended: createRedisOutbox(redis, fn, k),
+    rateLimiter: createRedisAttempts(redis, fn, k),
     async now() {
-      return Number(await sessionRedis.curfewNow(pinKey));
+      return decode(int, await fn('now', [k.clockPin]), 'now');
     },
     async ping() {
       await redis.ping();
