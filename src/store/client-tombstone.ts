@@ -1,5 +1,5 @@
 import type { ClientRecord } from '../orgs/types.ts';
-import type { ClientTombstone } from './types.ts';
+import type { ClientTombstone } from '../orgs/types.ts';
 
 /**
  * One message for every reason an id cannot be had — held by this org, by another, or deleted —

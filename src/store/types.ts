@@ -1,6 +1,20 @@
 import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audit/types.ts';
-import type { Org, User, ClientRecord } from '../orgs/types.ts';
-import type { Activity, ActivitySource, EndReason, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
+import type { Org, User, ClientRecord, ClientTombstone } from '../orgs/types.ts';
+import type { Delivery, DeliveryState } from '../logout/types.ts';
+import type { TotpEnrollment } from '../mfa/types.ts';
+import type {
+  Activity,
+  ActivitySource,
+  EndedEntry,
+  Ending,
+  NewRpSession,
+  NewSsoSession,
+  ReplacedEnding,
+  RpSession,
+  SessionCheck,
+  SessionLimitsUpdate,
+  SsoSession,
+} from '../sessions/types.ts';
 
 /**
  * The payload oidc-provider hands its adapter. The store treats it as opaque JSON;
@@ -49,19 +63,6 @@ export class ConflictError extends Error {
     this.name = 'ConflictError';
     this.field = field;
   }
-}
-
-/**
- * What remains of a deleted client, forever: its id is never given out again (another org
- * would receive the logout tokens owed to the old one's users), and deliveries queued for
- * its sessions still reach the URI it had, for its own org only.
- */
-export interface ClientTombstone {
-  client_id: string;
-  org: string;
-  backchannel_logout_uri?: string;
-  id_token_signed_response_alg: ClientRecord['id_token_signed_response_alg'];
-  deletedAt: string;
 }
 
 /**
@@ -199,37 +200,6 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
 }
 
-/** Limits to write into a session when a policy changes: the SSO's and each RP's. */
-export interface SessionLimitsUpdate {
-  idleSeconds: number;
-  absoluteSeconds: number;
-  warningSeconds: number;
-  refreshIsActivity: boolean;
-  rps: Record<string, { idleSeconds: number; absoluteSeconds: number; refreshIsActivity: boolean }>;
-}
-
-export interface NewSsoSession {
-  id: string;
-  org: string;
-  user: string;
-  ip?: string;
-  idleSeconds: number;
-  absoluteSeconds: number;
-  warningSeconds: number;
-  refreshIsActivity: boolean;
-}
-
-export interface NewRpSession {
-  client: string;
-  sid: string;
-  /** Keyed hash of `sid`, for {@link SessionStore.checkBySid}. */
-  sidKey: string;
-  grantId?: string;
-  idleSeconds: number;
-  absoluteSeconds: number;
-  refreshIsActivity: boolean;
-}
-
 /**
  * SSO and RP sessions with their deadlines. Every operation reads the shared clock and the
  * session in one atomic step (one Lua script in Redis), so deadlines are judged by the same
@@ -315,41 +285,6 @@ export interface QueueCensus {
   oldestDueAt?: number;
 }
 
-/** What the caller of an end says about it; the store adds what it saw (see {@link EndedEntry}). */
-export interface Ending {
-  /** The outbox entry's id (a fresh random id per end). */
-  id: string;
-  reason: EndReason;
-  /** Shared-clock ms of the deadline that ended it (timeouts). */
-  deadlineAt?: number;
-  /** The entry stays the ending caller's for this long before a worker may take it over. */
-  leaseMs: number;
-}
-
-/** The outbox entry of an end a sign-in may cause by replacing a session (reason judged by the store). */
-export type ReplacedEnding = Pick<Ending, 'id' | 'leaseMs'>;
-
-/**
- * One session end, recorded in the store with the end itself (transactional outbox): what a
- * worker must still do for it — queue its logout tokens, require step-up, audit it. It stays
- * until {@link EndedOutbox.complete}; a worker that dies leaves it to the next after its lease.
- */
-export interface EndedEntry {
-  id: string;
-  reason: EndReason;
-  /** `sso`: the whole browser session ended; `rp`: one client's RP session only. */
-  scope: 'sso' | 'rp';
-  /** The session as it was when it ended. */
-  session: SsoSession;
-  /** The RP sessions that ended (those of an SSO end not already ended on their own). */
-  rps: RpSession[];
-  deadlineAt?: number;
-  /** Shared-clock ms of the end. */
-  endedAt: number;
-  /** True once its deliveries were queued ({@link EndedOutbox.queueDeliveries}). */
-  queued: boolean;
-}
-
 /**
  * The ended-sessions outbox. Entries are appended by the session store's ends, and by sign-ins
  * that replace a session (atomically with them); workers claim them with leases like deliveries. Every method is
@@ -376,27 +311,6 @@ export interface EndedOutbox {
   get(id: string): Promise<EndedEntry | undefined>;
   /** How many entries are waiting (claimed or not). One read. */
   size(): Promise<number>;
-}
-
-export type DeliveryState = 'pending' | 'dead';
-
-/** One logout token owed to one RP (SPEC §9). */
-export interface Delivery {
-  id: string;
-  org: string;
-  client: string;
-  uri: string;
-  sub: string;
-  sid: string;
-  reason: string;
-  session: string;
-  /** Shared-clock ms the session ended at (for the lag metric). */
-  endedAt: number;
-  enqueuedAt: number;
-  attempts: number;
-  state: DeliveryState;
-  nextAttemptAt: number;
-  lastError?: string;
 }
 
 /**
@@ -436,12 +350,6 @@ export interface DeliveryStore {
    * given orgs (a gauge, so a count a moment later is fine). Never changes anything.
    */
   census(orgs: string[]): Promise<QueueCensus & { dead: number }>;
-}
-
-/** A user's TOTP enrollment; the secret only ever sealed (src/mfa/secret-box.ts). */
-export interface TotpEnrollment {
-  secret: { kid: string; iv: string; ct: string; tag: string };
-  enrolledAt: string;
 }
 
 /**

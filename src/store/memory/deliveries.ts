@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
-import type { Delivery, DeliveryStore } from '../types.ts';
+import type { DeliveryStore } from '../types.ts';
+import type { Delivery } from '../../logout/types.ts';
 
 /** The in-process queue of the embedded default: same leases and dead letters, one process. */
 export function createMemoryDeliveries(clock: Clock): DeliveryStore {

@@ -1,7 +1,8 @@
 import type { ClientRecord, Org, User } from '../../orgs/types.ts';
 import { CLIENT_ID_UNAVAILABLE, tombstoneOf } from '../client-tombstone.ts';
 import { compareStrings } from '../order.ts';
-import { ConflictError, type ClientTombstone, type DirectoryStore } from '../types.ts';
+import { ConflictError, type DirectoryStore } from '../types.ts';
+import type { ClientTombstone } from '../../orgs/types.ts';
 
 const clone = <T>(value: T): T => structuredClone(value);
 

@@ -1,4 +1,5 @@
-import type { MfaStore, TotpEnrollment } from '../types.ts';
+import type { MfaStore } from '../types.ts';
+import type { TotpEnrollment } from '../../mfa/types.ts';
 
 export function createMemoryMfa(): MfaStore {
   const enrollments = new Map<string, TotpEnrollment>();

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
-import type { DeliveryStore, EndedEntry, EndedOutbox } from '../types.ts';
+import type { DeliveryStore, EndedOutbox } from '../types.ts';
+import type { EndedEntry } from '../../sessions/types.ts';
 
 /** The memory outbox, plus the synchronous append the memory session store's ends use. */
 export interface MemoryOutbox extends EndedOutbox {

@@ -3,7 +3,8 @@ import { deathCause, expiresAt, rpDeadlines, ssoDeadlines, type Deadlines } from
 import { judge, nextDeadline, touched } from '../../sessions/judge.ts';
 import type { RpSession, SsoSession } from '../../sessions/types.ts';
 import type { MemoryOutbox } from './outbox.ts';
-import type { ReplacedEnding, SessionStore } from '../types.ts';
+import type { SessionStore } from '../types.ts';
+import type { ReplacedEnding } from '../../sessions/types.ts';
 
 const clone = <T>(v: T): T => structuredClone(v);
 

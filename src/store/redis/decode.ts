@@ -1,6 +1,8 @@
 import type { EndReason } from '../../audit/types.ts';
 import type { ActivityCount, Liveness, RpSession, SessionCheck, SsoSession } from '../../sessions/types.ts';
-import type { Delivery, EndedEntry, QueueCensus } from '../types.ts';
+import type { QueueCensus } from '../types.ts';
+import type { Delivery } from '../../logout/types.ts';
+import type { EndedEntry } from '../../sessions/types.ts';
 
 /**
  * The Lua boundary: what a Redis function answers (or a record read back) is checked against the

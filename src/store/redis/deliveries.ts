@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Delivery, DeliveryStore } from '../types.ts';
+import type { DeliveryStore } from '../types.ts';
+import type { Delivery } from '../../logout/types.ts';
 import { decode, delivery, int, json, queueCensus, strings } from './decode.ts';
 import { keyTemplate, type KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';

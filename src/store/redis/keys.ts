@@ -1,4 +1,4 @@
-import type { DeliveryState } from '../types.ts';
+import type { DeliveryState } from '../../logout/types.ts';
 
 /**
  * Every Redis key Curfew uses, one function per kind, under one prefix. TypeScript builds every

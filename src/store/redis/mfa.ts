@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { MfaStore, TotpEnrollment } from '../types.ts';
+import type { MfaStore } from '../types.ts';
+import type { TotpEnrollment } from '../../mfa/types.ts';
 import { decode, int } from './decode.ts';
 import type { KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { EndedEntry, EndedOutbox } from '../types.ts';
+import type { EndedOutbox } from '../types.ts';
+import type { EndedEntry } from '../../sessions/types.ts';
 import { decode, endedEntry, int, ReplyShapeError, strings } from './decode.ts';
 import { keyTemplate, type KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withEndings } from './with-endings.ts';
-import type { NewSsoSession } from '../../../src/store/types.ts';
+import type { NewSsoSession } from '../../../src/sessions/types.ts';
 import type { ContractSubject, MakeSubject } from './subject.ts';
 
 const MIN = 60_000;

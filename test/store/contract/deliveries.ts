@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Delivery } from '../../../src/store/types.ts';
+import type { Delivery } from '../../../src/logout/types.ts';
 import type { ContractSubject, MakeSubject } from './subject.ts';
 
 const LEASE = 30_000;

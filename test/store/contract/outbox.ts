@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Delivery, EndedEntry } from '../../../src/store/types.ts';
+import type { Delivery } from '../../../src/logout/types.ts';
+import type { EndedEntry } from '../../../src/sessions/types.ts';
 import type { ContractSubject, MakeSubject } from './subject.ts';
 import { withEndings } from './with-endings.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Ending, NewSsoSession } from '../../../src/store/types.ts';
+import type { Ending, NewSsoSession } from '../../../src/sessions/types.ts';
 import type { ContractSubject, MakeSubject } from './subject.ts';
 import { withEndings } from './with-endings.ts';
 

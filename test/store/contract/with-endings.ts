@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { NewRpSession, NewSsoSession, SessionStore } from '../../../src/store/types.ts';
+import type { SessionStore } from '../../../src/store/types.ts';
+import type { NewRpSession, NewSsoSession } from '../../../src/sessions/types.ts';
 
 /**
  * The session store with `login` and `addRp` given a fresh outbox entry per call (what the
