@@ -6,7 +6,7 @@ import { ConflictError, type DirectoryStore } from '../types.ts';
 import type { ClientTombstone } from '../../orgs/types.ts';
 import { decode, oneOf, str, strings } from './decode.ts';
 import type { KeySchema } from './keys.ts';
-import type { FunctionCall } from './library.ts';
+import type { FunctionCall, FunctionName } from './library.ts';
 
 const parse = <T>(raw: string | null): T | undefined => (raw === null ? undefined : (JSON.parse(raw) as T));
 
@@ -28,7 +28,7 @@ async function deleteIndexed(readOrg: () => Promise<string | undefined>, remove:
  */
 export function createRedisDirectory(redis: Redis, fn: FunctionCall, k: KeySchema): DirectoryStore {
   const outcome = oneOf('ok', 'conflict', 'org_change', 'deleted', 'missing', 'moved');
-  const call = async (name: Parameters<FunctionCall>[0], keys: string[], args: string[]) => decode(outcome, await fn(name, keys, args), name);
+  const call = async (name: FunctionName, keys: string[], args: string[]) => decode(outcome, await fn(name, keys, args), name);
   const many = async <T>(keys: string[]): Promise<T[]> =>
     keys.length ? (await redis.mget(...keys)).flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T])) : [];
 
