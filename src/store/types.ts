@@ -38,7 +38,7 @@ export interface ModelIndexes {
  * and is refreshed by every upsert, so a sliding session stays findable by uid.
  */
 export interface ModelStore {
-  /** Atomic: the record, its indexes and its grant set in one script. */
+  /** Atomic: the record, its indexes and its grant set in one Lua function. */
   upsert(model: string, id: string, payload: ModelPayload, expiresInSeconds: number | undefined, indexes: ModelIndexes): Promise<void>;
   /** One read. */
   find(model: string, id: string): Promise<ModelPayload | undefined>;
@@ -50,7 +50,7 @@ export interface ModelStore {
   consume(model: string, id: string, atEpochSeconds: number): Promise<void>;
   /** One command. Leaves its indexes to expire with their TTL: they lead to nothing once the record is gone. */
   destroy(model: string, id: string): Promise<void>;
-  /** Deletes every record of any model that was upserted with this grantId. Atomic (one script). */
+  /** Deletes every record of any model that was upserted with this grantId. Atomic (one Lua function). */
   revokeByGrantId(grantId: string): Promise<void>;
 }
 
@@ -85,11 +85,11 @@ export interface DirectoryStore {
   listUsers(org: string): Promise<User[]>;
   /**
    * Creates or replaces a user; throws ConflictError('username') if another user of the org has
-   * the name. Atomic: the check and the write with the org's indexes are one script.
+   * the name. Atomic: the check and the write with the org's indexes are one Lua function.
    */
   putUser(user: User): Promise<void>;
   /**
-   * Atomic delete of the user with its indexes (one script); the org whose indexes it edits is
+   * Atomic delete of the user with its indexes (one Lua function); the org whose indexes it edits is
    * read first, and the delete retried should the user be recreated in another org meanwhile.
    */
   deleteUser(id: string): Promise<void>;
@@ -151,7 +151,7 @@ export interface StoreMarker {
 
 /** The durable audit stream, per org, newest first when queried. */
 export interface AuditStore {
-  /** Atomic: stamped with the shared clock and ordered after the newest event, in one script. */
+  /** Atomic: stamped with the shared clock and ordered after the newest event, in one Lua function. */
   append(record: NewAuditRecord): Promise<AuditRecord>;
   /** Reads page by page, newest first; events appended meanwhile are newer than the first page and not in it. */
   query(query: AuditQuery): Promise<AuditPage>;
@@ -184,7 +184,7 @@ export type Reservation = { granted: true; last: boolean } | { granted: false; r
  * than `points` guesses: checking and counting are one step. The window starts at a key's first
  * reservation; the reservation that spends the last point blocks the key for `blockSeconds`
  * from then. Time is the store's shared clock. Every method is atomic across instances (one
- * Lua script in Redis, one synchronous step in memory).
+ * Lua function in Redis, one synchronous step in memory).
  */
 export interface RateLimiter {
   /** Reads the key's state without reserving anything. */
@@ -202,7 +202,7 @@ export interface RateLimiter {
 
 /**
  * SSO and RP sessions with their deadlines. Every operation reads the shared clock and the
- * session in one atomic step (one Lua script in Redis), so deadlines are judged by the same
+ * session in one atomic step (one Lua function in Redis), so deadlines are judged by the same
  * time on every instance. `key` is the keyed hash of the session id (`SsoSession.id`).
  */
 export interface SessionStore {
@@ -244,7 +244,7 @@ export interface SessionStore {
    * the same atomic step, leased to the caller like `end`. Only one concurrent caller gets it back.
    */
   endRp(key: string, client: string, ending: Ending): Promise<RpSession | undefined>;
-  /** Rewrites the limits of a session that still exists, and judges it with the new limits. Atomic (one script). */
+  /** Rewrites the limits of a session that still exists, and judges it with the new limits. Atomic (one Lua function). */
   setLimits(key: string, limits: SessionLimitsUpdate): Promise<SessionCheck>;
   /**
    * Counts one active signal of `source` on the session (count + 1, lastAt = the shared clock's
@@ -270,7 +270,7 @@ export interface SessionStore {
    */
   claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number }>;
   /**
-   * For the operator's gauges, read in one atomic step (one script in Redis): SSO sessions not
+   * For the operator's gauges, read in one atomic step (one Lua function in Redis): SSO sessions not
    * yet ended (the deadline index), those whose next deadline has passed and are not claimed by
    * a sweeper, and the earliest such deadline. Never changes anything.
    */
@@ -288,7 +288,7 @@ export interface QueueCensus {
 /**
  * The ended-sessions outbox. Entries are appended by the session store's ends, and by sign-ins
  * that replace a session (atomically with them); workers claim them with leases like deliveries. Every method is
- * one atomic step (one Lua script in Redis, one synchronous step in memory).
+ * one atomic step (one Lua function in Redis, one synchronous step in memory).
  */
 export interface EndedOutbox {
   /**

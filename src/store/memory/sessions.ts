@@ -12,7 +12,7 @@ const clone = <T>(v: T): T => structuredClone(v);
 export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): SessionStore {
   const store = new Map<string, SsoSession>();
   const index = new Map<string, number>();
-  // Every write keeps the deadline index current, as the Redis scripts do.
+  // Every write keeps the deadline index current, as the Redis functions do.
   const sessions = {
     get: (key: string) => store.get(key),
     set(key: string, session: SsoSession) {

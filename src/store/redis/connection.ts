@@ -9,7 +9,7 @@ export const COMMAND_TIMEOUT_MS = 2_000;
 
 /**
  * The one place the Redis store gets its connection: every sub-store shares this client (and
- * its scripts). Connection errors surface through the failing commands, as StoreUnavailableError.
+ * its function library). Connection errors surface through the failing commands, as StoreUnavailableError.
  */
 export function connectRedis(url: string, commandTimeout: number): Redis {
   const redis = new Redis(url, {

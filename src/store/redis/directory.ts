@@ -11,7 +11,7 @@ import type { FunctionCall, FunctionName } from './library.ts';
 const parse = <T>(raw: string | null): T | undefined => (raw === null ? undefined : (JSON.parse(raw) as T));
 
 /**
- * Runs a delete script against the index keys of the record's org. The org is read first;
+ * Runs a delete function against the index keys of the record's org. The org is read first;
  * should the record be recreated in another org in between ('moved'), the read is repeated.
  */
 async function deleteIndexed(readOrg: () => Promise<string | undefined>, remove: (org: string) => Promise<string>): Promise<void> {
