@@ -144,8 +144,13 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     ping: () => store.ping(),
     async read() {
       const orgs = (await store.directory.listOrgs()).map((org) => org.id);
-      const [sessionCensus, deliveries, outbox] = await Promise.all([store.sessions.census(), store.deliveries.census(orgs), store.ended.size()]);
-      return { sessions: sessionCensus, deliveries, outbox };
+      const [sessionCensus, rpSessions, deliveries, outbox] = await Promise.all([
+        store.sessions.census(),
+        store.sessions.liveRpSessions(),
+        store.deliveries.census(orgs),
+        store.ended.size(),
+      ]);
+      return { sessions: sessionCensus, rpSessions, deliveries, outbox };
     },
   });
   // The tokens first: what RPs are owed is queued before anything else an end does.

@@ -10,6 +10,7 @@ import { createLogger } from './logger.ts';
 import { parseSeed, readSeedFile, SeedError, type Seed } from './orgs/seed.ts';
 import { createMemoryStore } from './store/memory/index.ts';
 import { createRedisStore } from './store/redis/index.ts';
+import { describeTarget, type RedisTarget } from './store/redis/connection.ts';
 import type { Store } from './store/types.ts';
 
 const DEMO_SEED = fileURLToPath(new URL('../config/demo-seed.json', import.meta.url));
@@ -22,12 +23,14 @@ async function demoSeed(issuer: string): Promise<Seed> {
 
 async function openStore(config: Config): Promise<Store> {
   if (!config.redis.url) return createMemoryStore();
-  const store = createRedisStore({ url: config.redis.url, prefix: config.redis.prefix, pinnableClock: config.testing.pinnableClock });
+  const target: RedisTarget = { url: config.redis.url, ...(config.redis.sentinel ? { sentinel: config.redis.sentinel } : {}) };
+  const store = createRedisStore({ ...target, prefix: config.redis.prefix, pinnableClock: config.testing.pinnableClock });
   try {
     await store.ping();
   } catch (cause) {
     await store.close().catch(() => {});
-    throw new Error(`Redis at ${new URL(config.redis.url).host} does not answer (REDIS_URL): ${(cause as Error).message}`);
+    const settings = target.sentinel ? 'REDIS_URL, CURFEW_REDIS_SENTINELS, CURFEW_REDIS_SENTINEL_NAME' : 'REDIS_URL';
+    throw new Error(`${describeTarget(target)} does not answer (${settings}): ${(cause as Error).message}`);
   }
   return store;
 }

@@ -5,6 +5,7 @@ import type { ConsoleSessions } from './console/console-sessions.ts';
 import type { SessionService } from '../sessions/service.ts';
 import type { DirectoryStore } from '../store/types.ts';
 import { mayAdminister } from './console/console-admin.ts';
+import { CurfewError } from '../errors.ts';
 
 export interface AdminPrincipal {
   org: string;
@@ -18,12 +19,8 @@ declare module 'koa' {
   }
 }
 
-function deny(ctx: Context, status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', description: string): void {
-  ctx.status = status;
-  ctx.set('WWW-Authenticate', `Bearer realm="curfew-admin", error="${error}", error_description="${description}"`);
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = { error, error_description: description };
-}
+/** RFC 6750 §3.1: the renderer answers these with their Bearer challenge. */
+const deny = (error: 'invalid_token' | 'insufficient_scope', description: string) => new CurfewError(error, description);
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const same = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
@@ -47,25 +44,25 @@ export function requireAdminToken(provider: Provider, console?: ConsoleAuth) {
       if (session && !(await console.consoleSessions.ended(session.sid))) {
         // A user demoted or disabled since signing in holds a cookie, not authority.
         if (!mayAdminister(await console.directory.getUser(session.user), session.org)) {
-          return deny(ctx, 403, 'insufficient_scope', 'the console session\'s user is no longer an admin of this organization');
+          throw deny('insufficient_scope', 'the console session\'s user is no longer an admin of this organization');
         }
         const status = await console.sessions.statusBySid(session.sid, session.clientId, 'active');
         if (status.active) {
           if (!SAFE.has(ctx.method) && !same(ctx.get('x-csrf-token'), session.csrf)) {
-            return deny(ctx, 403, 'insufficient_scope', 'the console session\'s X-CSRF-Token header is required for writes');
+            throw deny('insufficient_scope', 'the console session\'s X-CSRF-Token header is required for writes');
           }
           ctx.state.admin = { org: session.org, actor: `user:${session.user}` };
           return next();
         }
       }
     }
-    if (!match) return deny(ctx, 401, 'invalid_token', 'a bearer access token is required');
+    if (!match) throw deny('invalid_token', 'a bearer access token is required');
     const token = await provider.ClientCredentials.find(match[1]!);
-    if (!token || token.isExpired) return deny(ctx, 401, 'invalid_token', 'the access token is invalid or expired');
+    if (!token || token.isExpired) throw deny('invalid_token', 'the access token is invalid or expired');
     const client = token.clientId ? await provider.Client.find(token.clientId) : undefined;
-    if (!client) return deny(ctx, 401, 'invalid_token', 'the access token\'s client no longer exists');
+    if (!client) throw deny('invalid_token', 'the access token\'s client no longer exists');
     if (!client.adminApi || !String(token.scope ?? '').split(' ').includes('admin')) {
-      return deny(ctx, 403, 'insufficient_scope', 'the admin scope is required');
+      throw deny('insufficient_scope', 'the admin scope is required');
     }
     ctx.state.admin = { org: String(client.org), actor: `client:${client.clientId}` };
     await next();

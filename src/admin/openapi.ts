@@ -41,6 +41,9 @@ export function openApiDocument(): Record<string, unknown> {
         get: op('The org\'s session policy'),
         put: op('Replace the policy; live sessions are recomputed at once', { requestBody: body(policySchema) }),
       },
+      '/admin/api/v1/orgs/{org}/policy/preview': {
+        post: op('Preview a policy without saving it: validated as PUT is (400 with `fields`), then `preview` counts the live sessions whose end would move (`endNow`, `shorter`, `longer`, `unchanged`, `appSessionsEndNow`, `endedSessions` as a save would report it) and lists the `affected` ones with their current and new `expiresAt`. Changes nothing', { requestBody: body(policySchema) }),
+      },
       '/admin/api/v1/orgs/{org}/policy/explain': { get: { ...op('Effective limits for a user (and client, IP), with the deciding rules'), parameters: [orgParam, ...queryParams(explainQuerySchema)] } },
       '/admin/api/v1/orgs/{org}/sessions': { get: { ...op('Live sessions with deadlines and RP sessions'), parameters: [orgParam, ...queryParams(sessionsQuerySchema)] } },
       '/admin/api/v1/orgs/{org}/sessions/{id}': { delete: { ...op('Revoke a session (back-channel logout, TOTP at re-entry)', {}, '204'), parameters: [orgParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } },

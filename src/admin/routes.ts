@@ -3,13 +3,13 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/types.ts';
-import { CurfewError, ValidationError } from '../http/errors.ts';
+import { CurfewError, ValidationError } from '../errors.ts';
 import { explain } from '../sessions/effective-limits.ts';
 import { requireAdminToken, type ConsoleAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
 import { adminOperations, findUser, type AdminActor, type OperationDeps } from './operations/index.ts';
 import { parse } from './operations/parse.ts';
-import { publicClient, publicUser, sessionView } from './operations/views.ts';
+import { previewView, publicClient, publicUser, sessionView } from './operations/views.ts';
 import { auditQuerySchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema } from './schemas.ts';
 
 /** The operations' dependencies, and what the HTTP adapter itself needs. */
@@ -20,10 +20,10 @@ export interface AdminDeps extends OperationDeps {
 }
 
 const json = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', onError: () => {
-  throw new CurfewError('invalid_request', 400, 'the body is not valid JSON');
+  throw new CurfewError('invalid_request', 'the body is not valid JSON');
 } });
 
-const notFound = (what: string) => new CurfewError('not_found', 404, `${what} not found`);
+const notFound = (what: string) => new CurfewError('not_found', `${what} not found`);
 
 const body = (ctx: Context): unknown => (ctx.request as unknown as { body?: unknown }).body;
 
@@ -57,6 +57,11 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
   router.put('/orgs/:org/policy', auth, ownOrg, json, async (ctx) => {
     ctx.body = await ops.changePolicy(by(ctx), body(ctx));
+  });
+  // A dry run of the PUT above: validated alike (400 with `fields`), it changes nothing.
+  router.post('/orgs/:org/policy/preview', auth, ownOrg, json, async (ctx) => {
+    const { policy, preview } = await ops.previewPolicy(by(ctx), body(ctx));
+    ctx.body = { policy, preview: previewView(preview) };
   });
   router.get('/orgs/:org/policy/explain', auth, ownOrg, async (ctx) => {
     const q = parse(explainQuerySchema, ctx.query);

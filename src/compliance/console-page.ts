@@ -1,4 +1,4 @@
-import { ValidationError } from '../http/errors.ts';
+import { ValidationError } from '../errors.ts';
 import { parseReportRequest } from './period.ts';
 import { reportSections } from './report-view.ts';
 import type { Compliance } from './routes.ts';
@@ -24,7 +24,6 @@ export async function compliancePageData(compliance: Compliance, org: string, qu
     const request = parseReportRequest({ since: query.since, until }, nowMs);
     const report = await compliance.report(org, request);
     return {
-      status: 200,
       data: {
         report, sections: reportSections(report), errors: [], progress: compliance.controlTest.progress(org),
         sinceDate: request.since.slice(0, 10),
@@ -35,6 +34,6 @@ export async function compliancePageData(compliance: Compliance, org: string, qu
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const since = typeof query.since === 'string' ? query.since : '';
-    return { status: 400, data: { progress: compliance.controlTest.progress(org), report: undefined, sections: [], errors: err.fields, sinceDate: since, untilDate: typeof query.until === 'string' ? query.until : '', links: links(since, String(until ?? '')) } };
+    return { refusal: 'invalid_request' as const, data: { progress: compliance.controlTest.progress(org), report: undefined, sections: [], errors: err.fields, sinceDate: since, untilDate: typeof query.until === 'string' ? query.until : '', links: links(since, String(until ?? '')) } };
   }
 }

@@ -2,6 +2,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
+import { CurfewError } from '../errors.ts';
+import { sendError } from '../http/errors.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { ModelStore } from '../store/types.ts';
 
@@ -48,9 +50,9 @@ export function mountControlReceiver(router: Router, deps: { path: string; issue
       if (!events?.[BACKCHANNEL_EVENT] || 'nonce' in payload || typeof payload.sid !== 'string' || !aud || !deps.isControlClient(aud)) throw new Error('not a logout token');
       await deps.receipts.record({ sid: payload.sid, client: aud, receivedAt: await deps.now() });
       ctx.status = 200;
-    } catch {
-      ctx.status = 400;
-      ctx.body = { error: 'invalid_request' };
+    } catch (cause) {
+      // Back-Channel Logout 1.0 §2.8: a token the RP cannot validate is refused with 400 and OAuth error JSON.
+      sendError(ctx, new CurfewError('invalid_request', 'the logout token is not valid', { cause }), 'oidc');
     }
   });
 }

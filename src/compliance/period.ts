@@ -1,4 +1,4 @@
-import { ValidationError } from '../http/errors.ts';
+import { ValidationError } from '../errors.ts';
 
 export const DEFAULT_PERIOD_DAYS = 30;
 export const MAX_PERIOD_DAYS = 366;

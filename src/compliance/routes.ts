@@ -4,7 +4,7 @@ import type { JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Audit } from '../audit/audit.ts';
 import { requireAdminToken, type ConsoleAuth } from '../admin/auth.ts';
-import { CurfewError } from '../http/errors.ts';
+import { CurfewError } from '../errors.ts';
 import { renderPage, setPageHeaders } from '../http/views.ts';
 import type { Logger } from '../logger.ts';
 import type { ClientSecrets } from '../orgs/client-secret.ts';
@@ -67,7 +67,7 @@ export function createCompliance(deps: ComplianceDeps) {
 
   async function report(orgId: string, request: Pick<ReportRequest, 'since' | 'until'>): Promise<ComplianceReport> {
     const org = await store.directory.getOrg(orgId);
-    if (!org) throw new CurfewError('not_found', 404, 'org not found');
+    if (!org) throw new CurfewError('not_found', 'org not found');
     const [{ events, laterPolicyChanges }, syntheticUsers, now] = await Promise.all([
       readPeriod(store.audit, orgId, request.since, request.until),
       controlTest.syntheticUsers(orgId),
@@ -92,7 +92,7 @@ export function createCompliance(deps: ComplianceDeps) {
   const auth = requireAdminToken(deps.provider, deps.console);
   const ownOrg = async (ctx: Context, next: Next) => {
     const org = ctx.params.org;
-    if (!org || org !== ctx.state.admin?.org || !(await store.directory.getOrg(org))) throw new CurfewError('not_found', 404, 'org not found');
+    if (!org || org !== ctx.state.admin?.org || !(await store.directory.getOrg(org))) throw new CurfewError('not_found', 'org not found', { detail: `${ctx.state.admin?.actor ?? 'nobody'} of org ${ctx.state.admin?.org ?? '-'} asked for org ${org ?? '-'}` });
     ctx.set('Cache-Control', 'no-store');
     await next();
   };
@@ -115,7 +115,7 @@ export function createCompliance(deps: ComplianceDeps) {
   });
   router.post('/admin/api/v1/orgs/:org/compliance/control-test', auth, ownOrg, async (ctx) => {
     const actor = ctx.state.admin?.actor ?? 'unknown';
-    if (!startRun(orgOf(ctx), actor)) throw new CurfewError('conflict', 409, 'a control test of this org is already running on this instance');
+    if (!startRun(orgOf(ctx), actor)) throw new CurfewError('conflict', 'a control test of this org is already running on this instance');
     ctx.status = 202;
     ctx.body = { state: 'running', message: 'the control test runs in the background; its result is the compliance.control_test audit event and appears in the report' };
   });

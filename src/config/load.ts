@@ -40,6 +40,9 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
   ['CURFEW_WORKERS', 'workers', workers],
   ['REDIS_URL', 'redis.url', text],
   ['CURFEW_REDIS_PREFIX', 'redis.prefix', text],
+  ['CURFEW_REDIS_SENTINELS', 'redis.sentinel.hosts', list],
+  ['CURFEW_REDIS_SENTINEL_NAME', 'redis.sentinel.name', text],
+  ['CURFEW_REDIS_SENTINEL_PASSWORD', 'redis.sentinel.password', text],
   ['CURFEW_SEED', 'seedFile', text],
   ['CURFEW_TRUST_PROXY', 'trustProxy', boolean],
   ['CURFEW_TRUST_PROXY_HOPS', 'trustProxyHops', integer],
@@ -57,7 +60,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [variable: string, path: string
  * Settings that hold secrets. Each may instead be given as `<VARIABLE>_FILE`, the path of a file
  * holding the value (Docker and Kubernetes secrets), so it need not sit in the environment.
  */
-export const SECRET_VARIABLES = ['REDIS_URL', 'CURFEW_IDENTIFIER_KEY', 'CURFEW_COOKIE_KEYS', 'CURFEW_JWKS', 'CURFEW_TOTP_KEYS'] as const;
+export const SECRET_VARIABLES = ['REDIS_URL', 'CURFEW_REDIS_SENTINEL_PASSWORD', 'CURFEW_IDENTIFIER_KEY', 'CURFEW_COOKIE_KEYS', 'CURFEW_JWKS', 'CURFEW_TOTP_KEYS'] as const;
 
 /**
  * Key material that, unless given, is generated once and kept in the store. In production with
@@ -137,6 +140,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Raw 
   const workerCount = getPath(raw, 'workers');
   if (workerCount !== undefined && workerCount !== 1 && getPath(raw, 'redis.url') === undefined) {
     problems.push(`workers (CURFEW_WORKERS): more than one worker needs REDIS_URL; the in-memory store is per process, so workers would not share sessions`);
+  }
+  // REDIS_URL is what turns Redis on, and with Sentinel it still carries the data nodes' password and database.
+  if (getPath(raw, 'redis.sentinel') !== undefined && getPath(raw, 'redis.url') === undefined) {
+    problems.push(`redis.sentinel (CURFEW_REDIS_SENTINELS): needs REDIS_URL too, e.g. redis://:password@primary/0 (with Sentinel its host and port are not used: the sentinels name the primary)`);
   }
   if (problems.length || !result.success) throw new ConfigError(problems);
   return result.data;

@@ -38,6 +38,17 @@ export const configSchema = z
         .optional()
         .describe('Redis URL; unset runs on the in-memory store with the demo seed (REDIS_URL).'),
       prefix: z.string().min(1).max(64).describe('Prefix of every Redis key (CURFEW_REDIS_PREFIX).'),
+      sentinel: z
+        .object({
+          hosts: z
+            .array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/i, 'each sentinel must be host:port'))
+            .min(1)
+            .describe('Sentinels to ask for the primary, host:port,host:port (CURFEW_REDIS_SENTINELS); REDIS_URL then gives only credentials, database and TLS.'),
+          name: z.string().min(1).describe('The primary\'s name in the sentinels\' `sentinel monitor` line (CURFEW_REDIS_SENTINEL_NAME).'),
+          password: z.string().min(1).optional().describe('The sentinels\' own password, if they have one (CURFEW_REDIS_SENTINEL_PASSWORD).'),
+        })
+        .optional()
+        .describe('Redis Sentinel: follow the primary through failovers.'),
     }),
     seedFile: z.string().min(1).optional().describe('Seed file of orgs, users and clients applied at start (CURFEW_SEED).'),
     secrets: z

@@ -3,6 +3,8 @@ import Router from '@koa/router';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
 import { renderPage } from '../http/views.ts';
+import { CurfewError } from '../errors.ts';
+import { sendError } from '../http/errors.ts';
 import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
 import { internalRp } from '../oidc/internal-rp.ts';
 
@@ -77,9 +79,9 @@ export function demoRoutes({ provider, clientSecret, internalBase, publicJwks }:
       received.unshift({ receivedAt: new Date().toISOString(), alg: protectedHeader.alg, claims: payload });
       received.splice(KEEP);
       ctx.status = 200;
-    } catch {
-      ctx.status = 400;
-      ctx.body = { error: 'invalid_request' };
+    } catch (cause) {
+      // Back-Channel Logout 1.0 §2.8: a token the RP cannot validate is refused with 400 and OAuth error JSON.
+      sendError(ctx, new CurfewError('invalid_request', 'the logout token is not valid', { cause }), 'oidc');
     }
   });
 

@@ -1,69 +1,26 @@
 import type { Context, Next } from 'koa';
+import { isCurfewError, isStoreUnavailable, RETRY_AFTER_SECONDS, type FieldError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { renderPage } from './views.ts';
-
-export type CurfewErrorCode =
-  | 'bad_request'
-  | 'csrf_failed'
-  | 'interaction_expired'
-  | 'not_found'
-  | 'invalid_client'
-  | 'invalid_request'
-  | 'rate_limited'
-  | 'conflict'
-  | 'temporarily_unavailable';
+import { sendPage } from './views.ts';
 
 /**
- * An error a client caused. `status` < 500 and the message is safe to show; anything else
- * thrown is an internal failure whose detail goes to the log only.
+ * The one place an error becomes a response, in one of three shapes:
+ * - `oidc`: OIDC/OAuth error JSON `{ error, error_description }` (RFC 6749 §5.2), for Curfew's
+ *   session endpoints and its RPs' back-channel receivers. oidc-provider's own endpoints render
+ *   the same shape themselves, from StoreUnavailableError's provider fields (src/errors.ts).
+ * - `admin`: the admin API's JSON, `{ error, error_description, fields? }`.
+ * - `page`: the HTML error page.
+ * Statuses come from the error (Curfew's from ERROR_STATUS), never from the caller.
  */
-export class CurfewError extends Error {
-  readonly code: CurfewErrorCode;
-  readonly status: number;
-  readonly expose: boolean;
-  constructor(code: CurfewErrorCode, status: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CurfewError';
-    this.code = code;
-    this.status = status;
-    this.expose = status < 500;
-  }
-}
+export type ErrorSurface = 'oidc' | 'admin' | 'page';
 
-/** Seconds a client is asked to wait (`Retry-After`) while the store cannot answer. */
-export const RETRY_AFTER_SECONDS = 5;
-
-/**
- * The store could not answer (down, frozen, loading, restarting): nothing is known about the
- * session or client asked for, so nothing may be judged dead, missing or alive. Raised at the
- * store boundary only (src/store/store-unavailable.ts). It carries oidc-provider's error shape
- * as well (`statusCode`, `expose`, `message` = the OIDC error code, `error_description`,
- * `allow_redirect`), so the provider's own endpoints answer `503 temporarily_unavailable`
- * (RFC 6749 §4.1.2.1, §5.2) instead of `server_error`.
- */
-export class StoreUnavailableError extends CurfewError {
-  override readonly expose = true;
-  readonly statusCode = 503;
-  readonly error = 'temporarily_unavailable';
-  readonly error_description = 'The service is briefly unavailable. Try again in a few seconds.';
-  readonly allow_redirect = true;
-  constructor(options?: { cause?: unknown }) {
-    // oidc-provider reads `message` as the error code.
-    super('temporarily_unavailable', 503, 'temporarily_unavailable', options);
-    this.name = 'StoreUnavailableError';
-  }
-}
-
-export const isStoreUnavailable = (error: unknown): error is StoreUnavailableError => error instanceof StoreUnavailableError;
-
-/** A 400 that names every bad field, so a client fixes its request in one round. */
-export class ValidationError extends CurfewError {
-  readonly fields: Array<{ field: string; message: string }>;
-  constructor(fields: Array<{ field: string; message: string }>, message = 'the request is invalid') {
-    super('invalid_request', 400, message);
-    this.name = 'ValidationError';
-    this.fields = fields;
-  }
+/** What a client may learn of an error. */
+export interface ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  fields?: FieldError[];
+  retryAfterSeconds?: number;
 }
 
 interface HttpishError {
@@ -75,39 +32,85 @@ interface HttpishError {
   message?: string;
 }
 
-function describe(error: unknown): { status: number; code: string; message: string } {
-  if (error instanceof StoreUnavailableError) return { status: 503, code: error.code, message: error.error_description };
-  if (error instanceof CurfewError) return { status: error.status, code: error.code, message: error.message };
+const INTERNAL: ErrorAnswer = { status: 500, code: 'server_error', message: 'Something went wrong on our side. Please try again.' };
+
+/**
+ * Curfew's errors answer by their code; a library's (oidc-provider's SessionNotFound for an
+ * expired interaction, koa's body-parser 413/415) by the status it exposes; anything else is a
+ * bug, answered with a generic 500 whose cause goes to the log only.
+ */
+export function answerFor(error: unknown): ErrorAnswer {
+  if (isCurfewError(error)) {
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.publicMessage,
+      ...(error.fields && error.expose ? { fields: error.fields } : {}),
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    };
+  }
   const e = (typeof error === 'object' && error !== null ? error : {}) as HttpishError;
   const status = e.status ?? e.statusCode ?? 500;
   if (status < 500 && e.expose !== false) {
-    // oidc-provider errors (SessionNotFound for an expired interaction…) and koa's http errors.
     return { status, code: e.error ?? 'bad_request', message: e.error_description ?? e.message ?? 'Bad request' };
   }
-  return { status: 500, code: 'server_error', message: 'Something went wrong on our side. Please try again.' };
+  return INTERNAL;
 }
 
-const wantsJson = (ctx: Context) =>
-  ctx.path.startsWith('/session/') || ctx.path.startsWith('/admin/api/') || ctx.accepts('html', 'json') === 'json';
+export const oidcErrorBody = (a: ErrorAnswer) => ({ error: a.code, error_description: a.message });
 
-/** One place turns errors of Curfew's own routes into responses: HTML pages or JSON bodies. */
+export const adminErrorBody = (a: ErrorAnswer) => ({ ...oidcErrorBody(a), ...(a.fields ? { fields: a.fields } : {}) });
+
+const PAGE_TITLE = (status: number) => (status === 503 ? 'Briefly unavailable' : status >= 500 ? 'Something went wrong' : 'This request could not be completed');
+
+/** RFC 6750 §3 for the admin API's bearer tokens; RFC 6749 §5.2 (Basic) for client authentication. */
+function challenge(a: ErrorAnswer): string | undefined {
+  if (a.code === 'invalid_token' || a.code === 'insufficient_scope') return `Bearer realm="curfew-admin", error="${a.code}", error_description="${a.message}"`;
+  if (a.status === 401) return `Basic realm="curfew", error="${a.code}"`;
+  return undefined;
+}
+
+/** Answers `error` on `surface`; the status, Retry-After and challenge all come from the error. */
+export function sendError(ctx: Context, error: unknown, surface: ErrorSurface): ErrorAnswer {
+  const a = answerFor(error);
+  if (a.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(a.retryAfterSeconds));
+  if (surface === 'page') {
+    sendPage(ctx, 'error', { title: PAGE_TITLE(a.status), message: a.message, code: a.code }, a.status);
+    return a;
+  }
+  ctx.status = a.status;
+  const www = challenge(a);
+  if (www) ctx.set('WWW-Authenticate', www);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = surface === 'admin' ? adminErrorBody(a) : oidcErrorBody(a);
+  return a;
+}
+
+/**
+ * oidc-provider's `renderError` hook: the provider's own errors (it has set the status) as
+ * Curfew's error page — the same page, title and headers as Curfew's routes answer with.
+ */
+export function renderProviderError(ctx: Context, out: { error: string; error_description?: string }): void {
+  sendPage(ctx, 'error', { title: PAGE_TITLE(ctx.status), message: out.error_description ?? 'The request could not be completed.', code: out.error }, ctx.status);
+}
+
+/** Which shape a request's errors take: by the API it called, else by what it accepts. */
+function surfaceOf(ctx: Context): ErrorSurface {
+  if (ctx.path.startsWith('/session/')) return 'oidc';
+  if (ctx.path.startsWith('/admin/api/') || ctx.accepts('html', 'json') === 'json') return 'admin';
+  return 'page';
+}
+
+/** Catches every error of Curfew's own routes, logs it by its kind and answers it. */
 export function errorHandler(logger: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
     } catch (error) {
-      const { status, code, message } = describe(error);
+      const { status, code, message } = sendError(ctx, error, surfaceOf(ctx));
       if (isStoreUnavailable(error)) logger.warn({ path: ctx.path, cause: (error.cause as Error | undefined)?.message }, 'store unavailable; answered 503');
       else if (status >= 500) logger.error({ err: error, path: ctx.path }, 'request failed');
-      else logger.debug({ code, path: ctx.path }, message);
-      if (wantsJson(ctx)) {
-        ctx.status = status;
-        if (status === 401) ctx.set('WWW-Authenticate', `Basic realm="curfew", error="${code}"`);
-        ctx.set('Cache-Control', 'no-store');
-        ctx.body = { error: code, error_description: message, ...(error instanceof ValidationError ? { fields: error.fields } : {}) };
-      } else {
-        renderPage(ctx, 'error', { title: status === 503 ? 'Briefly unavailable' : status >= 500 ? 'Something went wrong' : 'This request could not be completed', message, code }, status);
-      }
+      else logger.debug({ code, path: ctx.path, ...(isCurfewError(error) && error.detail ? { detail: error.detail } : {}) }, message);
     }
   };
 }

@@ -12,6 +12,8 @@ import type { QueueCensus } from '../store/types.ts';
 export interface StoreReading {
   /** The deadline index: SSO sessions not yet ended, and those a sweeper has yet to end. */
   sessions: QueueCensus & { live: number };
+  /** RP sessions not yet ended, across every SSO session (the store's own count). */
+  rpSessions: number;
   /** The delivery queue and the dead letters. */
   deliveries: QueueCensus & { dead: number };
   /** Session ends recorded but not yet finished (the outbox). */
@@ -136,6 +138,7 @@ export function createMetrics(): Metrics {
     });
   const ageSeconds = ({ now, oldestDueAt }: QueueCensus) => (oldestDueAt === undefined ? 0 : Math.max(0, now - oldestDueAt) / 1000);
   gauge('curfew_sso_sessions_live', 'SSO sessions not yet ended (read from the store at scrape time)', (r) => r.sessions.live);
+  gauge('curfew_rp_sessions_live', 'RP sessions not yet ended (read from the store at scrape time)', (r) => r.rpSessions);
   gauge('curfew_sweeper_backlog', 'Sessions past their next deadline not yet taken by a sweeper', (r) => r.sessions.due);
   gauge('curfew_sweeper_backlog_oldest_age_seconds', 'How long the oldest passed deadline has waited for a sweeper', (r) => ageSeconds(r.sessions));
   gauge('curfew_delivery_queue_depth', 'Logout tokens waiting for delivery (due now, being sent, or scheduled for a retry)', (r) => r.deliveries.size);

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
+import { statusOf, type CurfewErrorCode } from '../errors.ts';
 
 const VIEWS = fileURLToPath(new URL('../../views', import.meta.url));
 
@@ -21,13 +22,18 @@ export function setPageHeaders(ctx: Context): void {
   ctx.set('Cache-Control', 'no-store');
 }
 
-export function renderPage(ctx: Context, view: string, data: Record<string, unknown>, status = 200): void {
+/**
+ * A page; one that answers a refusal in its own words (a form shown again with what was wrong)
+ * names the refusal's code, and its status comes from the error table like every error's.
+ */
+export function renderPage(ctx: Context, view: string, data: Record<string, unknown>, refusal?: CurfewErrorCode): void {
+  sendPage(ctx, view, data, refusal === undefined ? 200 : statusOf(refusal));
+}
+
+/** Writes a page with a status: for renderPage, and for the error renderer (src/http/errors.ts), which also answers libraries' statuses. */
+export function sendPage(ctx: Context, view: string, data: Record<string, unknown>, status: number): void {
   setPageHeaders(ctx);
   ctx.status = status;
   ctx.type = 'html';
   ctx.body = eta.render(view, data);
-}
-
-export function renderView(view: string, data: Record<string, unknown>): string {
-  return eta.render(view, data);
 }

@@ -1,7 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts';
-import { StoreUnavailableError } from '../http/errors.ts';
+import { StoreUnavailableError } from '../errors.ts';
 import { requestState } from '../http/request-context.ts';
 import { providerMetadata } from './client-metadata.ts';
 import type { ClientRecord } from '../orgs/types.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { CurfewError } from '../http/errors.ts';
+import { CurfewError } from '../errors.ts';
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
@@ -21,7 +21,8 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   return { id: part(decoded.slice(0, colon)), secret: part(decoded.slice(colon + 1)) };
 }
 
-const unauthorized = () => new CurfewError('invalid_client', 401, 'client authentication failed');
+// One answer for every failure (RFC 6749 §5.2); which one it was goes to the log only.
+const unauthorized = (detail: string) => new CurfewError('invalid_client', 'client authentication failed', { detail });
 
 /**
  * Authenticates the calling client the way the token endpoint does: client_secret_basic or
@@ -33,13 +34,13 @@ export async function authenticateClient(ctx: Context, provider: Provider, body:
   const basic = basicCredentials(ctx.get('authorization') || undefined);
   const id = basic?.id ?? (typeof body.client_id === 'string' ? body.client_id : undefined);
   const secret = basic?.secret ?? (typeof body.client_secret === 'string' ? body.client_secret : undefined);
-  if (!id) throw unauthorized();
+  if (!id) throw unauthorized('no client_id');
   const client = await provider.Client.find(id);
-  if (!client) throw unauthorized();
+  if (!client) throw unauthorized(`no client ${id}`);
   if (client.clientAuthMethod === 'none') {
-    if (secret !== undefined) throw unauthorized();
+    if (secret !== undefined) throw unauthorized(`public client ${id} sent a secret`);
     return client;
   }
-  if (secret === undefined || !(await client.compareClientSecret(secret))) throw unauthorized();
+  if (secret === undefined || !(await client.compareClientSecret(secret))) throw unauthorized(`client ${id}: ${secret === undefined ? 'no secret' : 'wrong secret'}`);
   return client;
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
-import { CurfewError, StoreUnavailableError } from '../http/errors.ts';
+import { CurfewError, StoreUnavailableError } from '../errors.ts';
 
 export interface InternalRpOptions {
   provider: Provider;
@@ -61,10 +61,10 @@ export function internalRp(o: InternalRpOptions): InternalRp {
         pending = {};
       }
       if (typeof ctx.query.error === 'string') {
-        throw new CurfewError('bad_request', 400, `The sign-in ended with "${ctx.query.error}".`);
+        throw new CurfewError('bad_request', `The sign-in ended with "${ctx.query.error}".`);
       }
       if (!pending.verifier || !pending.clientId || ctx.query.state !== pending.state || typeof ctx.query.code !== 'string') {
-        throw new CurfewError('bad_request', 400, 'This sign-in response does not match a sign-in started here. Start again.');
+        throw new CurfewError('bad_request', 'This sign-in response does not match a sign-in started here. Start again.');
       }
       ctx.cookies.set(o.cookie, null);
       const response = await fetch(`${o.internalBase()}/token`, {
@@ -79,10 +79,10 @@ export function internalRp(o: InternalRpOptions): InternalRp {
       // Curfew's own store could not answer: the sign-in is not wrong, the moment is.
       if (response.status === 503) throw new StoreUnavailableError();
       if (!response.ok || !tokens.id_token) {
-        throw new CurfewError('bad_request', 400, `The token exchange failed: ${tokens.error ?? response.status}.`);
+        throw new CurfewError('bad_request', `The token exchange failed: ${tokens.error ?? response.status}.`);
       }
       const { payload } = await jwtVerify(tokens.id_token, jwks, { issuer: o.provider.issuer, audience: pending.clientId });
-      if (payload.nonce !== pending.nonce) throw new CurfewError('bad_request', 400, 'The ID token does not answer this sign-in.');
+      if (payload.nonce !== pending.nonce) throw new CurfewError('bad_request', 'The ID token does not answer this sign-in.');
       return { clientId: pending.clientId, idToken: tokens.id_token, claims: payload as JWTPayload & Record<string, unknown> };
     },
   };

@@ -5,7 +5,8 @@ import type { Logger } from '../logger.ts';
 import type { ClientSecrets } from '../orgs/client-secret.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
-import { renderPage, renderView } from '../http/views.ts';
+import { renderProviderError } from '../http/errors.ts';
+import { renderPage } from '../http/views.ts';
 import { createAdapterClass, type ExplainMissingClient } from './adapter.ts';
 import { findAccount } from './account.ts';
 import { ACR, CLAIMS, SCOPES } from './claims.ts';
@@ -71,13 +72,7 @@ function pagesFor(sessions: SessionService) {
     },
     async renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
       // Only the protocol error and its public description: never a stack or an internal message.
-      const page = renderView('error', {
-        title: 'Something went wrong',
-        message: out.error_description ?? 'The request could not be completed.',
-        code: out.error,
-      });
-      ctx.type = 'html';
-      ctx.body = page;
+      renderProviderError(ctx as unknown as Context, out);
     },
   };
 }

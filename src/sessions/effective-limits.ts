@@ -59,6 +59,21 @@ const roleMatches = (rule: PolicyRule, roles: readonly string[]) =>
 const clientMatches = (rule: PolicyRule, client: string | undefined) =>
   Boolean(client && rule.match.clients?.includes(client));
 
+/** What a rule matched a subject on: a role the user holds, the client, or the source IP's network. */
+export type RuleMatch = { kind: 'role'; role: string } | { kind: 'client'; client: string } | { kind: 'network'; ip: string };
+
+/** The rules that match a subject, in policy order, with what each matched on (explain's "which rules matched"). */
+export function matchingRules(policy: Policy, subject: Subject): Array<{ rule: PolicyRule; on: RuleMatch[] }> {
+  return policy.rules.flatMap((rule) => {
+    const on: RuleMatch[] = [
+      ...(rule.match.roles ?? []).filter((role) => subject.roles.includes(role)).map((role) => ({ kind: 'role', role }) as const),
+      ...(clientMatches(rule, subject.client) ? [{ kind: 'client', client: subject.client! } as const] : []),
+      ...(networkMatches(rule, subject.ip) ? [{ kind: 'network', ip: subject.ip! } as const] : []),
+    ];
+    return on.length ? [{ rule, on }] : [];
+  });
+}
+
 /** Strictest wins: a rule's value replaces the current one only if it is lower. */
 function tighten(current: Limit, rule: PolicyRule, value: number | undefined): Limit {
   return value !== undefined && value < current.seconds ? { seconds: value, decidedBy: { kind: 'rule', rule: rule.name } } : current;

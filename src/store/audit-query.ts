@@ -1,30 +1,19 @@
 import type { AuditQuery, AuditRecord } from '../audit/types.ts';
+import { CurfewError } from '../errors.ts';
 
 /** Cursors are opaque to clients: the id of the last event of the previous page. */
 export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 
 /**
- * A cursor that is not one of ours is the client's mistake, not ours: the status lets the
- * HTTP error mapper answer 400 instead of 500, and the query never silently restarts at the
- * newest event (a client following it would loop over the same pages).
- */
-export class InvalidCursorError extends RangeError {
-  readonly status = 400;
-  readonly expose = true;
-  constructor() {
-    super('the audit cursor is not valid; use nextCursor from a previous page');
-    this.name = 'InvalidCursorError';
-  }
-}
-
-/**
- * Both parts of an id are compared as JS numbers and sent to Redis as stream ids: a part past
+ * A cursor that is not one of ours is the client's mistake (`invalid_cursor`), not ours, and the
+ * query never silently restarts at the newest event (a client following it would loop over the
+ * same pages). Both parts of an id are compared as JS numbers and sent to Redis as stream ids: a part past
  * 2^53 would compare wrongly here and be refused by Redis (a 500), so it is refused as input.
  */
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
   const parts = /^(\d{1,16})-(\d{1,16})$/.exec(id);
-  if (!parts || !parts.slice(1).every((part) => Number.isSafeInteger(Number(part)))) throw new InvalidCursorError();
+  if (!parts || !parts.slice(1).every((part) => Number.isSafeInteger(Number(part)))) throw new CurfewError('invalid_cursor');
   return id;
 }
 

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../http/errors.ts';
+import { StoreUnavailableError } from '../errors.ts';
 
 /** Redis replies that mean "not now", not "no such thing" or "your script is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM)\b/;

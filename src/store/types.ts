@@ -55,15 +55,7 @@ export interface ModelStore {
 }
 
 /** Thrown by directory writes that would break a uniqueness rule (username per org, client_id). */
-export class ConflictError extends Error {
-  readonly code = 'conflict';
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(message);
-    this.name = 'ConflictError';
-    this.field = field;
-  }
-}
+export { ConflictError } from '../errors.ts';
 
 /**
  * Orgs, users and clients. Usernames are unique within an org; client ids are global
@@ -275,6 +267,14 @@ export interface SessionStore {
    * a sweeper, and the earliest such deadline. Never changes anything.
    */
   census(): Promise<QueueCensus & { live: number }>;
+  /**
+   * For the operator's gauge: RP sessions not yet ended (started, neither ended themselves nor
+   * by their SSO session's end, nor replaced). A count kept by the very steps that start and end
+   * RP sessions (in Redis, inside their functions), so it is one cheap read and never drifts from
+   * them; a record left to expire unended (a day past its deadline, with no sweeper running)
+   * would stay counted. One read.
+   */
+  liveRpSessions(): Promise<number>;
 }
 
 /** A queue's depth at one instant of the shared clock: `due` of `size` are due, the oldest since `oldestDueAt`. */

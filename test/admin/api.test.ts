@@ -59,6 +59,7 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       const endpoints: Array<[string, string, unknown?]> = [
         ['GET', '/orgs/{org}/policy'],
         ['PUT', '/orgs/{org}/policy', { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 3600 }],
+        ['POST', '/orgs/{org}/policy/preview', { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 3600 }],
         ['GET', '/orgs/{org}/policy/explain?user=x'],
         ['GET', '/orgs/{org}/sessions'],
         ['DELETE', '/orgs/{org}/sessions/x'],
@@ -92,7 +93,7 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       const res = await fetch(`${h.url}${API}/openapi.json`);
       const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
       expect(doc.openapi).toBe('3.1.0');
-      for (const path of ['/policy', '/policy/explain', '/sessions', '/sessions/{id}', '/users', '/users/{user}', '/users/{user}/sessions', '/users/{user}/totp/reset', '/clients', '/clients/{client}', '/audit', '/deliveries', '/deliveries/{id}/retry']) {
+      for (const path of ['/policy', '/policy/preview', '/policy/explain', '/sessions', '/sessions/{id}', '/users', '/users/{user}', '/users/{user}/sessions', '/users/{user}/totp/reset', '/clients', '/clients/{client}', '/audit', '/deliveries', '/deliveries/{id}/retry']) {
         expect(doc.paths).toHaveProperty(`/admin/api/v1/orgs/{org}${path}`);
       }
     });
@@ -114,6 +115,41 @@ describe.each(STORE_KINDS)('admin API (%s store)', (kind) => {
       expect(ok.body.policy.idleTimeoutSeconds).toBe(1200);
       const changed = (await h.store.audit.query({ org: 'acme', type: 'policy.changed', limit: 1 })).items[0];
       expect(changed).toMatchObject({ actor: 'client:acme-admin', data: { before: { idleTimeoutSeconds: 900 }, after: { idleTimeoutSeconds: 1200 } } });
+    });
+
+    it('previews a policy against live sessions without changing anything, and saving then does what it said', async () => {
+      const t0 = await h.clock.now();
+      const signed = await signIn(h, h.userAgent(), 'acme-app', 'alice');
+      const early = { session: (await h.curfew.sessions.list('acme')).find((s) => Object.values(s.rps).some((rp) => rp.sid === signed.claims.sid))!.id, claims: signed.claims };
+      await h.clock.set(t0 + 5 * 60_000);
+      const current = (await call('GET', '/orgs/acme/policy')).body;
+      const next = { ...current, idleTimeoutSeconds: 300 };
+      const writes = (await h.store.audit.query({ org: 'acme', limit: 100 })).items.length;
+      const preview = await call('POST', '/orgs/acme/policy/preview', next);
+      expect(preview.status).toBe(200);
+      expect(preview.body.policy).toMatchObject({ idleTimeoutSeconds: 300 });
+      // The session idle since t0 has exactly 5 min: its new deadline is now, so it ends.
+      const mine = preview.body.preview.affected.find((a: { session: string }) => a.session === early.session);
+      expect(mine).toEqual({
+        session: early.session, user: early.claims.sub, username: 'alice', outcome: 'ends',
+        expiresAt: new Date(t0 + current.idleTimeoutSeconds * 1000).toISOString(), newExpiresAt: new Date(t0 + 300_000).toISOString(), apps: [],
+      });
+      expect(preview.body.preview.now).toBe(new Date(t0 + 5 * 60_000).toISOString());
+      expect(preview.body.preview.endNow).toBeGreaterThanOrEqual(1);
+      // Nothing changed: the policy, the session, the audit trail.
+      expect((await call('GET', '/orgs/acme/policy')).body).toEqual(current);
+      expect((await h.curfew.sessions.list('acme')).some((s) => s.id === early.session)).toBe(true);
+      expect((await h.store.audit.query({ org: 'acme', limit: 100 })).items.length).toBe(writes);
+
+      const bad = await call('POST', '/orgs/acme/policy/preview', { ...next, idleTimeoutSeconds: 10, rules: [{ name: 'n', match: { networks: ['10.0.0.0/99'] }, idleTimeoutSeconds: 600 }] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.fields.map((f: { field: string }) => f.field)).toEqual(expect.arrayContaining(['idleTimeoutSeconds', 'rules.0.match.networks.0']));
+      expect((await call('POST', '/orgs/acme/policy/preview', '{not json')).status).toBe(400);
+
+      const saved = await call('PUT', '/orgs/acme/policy', next);
+      expect(saved.body.endedSessions).toBe(preview.body.preview.endedSessions);
+      expect((await h.curfew.sessions.list('acme')).some((s) => s.id === early.session)).toBe(false);
+      expect((await call('PUT', '/orgs/acme/policy', current)).status).toBe(200);
     });
 
     it('explains the effective limits and the deciding rules', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/http/errors.ts';
+import { ValidationError } from '../../src/errors.ts';
 import { parseReportRequest } from '../../src/compliance/period.ts';
 
 const NOW = Date.parse('2030-06-15T12:00:00.000Z');

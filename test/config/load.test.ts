@@ -154,3 +154,26 @@ describe('key material in production', () => {
     }
   });
 });
+
+describe('Redis Sentinel settings', () => {
+  it('reads the sentinels, the primary name and the sentinel password (also from a file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'curfew-sentinel-config-'));
+    const file = join(dir, 'sentinel-password');
+    writeFileSync(file, 'sentinel secret\n');
+    const config = loadConfig({
+      REDIS_URL: 'redis://:data-secret@ignored/2',
+      CURFEW_REDIS_SENTINELS: 'sentinel-a:26379, 10.0.0.7:26380,[::1]:26381',
+      CURFEW_REDIS_SENTINEL_NAME: 'curfew',
+      CURFEW_REDIS_SENTINEL_PASSWORD_FILE: file,
+    });
+    expect(config.redis.sentinel).toEqual({ hosts: ['sentinel-a:26379', '10.0.0.7:26380', '[::1]:26381'], name: 'curfew', password: 'sentinel secret' });
+    expect(loadConfig({ REDIS_URL: 'redis://x' }).redis.sentinel).toBeUndefined();
+  });
+
+  it('names a sentinel that is no host:port, a missing primary name, and a missing REDIS_URL', () => {
+    const problems = configError(() => loadConfig({ CURFEW_REDIS_SENTINELS: 'sentinel-a, b:26379' })).problems.join('\n');
+    expect(problems).toMatch(/redis\.sentinel\.hosts\.0 \(CURFEW_REDIS_SENTINELS\): each sentinel must be host:port/);
+    expect(problems).toMatch(/redis\.sentinel\.name \(CURFEW_REDIS_SENTINEL_NAME\)/);
+    expect(problems).toMatch(/CURFEW_REDIS_SENTINELS\): needs REDIS_URL/);
+  });
+});

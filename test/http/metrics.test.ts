@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/mfa/totp.ts';
-import { authorizationUrl, completeSignIn, PASSWORDS, startCurfew, STORE_KINDS, testSeed, type Harness } from '../support/curfew.ts';
+import { authorizationUrl, completeSignIn, PASSWORDS, signIn, startCurfew, STORE_KINDS, testSeed, type Harness } from '../support/curfew.ts';
 import { REDIS_URL } from '../support/redis.ts';
 import { RpReceiver } from '../support/rp-receiver.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
@@ -87,12 +87,13 @@ describe.each(STORE_KINDS)('the operator\'s signals move with real traffic (%s s
     for (const name of [
       'curfew_sessions_started_total', 'curfew_sessions_ended_total', 'curfew_session_end_lateness_seconds', 'curfew_enforcement_decisions_total',
       'curfew_backchannel_deliveries_total', 'curfew_sign_ins_total', 'curfew_mfa_verifications_total', 'curfew_lockout_refusals_total',
-      'curfew_store_call_duration_seconds', 'curfew_sso_sessions_live', 'curfew_sweeper_backlog', 'curfew_sweeper_backlog_oldest_age_seconds',
+      'curfew_store_call_duration_seconds', 'curfew_sso_sessions_live', 'curfew_rp_sessions_live', 'curfew_sweeper_backlog', 'curfew_sweeper_backlog_oldest_age_seconds',
       'curfew_delivery_queue_depth', 'curfew_delivery_queue_due', 'curfew_delivery_queue_oldest_age_seconds', 'curfew_dead_letters',
       'curfew_session_end_outbox', 'curfew_store_up',
     ]) expect(first, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     expect(sample(first, 'curfew_store_up')).toBe(1);
     expect(sample(first, 'curfew_sso_sessions_live')).toBe(0);
+    expect(sample(first, 'curfew_rp_sessions_live')).toBe(0);
   });
 
   it('counts a failed password, a failed code, a sign-in, a refresh, an account lockout, an idle expiry and its delivery', async () => {
@@ -120,6 +121,7 @@ describe.each(STORE_KINDS)('the operator\'s signals move with real traffic (%s s
     expect(sample(now, 'curfew_sessions_started_total', { scope: 'sso' })).toBe(1);
     expect(sample(now, 'curfew_sessions_started_total', { scope: 'rp' })).toBe(1);
     expect(sample(now, 'curfew_sso_sessions_live')).toBe(1);
+    expect(sample(now, 'curfew_rp_sessions_live')).toBe(1);
     expect(sample(now, 'curfew_store_call_duration_seconds_count', { operation: 'sessions.login', outcome: 'ok' })).toBeGreaterThan(0);
 
     expect(tokens.refresh_token).toBeDefined();
@@ -136,6 +138,7 @@ describe.each(STORE_KINDS)('the operator\'s signals move with real traffic (%s s
     now = await scrape();
     expect(sample(now, 'curfew_sweeper_backlog')).toBe(0);
     expect(sample(now, 'curfew_sso_sessions_live')).toBe(0);
+    expect(sample(now, 'curfew_rp_sessions_live')).toBe(0);
     expect(sample(now, 'curfew_sessions_ended_total', { scope: 'sso', reason: 'idle' })).toBe(1);
     expect(sample(now, 'curfew_session_end_lateness_seconds_count', { scope: 'sso' })).toBe(1);
     expect(sample(now, 'curfew_session_end_lateness_seconds_sum', { scope: 'sso' })).toBeGreaterThanOrEqual(1);
@@ -202,5 +205,34 @@ describe('the store-unreachable signal', () => {
       if (up !== 1) await new Promise((r) => setTimeout(r, 100));
     }
     expect(up).toBe(1);
+  });
+});
+
+describe.each(STORE_KINDS)('the live RP-session gauge (%s store)', (kind) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startCurfew(kind);
+  });
+  afterEach(async () => {
+    await h?.close();
+  });
+  const live = async () => {
+    const scrape = await (await fetch(`${h.url}/metrics`)).text();
+    return { sso: sample(scrape, 'curfew_sso_sessions_live'), rp: sample(scrape, 'curfew_rp_sessions_live') };
+  };
+
+  it('counts each RP session of an SSO session, and drops one as it ends, then the rest with the SSO session', async () => {
+    const ua = h.userAgent();
+    await signIn(h, ua, 'acme-app', 'alice');
+    await signIn(h, ua, 'acme-other', 'alice');
+    await signIn(h, h.userAgent(), 'globex-app', 'carol');
+    expect(await live()).toEqual({ sso: 2, rp: 3 });
+
+    const [key] = await h.store.sessions.keysOfOrg('acme');
+    const uid = (await h.store.sessions.get(key!))!.id;
+    await h.curfew.sessions.endRp(uid, 'acme-other', 'admin');
+    expect(await live()).toEqual({ sso: 2, rp: 2 });
+    await h.curfew.sessions.end(uid, 'admin');
+    expect(await live()).toEqual({ sso: 1, rp: 1 });
   });
 });

@@ -1,6 +1,6 @@
 import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { CurfewError, StoreUnavailableError } from '../../src/http/errors.ts';
+import { CurfewError, StoreUnavailableError } from '../../src/errors.ts';
 import { guardStore, meansUnavailable } from '../../src/store/store-unavailable.ts';
 import { ConflictError } from '../../src/store/types.ts';
 
@@ -26,7 +26,7 @@ describe('which store errors mean "the store could not answer"', () => {
     ['a script error (a bug, not an outage)', reply('ERR user_script:1: Script attempted to access nonexistent global variable')],
     ['a wrong type', reply('WRONGTYPE Operation against a key holding the wrong kind of value')],
     ['a conflict', new ConflictError('username', 'taken')],
-    ['a client mistake', new CurfewError('invalid_request', 400, 'bad')],
+    ['a client mistake', new CurfewError('invalid_request', 'bad')],
     ['a plain bug', new TypeError('x is undefined')],
     ['not an error at all', 'Command timed out'],
   ])('%s: not unavailable', (_what, error) => {

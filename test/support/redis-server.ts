@@ -15,21 +15,29 @@ import { freePort, withoutFaketime } from './process.ts';
 export class RedisServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'curfew-redis-'));
   readonly #persistent: boolean;
+  readonly #args: string[];
+  readonly #password: string | undefined;
   #child: ChildProcess | undefined;
   port = 0;
 
-  constructor(options: { persistent?: boolean } = {}) {
+  /**
+   * `args`: more redis-server options, e.g. `--replicaof 127.0.0.1 <port>` for a replica.
+   * `password`: clients must AUTH with it (`requirepass`), and a replica uses it with its primary.
+   */
+  constructor(options: { persistent?: boolean; args?: string[]; password?: string } = {}) {
     this.#persistent = options.persistent ?? false;
+    this.#password = options.password;
+    this.#args = [...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []), ...(options.args ?? [])];
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.#password ? `:${encodeURIComponent(this.#password)}@` : ''}127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     const persistence = this.#persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir], { stdio: 'ignore', env: withoutFaketime() });
+    const child = spawn('/usr/bin/redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir, ...this.#args], { stdio: 'ignore', env: withoutFaketime() });
     this.#child = child;
     for (let i = 0; ; i++) {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

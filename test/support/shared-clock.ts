@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import { ManualClock } from '../../src/clock.ts';
+import { openRedis, type RedisTarget } from '../../src/store/redis/connection.ts';
 import { REDIS_URL } from './redis.ts';
 
 /** The store's shared clock, set by a test: a ManualClock, or the pinned time of a Redis store. */
@@ -24,8 +24,9 @@ export function manualSharedClock(clock: ManualClock): SharedClock {
  * Redis server's own time; never at a fixed date. The store gives Redis relative TTLs only, so
  * a pinned time far from the server's clock must work too (test/store/redis.test.ts shows it).
  */
-export async function redisSharedClock(prefix: string, start?: number, url = REDIS_URL): Promise<SharedClock> {
-  const redis = new Redis(url);
+export async function redisSharedClock(prefix: string, start?: number, target: string | RedisTarget = REDIS_URL): Promise<SharedClock> {
+  // Through the store's own connection factory: behind Sentinel, the pin follows the primary.
+  const redis = openRedis(typeof target === 'string' ? { url: target } : target);
   // A test may restart its Redis: commands fail and are retried; the connection reconnects.
   redis.on('error', () => {});
   const key = `${prefix}clock:pinned`;

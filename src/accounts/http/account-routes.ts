@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { csrfToken, csrfValid } from '../../http/csrf.ts';
-import { CurfewError } from '../../http/errors.ts';
+import { CurfewError } from '../../errors.ts';
 import { renderPage } from '../../http/views.ts';
 import { expiresAt, rpDeadlines, ssoDeadlines, warningAt } from '../../sessions/deadlines.ts';
 import type { SessionService } from '../../sessions/service.ts';
@@ -63,7 +63,7 @@ export function accountRoutes(provider: Provider, sessions: SessionService, dire
 
   router.post('/stay', forms, async (ctx) => {
     const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {};
-    if (!csrfValid(ctx, body.csrf)) throw new CurfewError('csrf_failed', 403, 'The form could not be verified. Reload the page and try again.');
+    if (!csrfValid(ctx, body.csrf)) throw new CurfewError('csrf_failed', 'The form could not be verified. Reload the page and try again.');
     const session = await signedIn(ctx);
     if (!session) {
       renderPage(ctx, 'account-ended', { never: true });

@@ -1,5 +1,5 @@
 import { AUDIT_EVENT_TYPES, type AuditEventType, type AuditRecord } from '../../audit/types.ts';
-import { ValidationError } from '../../http/errors.ts';
+import { ValidationError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, compareIds } from '../../store/audit-query.ts';
 import type { Store } from '../../store/types.ts';
 

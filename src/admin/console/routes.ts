@@ -1,21 +1,26 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import { AUDIT_EVENT_TYPES, type AuditRecord } from '../../audit/types.ts';
-import { CurfewError, ValidationError } from '../../http/errors.ts';
+import { CurfewError, ValidationError, type CurfewErrorCode } from '../../errors.ts';
 import { renderPage } from '../../http/views.ts';
+import { sendError } from '../../http/errors.ts';
 import { BACKCHANNEL_EVENT } from '../../logout/logout-token.ts';
 import { ACR } from '../../oidc/claims.ts';
 import { internalRp } from '../../oidc/internal-rp.ts';
 import { expiresAt, ssoDeadlines } from '../../sessions/deadlines.ts';
-import { explain } from '../../sessions/effective-limits.ts';
+import type { FieldError } from '../../sessions/policy-validate.ts';
 import type { SessionStatus } from '../../sessions/service.ts';
 import type { SsoSession } from '../../sessions/types.ts';
 import type { IdentifierHasher } from '../../store/identifier-hash.ts';
-import { adminOperations, findUser, type AdminActor, type OperationDeps } from '../operations/index.ts';
+import { adminOperations, findUser, policyContext, type AdminActor, type OperationDeps, type PreviewedSession } from '../operations/index.ts';
+import type { PolicyPreview } from '../../sessions/preview-policy.ts';
+import { explainView } from './explain-view.ts';
+import { editRules, errorsByInput, formOf, inputId, inputOf, mergeErrors, parseRuleEdit, policyOfForm, readPolicyForm, type PolicyForm } from './policy-form.ts';
 import { mayAdminister } from './console-admin.ts';
 import { consoleClientId, consoleClientSecret, isConsoleClient } from './console-client.ts';
 import { isInternalClient } from '../../orgs/internal-clients.ts';
@@ -43,10 +48,30 @@ export interface ConsoleDeps extends OperationDeps {
   compliance?: Compliance;
 }
 
+type PolicyView = 'form' | 'json';
+/** What the policy page shows: the form (or the JSON typed), and what the last action found. */
+interface PolicyPageState {
+  view: PolicyView;
+  /** The policy JSON shown, when no form was posted. */
+  input?: unknown;
+  /** The form as posted, kept as typed. */
+  form?: PolicyForm;
+  /** The JSON as typed. */
+  text?: string;
+  errors?: FieldError[];
+  saved?: { recomputed: number | undefined; ended: number | undefined };
+  preview?: Omit<PolicyPreview, 'affected'> & { affected: PreviewedSession[] };
+  explain?: { asked: { user: string; client: string; ip: string }; errors: Record<string, string>; result?: ReturnType<typeof explainView> & { username: string; roles: string } };
+}
+
+/** The preview table lists at most this many sessions; its counts cover all of them. */
+const PREVIEW_ROWS = 200;
 /** An export holds at most this many events; a narrower filter reaches older ones. */
 const AUDIT_EXPORT_LIMIT = 10_000;
 const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 const iso = (ms: number) => new Date(ms).toISOString();
+/** For the messages the policy page places in markup it builds (errors beside their inputs). */
+const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const DONE: Record<string, string> = {
   'revoked': 'The session was revoked; its apps are being told.',
   'user-created': 'The user was created.',
@@ -93,8 +118,8 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   const jwks = createLocalJWKSet(deps.publicJwks);
 
   // Every action says what happened: a redirect names the outcome, the next page says it.
-  const page = (ctx: Context, view: string, data: Record<string, unknown>, status = 200) =>
-    renderPage(ctx, `console/${view}`, { org: ctx.state.console!.org, username: ctx.state.console!.username, csrf: ctx.state.console!.csrf, status: ctx.state.consoleStatus, notice: doneMessage(ctx.query.done), ...data }, status);
+  const page = (ctx: Context, view: string, data: Record<string, unknown>, refusal?: CurfewErrorCode) =>
+    renderPage(ctx, `console/${view}`, { org: ctx.state.console!.org, username: ctx.state.console!.username, csrf: ctx.state.console!.csrf, status: ctx.state.consoleStatus, notice: doneMessage(ctx.query.done), ...data }, refusal);
 
   async function requireConsole(ctx: Context, next: Next): Promise<void> {
     const session = await cs.load(ctx);
@@ -111,7 +136,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       await cs.destroy(ctx);
       return ctx.redirect('/admin?ended=1');
     }
-    if (ctx.method === 'POST' && !csrfConsole(ctx, session)) throw new CurfewError('csrf_failed', 403, 'The form could not be verified. Reload the page and try again.');
+    if (ctx.method === 'POST' && !csrfConsole(ctx, session)) throw new CurfewError('csrf_failed', 'The form could not be verified. Reload the page and try again.');
     ctx.state.console = session;
     ctx.state.consoleStatus = status;
     await next();
@@ -124,14 +149,13 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   const by = (ctx: Context): AdminActor => ({ org: ctx.state.console!.org, actor: `user:${ctx.state.console!.user}` });
   /**
    * Runs an operation; a validation error re-renders the form's page with every bad field named
-   * (status 400, as the API answers), any other error is the error page with the API's status.
+   * (invalid_request, as the API answers), any other error is the error page, as the API's.
    */
-  async function attempt<T>(ctx: Context, run: () => Promise<T>, onInvalid: (errors: ValidationError['fields']) => Promise<void>): Promise<T | undefined> {
+  async function attempt<T>(run: () => Promise<T>, onInvalid: (errors: ValidationError['fields']) => Promise<void>): Promise<T | undefined> {
     try {
       return await run();
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      ctx.status = 400;
       await onInvalid(err.fields);
       return undefined;
     }
@@ -147,7 +171,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     // client for an unknown one), which then fails generically: the picker reveals no org.
     const org = typeof ctx.query.org === 'string' ? ctx.query.org.trim().toLowerCase() : '';
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(org)) {
-      renderPage(ctx, 'console/signin', { error: 'Enter your organization: lowercase letters, digits or dashes.', org }, 400);
+      renderPage(ctx, 'console/signin', { error: 'Enter your organization: lowercase letters, digits or dashes.', org }, 'invalid_request');
       return;
     }
     ctx.query = { ...ctx.query, org };
@@ -158,7 +182,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     const { claims, idToken, clientId } = await rp.complete(ctx);
     const user = await store.directory.getUser(String(claims.sub));
     if (!user || !mayAdminister(user, user.org) || claims.acr !== ACR.mfa || consoleClientId(user.org) !== clientId) {
-      renderPage(ctx, 'console/denied', {}, 403);
+      renderPage(ctx, 'console/denied', {}, 'access_denied');
       return;
     }
     await cs.create(ctx, { org: user.org, user: user.id, username: user.username, clientId, sid: String(claims.sid), idToken });
@@ -175,9 +199,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
       if (!events?.[BACKCHANNEL_EVENT] || 'nonce' in payload || typeof payload.sid !== 'string' || !aud || !isConsoleClient(aud)) throw new Error('not a logout token');
       await cs.endSid(payload.sid);
       ctx.status = 200;
-    } catch {
-      ctx.status = 400;
-      ctx.body = { error: 'invalid_request' };
+    } catch (cause) {
+      // Back-Channel Logout 1.0 §2.8: a token the RP cannot validate is refused with 400 and OAuth error JSON.
+      sendError(ctx, new CurfewError('invalid_request', 'the logout token is not valid', { cause }), 'oidc');
     }
   });
 
@@ -189,43 +213,111 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   // Compliance evidence (SPEC §13)
   router.get('/compliance', requireConsole, async (ctx) => {
-    if (!deps.compliance) throw new CurfewError('not_found', 404, 'not found');
-    const { status, data } = await compliancePageData(deps.compliance, ctx.state.console!.org, ctx.query, await store.now());
-    page(ctx, 'compliance', { ...data, started: ctx.query.started !== undefined, busy: ctx.query.busy !== undefined }, status);
+    if (!deps.compliance) throw new CurfewError('not_found', 'not found');
+    const { refusal, data } = await compliancePageData(deps.compliance, ctx.state.console!.org, ctx.query, await store.now());
+    page(ctx, 'compliance', { ...data, started: ctx.query.started !== undefined, busy: ctx.query.busy !== undefined }, refusal);
   });
   router.post('/compliance/control-test', forms, requireConsole, async (ctx) => {
-    if (!deps.compliance) throw new CurfewError('not_found', 404, 'not found');
+    if (!deps.compliance) throw new CurfewError('not_found', 'not found');
     const started = deps.compliance.startRun(ctx.state.console!.org, by(ctx).actor);
     ctx.redirect(started ? '/admin/compliance?started=1' : '/admin/compliance?busy=1');
   });
 
-  // Policy, with the explain preview
+  // Policy: a form (or its JSON), a preview of what saving does to live sessions, explain as tables
   router.get('/policy', requireConsole, async (ctx) => {
-    const org = (await store.directory.getOrg(ctx.state.console!.org))!;
-    page(ctx, 'policy', { policy: JSON.stringify(org.policy, null, 2), errors: [], saved: ctx.query.saved !== undefined });
+    const policy = (await store.directory.getOrg(ctx.state.console!.org))!.policy;
+    const count = (v: unknown) => (typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : undefined);
+    const saved = ctx.query.saved !== undefined ? { recomputed: count(ctx.query.recomputed), ended: count(ctx.query.ended) } : undefined;
+    await showPolicy(ctx, { view: ctx.query.view === 'json' ? 'json' : 'form', input: policy, ...(saved ? { saved } : {}) });
   });
   router.post('/policy', forms, requireConsole, async (ctx) => {
-    const text = field(ctx, 'policy');
+    // The form's names are flat (`rules.2.name`), read as sent: the body parser's qs would nest
+    // them, and turn a long rules table into an object past its array limit.
+    const posted: Record<string, unknown> = Object.fromEntries(new URLSearchParams((ctx.request as unknown as { rawBody?: string }).rawBody ?? ''));
+    const action = field(ctx, 'action') || 'save';
+    const view: PolicyView = field(ctx, 'view') === 'form' ? 'form' : 'json';
     let input: unknown;
-    try {
-      input = JSON.parse(text);
-    } catch (err) {
-      page(ctx, 'policy', { policy: text, errors: [{ field: '(policy)', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }], saved: false }, 400);
+    let formErrors: FieldError[] = [];
+    // What the page shows again on a refusal or a preview: the form or the JSON, exactly as typed.
+    let typed: Pick<PolicyPageState, 'form' | 'text'>;
+    if (view === 'form') {
+      const form = readPolicyForm(posted);
+      // Adding, removing and moving rules re-shows the form: nothing is saved until Save.
+      const edit = parseRuleEdit(action);
+      if (edit) return showPolicy(ctx, { view, form: editRules(form, edit) });
+      ({ input, errors: formErrors } = policyOfForm(form));
+      if (action === 'to-json') return showPolicy(ctx, { view: 'json', input });
+      typed = { form };
+    } else {
+      const text = field(ctx, 'policy');
+      try {
+        input = JSON.parse(text);
+      } catch (err) {
+        const errors = [{ field: '(policy)', message: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` }];
+        return showPolicy(ctx, { view, text, errors }, 'invalid_request');
+      }
+      if (action === 'to-form') return showPolicy(ctx, { view: 'form', input });
+      typed = { text };
+    }
+    const invalid = (errors: FieldError[]) => showPolicy(ctx, { view, ...typed, errors: mergeErrors(formErrors, errors) }, 'invalid_request');
+    if (action === 'preview') {
+      const result = await attempt(() => ops.previewPolicy(by(ctx), input), invalid);
+      if (result) await showPolicy(ctx, { view, ...typed, preview: result.preview });
       return;
     }
-    const done = await attempt(ctx, () => ops.changePolicy(by(ctx), input), async (errors) => page(ctx, 'policy', { policy: text, errors, saved: false }, 400));
-    if (done) ctx.redirect('/admin/policy?saved');
+    const done = await attempt(() => ops.changePolicy(by(ctx), input), invalid);
+    if (done) ctx.redirect(`/admin/policy?${new URLSearchParams({ saved: '', recomputed: String(done.recomputedSessions), ended: String(done.endedSessions), ...(view === 'json' ? { view } : {}) })}`);
   });
+  // Explain (SPEC §4) of the saved policy, as tables beside the form; the API answers it as JSON.
   router.get('/explain', requireConsole, async (ctx) => {
     const orgId = ctx.state.console!.org;
-    const user = await findUser(deps, orgId, String(ctx.query.user ?? ''));
-    if (!user) throw new CurfewError('not_found', 404, 'no such user in this organization');
-    const client = typeof ctx.query.client === 'string' && ctx.query.client ? ctx.query.client : undefined;
-    const ip = typeof ctx.query.ip === 'string' && ctx.query.ip ? ctx.query.ip : undefined;
-    const org = (await store.directory.getOrg(orgId))!;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = explain(org.policy, { roles: user.roles, ...(client ? { client } : {}), ...(ip ? { ip } : {}) });
+    const q = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string).trim() : '');
+    const asked = { user: q('user'), client: q('client'), ip: q('ip') };
+    const policy = (await store.directory.getOrg(orgId))!.policy;
+    const errors: Record<string, string> = {};
+    const user = asked.user ? await findUser(deps, orgId, asked.user) : undefined;
+    if (!user) errors.user = asked.user ? 'no such user in this organization' : 'is required';
+    const client = asked.client ? await store.directory.getClient(asked.client) : undefined;
+    if (asked.client && client?.org !== orgId) errors.client = 'no such client in this organization';
+    if (asked.ip && !isIP(asked.ip)) errors.ip = 'is not an IP address';
+    const refusal: CurfewErrorCode | undefined = errors.user && asked.user ? 'not_found' : Object.keys(errors).length ? 'invalid_request' : undefined;
+    const explained = user && !Object.keys(errors).length
+      ? { ...explainView(policy, { roles: user.roles, ...(asked.client ? { client: asked.client } : {}), ...(asked.ip ? { ip: asked.ip } : {}) }), username: user.username, roles: user.roles.join(', ') || 'none' }
+      : undefined;
+    await showPolicy(ctx, { view: 'form', input: policy, explain: { asked, errors, ...(explained ? { result: explained } : {}) } }, refusal);
   });
+
+  /** The policy page: the form or the JSON, with errors beside their inputs, a preview, explain. */
+  async function showPolicy(ctx: Context, state: PolicyPageState, refusal?: CurfewErrorCode): Promise<void> {
+    const orgId = ctx.state.console!.org;
+    const form = state.form ?? formOf(state.input);
+    const errors = state.errors ?? [];
+    const known = await policyContext(deps, orgId);
+    const own = state.preview ? (await sessions.list(orgId, { user: ctx.state.console!.user })).find((s) => isOwnSession(ctx, s))?.id : undefined;
+    page(ctx, 'policy', {
+      view: state.view,
+      form,
+      json: state.text ?? JSON.stringify(state.form ? policyOfForm(state.form).input : state.input, null, 2),
+      errors,
+      fieldErrors: errorsByInput(errors),
+      inputId,
+      // The summary links each error to its input, when the form is shown.
+      fieldId: (field: string) => (state.view === 'form' && inputOf(field) ? inputId(inputOf(field)) : ''),
+      escape: escapeHtml,
+      known: { roles: known.roles, clients: known.clients.filter((c) => !isInternalClient(c)) },
+      saved: state.saved,
+      preview: state.preview && {
+        ...state.preview,
+        // The counts cover every session; the table, the soonest to end (a page stays readable).
+        more: Math.max(0, state.preview.affected.length - PREVIEW_ROWS),
+        affected: state.preview.affected.slice(0, PREVIEW_ROWS).map((a) => ({
+          ...a, own: a.session === own, expiresAt: iso(a.expiresAt), newExpiresAt: iso(a.newExpiresAt),
+          apps: a.apps.map((app) => ({ ...app, expiresAt: iso(app.expiresAt), newExpiresAt: iso(app.newExpiresAt) })),
+        })),
+      },
+      explain: state.explain ?? { asked: { user: '', client: '', ip: '' }, errors: {} },
+    }, refusal);
+  }
 
   // Sessions
   router.get('/sessions', requireConsole, async (ctx) => {
@@ -261,7 +353,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     const own = isOwnSession(ctx, await sessions.get(ctx.params.id!));
     // The console's own session ends only when the admin said so on purpose: its row carries
     // `self`, no other form does, so a stale page or a mistaken row cannot sign the admin out.
-    if (own && field(ctx, 'self') !== 'yes') throw new CurfewError('conflict', 409, 'This is your own console session: revoke it from its row, which says so, or sign out.');
+    if (own && field(ctx, 'self') !== 'yes') throw new CurfewError('conflict', 'This is your own console session: revoke it from its row, which says so, or sign out.');
     await ops.revokeSession(by(ctx), ctx.params.id!);
     ctx.redirect(own ? '/admin?ended=1' : '/admin/sessions?done=revoked');
   });
@@ -273,26 +365,26 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   }
 
   // Users
-  const showUsers = async (ctx: Context, errors: Array<{ field: string; message: string }> = [], status = 200, notice = '') => {
+  const showUsers = async (ctx: Context, errors: Array<{ field: string; message: string }> = [], refusal?: CurfewErrorCode, notice = '') => {
     const users = await store.directory.listUsers(ctx.state.console!.org);
     const enrolled = await Promise.all(users.map((u) => deps.mfa.isEnrolled(u.id)));
-    page(ctx, 'users', { users: users.map((u, i) => ({ id: u.id, username: u.username, roles: u.roles.join(', '), disabled: u.disabled, totp: enrolled[i] })), errors, ...(notice ? { notice } : {}) }, status);
+    page(ctx, 'users', { users: users.map((u, i) => ({ id: u.id, username: u.username, roles: u.roles.join(', '), disabled: u.disabled, totp: enrolled[i] })), errors, ...(notice ? { notice } : {}) }, refusal);
   };
-  const invalidUsers = (ctx: Context) => (errors: ValidationError['fields']) => showUsers(ctx, errors, 400);
+  const invalidUsers = (ctx: Context) => (errors: ValidationError['fields']) => showUsers(ctx, errors, 'invalid_request');
   router.get('/users', requireConsole, (ctx) => showUsers(ctx));
   router.post('/users', forms, requireConsole, async (ctx) => {
     const input = { username: field(ctx, 'username'), password: field(ctx, 'password'), roles: list(field(ctx, 'roles')) };
-    if (await attempt(ctx, () => ops.createUser(by(ctx), input), invalidUsers(ctx))) ctx.redirect('/admin/users?done=user-created');
+    if (await attempt(() => ops.createUser(by(ctx), input), invalidUsers(ctx))) ctx.redirect('/admin/users?done=user-created');
   });
   router.post('/users/:id/roles', forms, requireConsole, async (ctx) => {
-    if (await attempt(ctx, () => ops.setRoles(by(ctx), ctx.params.id!, list(field(ctx, 'roles'))), invalidUsers(ctx))) ctx.redirect('/admin/users?done=roles-saved');
+    if (await attempt(() => ops.setRoles(by(ctx), ctx.params.id!, list(field(ctx, 'roles'))), invalidUsers(ctx))) ctx.redirect('/admin/users?done=roles-saved');
   });
   router.post('/users/:id/password', forms, requireConsole, async (ctx) => {
     const chosen = field(ctx, 'password');
-    const result = await attempt(ctx, () => ops.setPassword(by(ctx), ctx.params.id!, chosen ? { password: chosen } : {}), invalidUsers(ctx));
+    const result = await attempt(() => ops.setPassword(by(ctx), ctx.params.id!, chosen ? { password: chosen } : {}), invalidUsers(ctx));
     if (!result) return;
     // A generated password is shown on this page only, never in a URL.
-    if (result.password) await showUsers(ctx, [], 200, `New password, shown once — hand it to the user: ${result.password}`);
+    if (result.password) await showUsers(ctx, [], undefined, `New password, shown once — hand it to the user: ${result.password}`);
     else ctx.redirect('/admin/users?done=password-set');
   });
   router.post('/users/:id/sessions/revoke', forms, requireConsole, async (ctx) => {
@@ -317,14 +409,14 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
 
   // Clients
-  const showClients = async (ctx: Context, extra: { errors?: ValidationError['fields']; secret?: { client: string; value: string } } = {}, status = 200) => {
+  const showClients = async (ctx: Context, extra: { errors?: ValidationError['fields']; secret?: { client: string; value: string } } = {}, refusal?: CurfewErrorCode) => {
     const clients = (await store.directory.listClients(ctx.state.console!.org)).filter((c) => !isInternalClient(c.client_id));
     page(ctx, 'clients', {
       errors: extra.errors ?? [], secret: extra.secret,
       clients: clients.map((c) => ({ id: c.client_id, redirect: c.redirect_uris.join(' '), postLogout: (c.post_logout_redirect_uris ?? []).join(' '), backchannel: c.backchannel_logout_uri ?? '', type: c.client_secret_hash ? 'confidential' : 'public', adminApi: c.adminApi === true })),
-    }, status);
+    }, refusal);
   };
-  const invalidClients = (ctx: Context) => (errors: ValidationError['fields']) => showClients(ctx, { errors }, 400);
+  const invalidClients = (ctx: Context) => (errors: ValidationError['fields']) => showClients(ctx, { errors }, 'invalid_request');
   /** The client fields a form sent; blank ones are not sent, so an edit changes only what was filled in. */
   const clientFields = (ctx: Context) => {
     const text = (name: string) => field(ctx, name).trim();
@@ -339,13 +431,13 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.get('/clients', requireConsole, (ctx) => showClients(ctx));
   router.post('/clients', forms, requireConsole, async (ctx) => {
     const input = { client_id: field(ctx, 'client_id').trim(), ...clientFields(ctx) };
-    const created = await attempt(ctx, () => ops.createClient(by(ctx), input, { generateSecret: field(ctx, 'confidential') === 'true' }), invalidClients(ctx));
+    const created = await attempt(() => ops.createClient(by(ctx), input, { generateSecret: field(ctx, 'confidential') === 'true' }), invalidClients(ctx));
     if (!created) return;
     if (created.client_secret) await showClients(ctx, { secret: { client: created.client.client_id, value: created.client_secret } });
     else ctx.redirect('/admin/clients?done=client-created');
   });
   router.post('/clients/:id', forms, requireConsole, async (ctx) => {
-    if (await attempt(ctx, () => ops.updateClient(by(ctx), ctx.params.id!, clientFields(ctx)), invalidClients(ctx))) ctx.redirect('/admin/clients?done=client-saved');
+    if (await attempt(() => ops.updateClient(by(ctx), ctx.params.id!, clientFields(ctx)), invalidClients(ctx))) ctx.redirect('/admin/clients?done=client-saved');
   });
   router.post('/clients/:id/secret', forms, requireConsole, async (ctx) => {
     const { client, client_secret } = await ops.rotateClientSecret(by(ctx), ctx.params.id!);
@@ -378,9 +470,9 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
   router.get('/audit', requireConsole, async (ctx) => {
     const orgId = ctx.state.console!.org;
-    const parsed = await attempt(ctx, () => auditFilter(ctx), async (errors) => {
+    const parsed = await attempt(() => auditFilter(ctx), async (errors) => {
       const input = Object.fromEntries(['type', 'user', 'client', 'session', 'since', 'until'].map((k) => [k, typeof ctx.query[k] === 'string' ? ctx.query[k] : '']));
-      page(ctx, 'audit', { types: AUDIT_EVENT_TYPES, input, errors, events: [], next: '', exportQuery: '' }, 400);
+      page(ctx, 'audit', { types: AUDIT_EVENT_TYPES, input, errors, events: [], next: '', exportQuery: '' }, 'invalid_request');
     });
     if (!parsed) return;
     const { filter, input } = parsed;
@@ -397,7 +489,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   // The filtered events as a file, for the auditor's spreadsheet or tooling.
   router.get('/audit/export.:format', requireConsole, async (ctx) => {
     const format = ctx.params.format;
-    if (format !== 'csv' && format !== 'json') throw new CurfewError('not_found', 404, 'export as .csv or .json');
+    if (format !== 'csv' && format !== 'json') throw new CurfewError('not_found', 'export as .csv or .json');
     const orgId = ctx.state.console!.org;
     const { filter } = await auditFilter(ctx);
     const result = await findAuditEvents(store, orgId, filter, { limit: AUDIT_EXPORT_LIMIT });

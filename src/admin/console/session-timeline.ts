@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { AuditRecord } from '../../audit/types.ts';
-import { CurfewError } from '../../http/errors.ts';
+import { CurfewError } from '../../errors.ts';
 import type { Store } from '../../store/types.ts';
 
 /** At most this many events on one page: a session's story, not a log dump. */
@@ -63,7 +63,7 @@ export function sessionTimelineRoute(router: Router, { store, requireConsole, pa
       events.push(...result.items);
       cursor = result.nextCursor;
     } while (cursor && events.length < MAX_EVENTS);
-    if (!events.length) throw new CurfewError('not_found', 404, 'no events for this session in your organization');
+    if (!events.length) throw new CurfewError('not_found', 'no events for this session in your organization');
     const user = events.find((e) => e.user)?.user;
     const username = user ? (await store.directory.getUser(user))?.username : undefined;
     page(ctx, 'timeline', {

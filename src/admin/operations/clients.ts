@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CurfewError, ValidationError } from '../../http/errors.ts';
+import { CurfewError, ValidationError } from '../../errors.ts';
 import { clientRecord } from '../../orgs/client-validate.ts';
 import { deleteClient as removeClient } from '../../orgs/delete-client.ts';
 import { CLIENT_ID_UNAVAILABLE } from '../../store/client-tombstone.ts';
@@ -30,7 +30,7 @@ export async function createClient(deps: OperationDeps, by: AdminActor, input: u
     // the id is nobody's business but the holder's (issue 10 item 8).
     await deps.store.directory.createClient(record);
   } catch (err) {
-    if (err instanceof ConflictError) throw new CurfewError('conflict', 409, CLIENT_ID_UNAVAILABLE);
+    if (err instanceof ConflictError) throw new CurfewError('conflict', CLIENT_ID_UNAVAILABLE);
     throw err;
   }
   await recordWrite(deps, by, { action: 'client.create', target: record.client_id, after: publicClient(record) });

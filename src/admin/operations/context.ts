@@ -1,5 +1,5 @@
 import type { Audit } from '../../audit/audit.ts';
-import { CurfewError, ValidationError } from '../../http/errors.ts';
+import { CurfewError, ValidationError } from '../../errors.ts';
 import { checkBackchannelUri } from '../../logout/ssrf.ts';
 import type { MfaService } from '../../mfa/service.ts';
 import type { ClientSecrets } from '../../orgs/client-secret.ts';
@@ -24,7 +24,7 @@ export interface OperationDeps {
   deleteUser(userId: string): Promise<void>;
 }
 
-export const notFound = (what: string) => new CurfewError('not_found', 404, `${what} not found`);
+export const notFound = (what: string) => new CurfewError('not_found', `${what} not found`);
 
 /** One audit record shape for every admin write, whichever surface it came through. */
 export async function recordWrite(deps: Pick<OperationDeps, 'audit'>, by: AdminActor, write: AdminWrite): Promise<void> {
@@ -64,7 +64,7 @@ export async function clientOf(deps: Pick<OperationDeps, 'store'>, by: AdminActo
 
 /** Curfew's own clients (the console's, the control test's) are not the admin's to change: see internal-clients.ts. */
 export function editable(client: ClientRecord): ClientRecord {
-  if (isInternalClient(client.client_id)) throw new CurfewError('conflict', 409, `${client.client_id} is one of Curfew's own clients: Curfew manages it, and it cannot be changed or deleted`);
+  if (isInternalClient(client.client_id)) throw new CurfewError('conflict', `${client.client_id} is one of Curfew's own clients: Curfew manages it, and it cannot be changed or deleted`);
   return client;
 }
 

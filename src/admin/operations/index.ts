@@ -1,5 +1,5 @@
 import type { AdminActor } from './actions.ts';
-import { changePolicy } from './policy.ts';
+import { changePolicy, previewPolicy } from './policy.ts';
 import { createClient, deleteClient, rotateClientSecret, updateClient } from './clients.ts';
 import type { OperationDeps } from './context.ts';
 import { retryDelivery } from './deliveries.ts';
@@ -10,6 +10,7 @@ export type { AdminAction, AdminActor, AdminWrite } from './actions.ts';
 export { ADMIN_ACTIONS } from './actions.ts';
 export type { OperationDeps } from './context.ts';
 export { findUser } from './context.ts';
+export { policyContext, type PreviewedSession } from './policy.ts';
 
 /**
  * Every admin write, once (issue 12 item 1): each validates its input, re-checks the actor's
@@ -32,6 +33,8 @@ export function adminOperations(deps: OperationDeps) {
     rotateClientSecret: (by: AdminActor, client: string) => rotateClientSecret(deps, by, client),
     deleteClient: (by: AdminActor, client: string) => deleteClient(deps, by, client),
     changePolicy: (by: AdminActor, input: unknown) => changePolicy(deps, by, input),
+    /** Not a write: a dry run of changePolicy, validated alike, that changes and audits nothing. */
+    previewPolicy: (by: AdminActor, input: unknown) => previewPolicy(deps, by, input),
     retryDelivery: (by: AdminActor, delivery: string) => retryDelivery(deps, by, delivery),
   };
 }

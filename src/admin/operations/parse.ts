@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError } from '../../http/errors.ts';
+import { ValidationError } from '../../errors.ts';
 import { fieldErrors } from '../schemas.ts';
 
 /** Input as sent, validated: a 400 naming every bad field, the same from the API and the console. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { newUser } from '../../accounts/users.ts';
-import { ValidationError } from '../../http/errors.ts';
+import { ValidationError } from '../../errors.ts';
 import type { User } from '../../orgs/types.ts';
 import { ConflictError } from '../../store/types.ts';
 import { endConsoleSessions } from '../console/console-admin.ts';

@@ -1,6 +1,8 @@
 import type { ClientRecord, User } from '../../orgs/types.ts';
 import { expiresAt, rpDeadlines, ssoDeadlines } from '../../sessions/deadlines.ts';
+import type { PreviewOutcome } from '../../sessions/preview-policy.ts';
 import type { SsoSession } from '../../sessions/types.ts';
+import type { PreviewedSession } from './policy.ts';
 import { isInternalClient } from '../../orgs/internal-clients.ts';
 
 /** Users and clients as admins see them: never a password hash or a client secret. */
@@ -32,3 +34,13 @@ export function sessionView(s: SsoSession) {
   };
 }
 export type SessionView = ReturnType<typeof sessionView>;
+
+/** A policy preview's instants as ISO strings, like every other instant of the API. */
+export function previewView<P extends { now: number; affected: PreviewedSession[] }>(preview: P) {
+  const ends = (e: { expiresAt: number; newExpiresAt: number; outcome: PreviewOutcome }) => ({ expiresAt: iso(e.expiresAt), newExpiresAt: iso(e.newExpiresAt), outcome: e.outcome });
+  return {
+    ...preview,
+    now: iso(preview.now),
+    affected: preview.affected.map((a) => ({ session: a.session, user: a.user, username: a.username, ...ends(a), apps: a.apps.map((app) => ({ client: app.client, ...ends(app) })) })),
+  };
+}

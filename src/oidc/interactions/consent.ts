@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { CurfewError } from '../../http/errors.ts';
+import { CurfewError } from '../../errors.ts';
 import { formBody, loadInteraction, requireCsrf, type InteractionDeps } from './context.ts';
 
 /** POST /interaction/:uid/confirm — the user allows a third-party client what it asked for. */
@@ -9,13 +9,13 @@ export function submitConsent({ provider }: InteractionDeps) {
     requireCsrf(ctx, formBody(ctx));
     const { prompt, params, session, grantId } = interaction;
     if (prompt.name !== 'consent' || !session) {
-      throw new CurfewError('bad_request', 400, 'There is nothing to consent to on this page.');
+      throw new CurfewError('bad_request', 'There is nothing to consent to on this page.');
     }
 
     const grant = grantId
       ? await provider.Grant.find(grantId)
       : new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
-    if (!grant) throw new CurfewError('interaction_expired', 400, 'This consent has expired. Go back to the application.');
+    if (!grant) throw new CurfewError('interaction_expired', 'This consent has expired. Go back to the application.');
 
     const details = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));

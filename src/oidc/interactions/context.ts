@@ -6,7 +6,7 @@ import type { MfaService } from '../../mfa/service.ts';
 import type { SessionService } from '../../sessions/service.ts';
 import type { DirectoryStore, SessionStore } from '../../store/types.ts';
 import type { PendingSignIns } from './pending.ts';
-import { CurfewError, isStoreUnavailable } from '../../http/errors.ts';
+import { CurfewError, isStoreUnavailable } from '../../errors.ts';
 import { csrfValid } from '../../http/csrf.ts';
 
 export interface InteractionDeps {
@@ -30,10 +30,10 @@ export async function loadInteraction(ctx: Context, provider: Provider): Promise
   } catch (cause) {
     // A store that cannot answer says nothing about the interaction: 503, not "expired".
     if (isStoreUnavailable(cause)) throw cause;
-    throw new CurfewError('interaction_expired', 400, 'This sign-in page has expired. Go back to the application and sign in again.', { cause });
+    throw new CurfewError('interaction_expired', 'This sign-in page has expired. Go back to the application and sign in again.', { cause });
   }
   if (interaction.uid !== ctx.params.uid) {
-    throw new CurfewError('interaction_expired', 400, 'This sign-in page belongs to another sign-in. Go back to the application and sign in again.');
+    throw new CurfewError('interaction_expired', 'This sign-in page belongs to another sign-in. Go back to the application and sign in again.');
   }
   return interaction;
 }
@@ -45,7 +45,7 @@ export function formBody(ctx: Context): Record<string, unknown> {
 
 export function requireCsrf(ctx: Context, body: Record<string, unknown>): void {
   if (!csrfValid(ctx, body.csrf)) {
-    throw new CurfewError('csrf_failed', 403, 'The form could not be verified. Reload the page and try again.');
+    throw new CurfewError('csrf_failed', 'The form could not be verified. Reload the page and try again.');
   }
 }
 

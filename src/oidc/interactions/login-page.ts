@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { csrfToken } from '../../http/csrf.ts';
 import { renderPage } from '../../http/views.ts';
+import type { CurfewErrorCode } from '../../errors.ts';
 
 export interface LoginView {
   client: string;
@@ -8,7 +9,7 @@ export interface LoginView {
   error?: string;
 }
 
-export function renderLogin(ctx: Context, uid: string, view: LoginView, status = 200): void {
+export function renderLogin(ctx: Context, uid: string, view: LoginView, refusal?: CurfewErrorCode): void {
   renderPage(ctx, 'login', {
     client: view.client,
     username: view.username ?? '',
@@ -16,5 +17,5 @@ export function renderLogin(ctx: Context, uid: string, view: LoginView, status =
     csrf: csrfToken(ctx),
     action: `/interaction/${uid}/login`,
     abort: `/interaction/${uid}/abort`,
-  }, status);
+  }, refusal);
 }

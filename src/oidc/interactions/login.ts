@@ -28,7 +28,7 @@ export function submitLogin(deps: InteractionDeps) {
     const username = stringField(body, 'username').slice(0, MAX_FIELD);
     const password = stringField(body, 'password').slice(0, MAX_FIELD);
     if (!username || !password) {
-      renderLogin(ctx, interaction.uid, { client: clientLabel, username, error: 'Enter your username and password.' }, 400);
+      renderLogin(ctx, interaction.uid, { client: clientLabel, username, error: 'Enter your username and password.' }, 'invalid_request');
       return;
     }
 
@@ -46,7 +46,7 @@ export function submitLogin(deps: InteractionDeps) {
         ? `Too many failed sign-ins. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minute(s).`
         : GENERIC_FAILURE;
       if (result.reason === 'rate_limited') ctx.set('Retry-After', String(result.retryAfterSeconds));
-      renderLogin(ctx, interaction.uid, { client: clientLabel, username, error }, result.reason === 'rate_limited' ? 429 : 400);
+      renderLogin(ctx, interaction.uid, { client: clientLabel, username, error }, result.reason === 'rate_limited' ? 'rate_limited' : 'invalid_credentials');
       return;
     }
 

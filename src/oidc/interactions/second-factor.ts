@@ -3,7 +3,7 @@ import { acrRequested } from '../../mfa/acr.ts';
 import { decideMfa } from '../../mfa/decide.ts';
 import type { Org, User } from '../../orgs/types.ts';
 import { csrfToken } from '../../http/csrf.ts';
-import { CurfewError } from '../../http/errors.ts';
+import { CurfewError, type CurfewErrorCode } from '../../errors.ts';
 import { renderPage } from '../../http/views.ts';
 import { ACR } from '../claims.ts';
 import { formBody, loadInteraction, requireCsrf, stringField, type Interaction, type InteractionDeps } from './context.ts';
@@ -21,26 +21,26 @@ const finishWithMfa = async (ctx: Context, deps: InteractionDeps, user: User) =>
 async function userAndOrg(deps: InteractionDeps, accountId: string): Promise<{ user: User; org: Org }> {
   const user = await deps.directory.getUser(accountId);
   const org = user ? await deps.directory.getOrg(user.org) : undefined;
-  if (!user || !org || user.disabled) throw new CurfewError('interaction_expired', 400, 'This sign-in can no longer continue. Go back to the application and sign in again.');
+  if (!user || !org || user.disabled) throw new CurfewError('interaction_expired', 'This sign-in can no longer continue. Go back to the application and sign in again.');
   return { user, org };
 }
 
 /** Renders the page for where the sign-in stands (also after a reload). */
-export async function renderStage(ctx: Context, deps: InteractionDeps, uid: string, pending: PendingSignIn, error?: string, status = 200): Promise<void> {
+export async function renderStage(ctx: Context, deps: InteractionDeps, uid: string, pending: PendingSignIn, error?: string, refusal?: CurfewErrorCode): Promise<void> {
   const { user } = await userAndOrg(deps, pending.accountId);
   const common = { csrf: csrfToken(ctx), error, abort: `/interaction/${uid}/abort`, username: user.username };
   switch (pending.stage) {
     case 'totp':
-      renderPage(ctx, 'totp', { ...common, action: `/interaction/${uid}/totp` }, status);
+      renderPage(ctx, 'totp', { ...common, action: `/interaction/${uid}/totp` }, refusal);
       return;
     case 'enroll': {
       const view = await deps.mfa.showEnrollment(user, pending.enrollment);
-      renderPage(ctx, 'enroll', { ...common, action: `/interaction/${uid}/enroll`, secret: view.secret.replace(/(.{4})/g, '$1 ').trim(), qr: view.qrDataUrl }, status);
+      renderPage(ctx, 'enroll', { ...common, action: `/interaction/${uid}/enroll`, secret: view.secret.replace(/(.{4})/g, '$1 ').trim(), qr: view.qrDataUrl }, refusal);
       return;
     }
     case 'enrolled':
       // Recovery codes are shown once, right after enrollment; a reload only offers to continue.
-      renderPage(ctx, 'recovery-codes', { ...common, codes: [], action: `/interaction/${uid}/continue` }, status);
+      renderPage(ctx, 'recovery-codes', { ...common, codes: [], action: `/interaction/${uid}/continue` }, refusal);
   }
 }
 
@@ -71,7 +71,7 @@ export async function continueAfterFirstFactor(ctx: Context, deps: InteractionDe
   }
   if (decision === 'refuse') {
     await deps.audit({ type: 'mfa.required', org: user.org, user: user.id, client: clientId, data: { outcome: 'refused', reason: 'not_enrolled' } });
-    renderPage(ctx, 'mfa-refused', {}, 403);
+    renderPage(ctx, 'mfa-refused', {}, 'access_denied');
     return;
   }
   await deps.audit({ type: 'mfa.required', org: user.org, user: user.id, client: clientId, data: { outcome: decision, stepUp } });
@@ -126,7 +126,7 @@ export function submitTotp(deps: InteractionDeps) {
     }
     const message = result.reason === 'locked' ? lockedMessage(result.retryAfterSeconds) : 'That code is not valid. Enter the current code from your authenticator app.';
     if (result.reason === 'locked') ctx.set('Retry-After', String(result.retryAfterSeconds));
-    await renderStage(ctx, deps, interaction.uid, pending, message, result.reason === 'locked' ? 429 : 400);
+    await renderStage(ctx, deps, interaction.uid, pending, message, result.reason === 'locked' ? 'rate_limited' : 'invalid_credentials');
   };
 }
 
@@ -143,12 +143,12 @@ export function submitEnrollment(deps: InteractionDeps) {
       // this secret was never stored, so the sign-in goes on with the authenticator that was.
       const verify: PendingSignIn = { stage: 'totp', ...signInOf(pending) };
       await deps.pending.put(interaction.uid, verify);
-      await renderStage(ctx, deps, interaction.uid, verify, ALREADY_ENROLLED, 409);
+      await renderStage(ctx, deps, interaction.uid, verify, ALREADY_ENROLLED, 'conflict');
       return;
     }
     if (!result.ok) {
       const message = result.reason === 'locked' ? lockedMessage(result.retryAfterSeconds) : 'That code is not valid. Check the time on your device and enter the current code.';
-      await renderStage(ctx, deps, interaction.uid, pending, message, result.reason === 'locked' ? 429 : 400);
+      await renderStage(ctx, deps, interaction.uid, pending, message, result.reason === 'locked' ? 'rate_limited' : 'invalid_credentials');
       return;
     }
     await deps.pending.put(interaction.uid, { stage: 'enrolled', ...signInOf(pending) });

@@ -2,7 +2,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import { CurfewError } from '../../http/errors.ts';
+import { CurfewError } from '../../errors.ts';
 import { authenticateClient } from '../../oidc/client-auth.ts';
 import type { DirectoryStore, RateLimiter } from '../../store/types.ts';
 import type { SessionService, SessionStatus } from '../service.ts';
@@ -107,11 +107,10 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
   }
 
   /** Consumes one of the RP session's activity reports; the excess is refused before anything is written. */
-  async function spendActivity(ctx: Context, key: string): Promise<void> {
+  async function spendActivity(key: string): Promise<void> {
     const reservation = await activityLimiter.reserve(hash(`activity:${key}`));
     if (!reservation.granted) {
-      ctx.set('Retry-After', String(reservation.retryAfterSeconds));
-      throw new CurfewError('rate_limited', 429, 'too many activity reports for this session; retry later');
+      throw new CurfewError('rate_limited', 'too many activity reports for this session; retry later', { retryAfterSeconds: reservation.retryAfterSeconds });
     }
   }
 
@@ -129,9 +128,9 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
     const client = await authenticateClient(ctx, provider, { client_id: body.client_id ?? ctx.query.client_id, client_secret: body.client_secret });
     const sid = body.sid ?? ctx.query.sid;
     if (typeof sid !== 'string' || !sid || sid.length > 256) {
-      throw new CurfewError('invalid_request', 400, 'sid is required');
+      throw new CurfewError('invalid_request', 'sid is required');
     }
-    if (activity === 'active') await spendActivity(ctx, `${client.clientId}:${sid}`);
+    if (activity === 'active') await spendActivity(`${client.clientId}:${sid}`);
     respond(ctx, await sessions.statusBySidAt(sid, client.clientId, activity, 'rp_report'));
   };
 
@@ -154,12 +153,12 @@ export function sessionStatusRoutes({ provider, sessions, directory, activityLim
       return;
     }
     if (origin && (await clientOrigins(found.clientId)).includes(origin)) allowOrigin(ctx, origin);
-    if (activity === 'active') await spendActivity(ctx, `${found.clientId}:${found.sid}`);
+    if (activity === 'active') await spendActivity(`${found.clientId}:${found.sid}`);
     respond(ctx, await sessions.statusBySidAt(found.sid, found.clientId, activity, 'bearer'));
   }
 
   const noCredentialsInQuery = async (ctx: Context, next: Next) => {
-    if (typeof ctx.query.access_token === 'string') throw new CurfewError('invalid_request', 400, 'send the access token in the Authorization header');
+    if (typeof ctx.query.access_token === 'string') throw new CurfewError('invalid_request', 'send the access token in the Authorization header');
     await next();
   };
 

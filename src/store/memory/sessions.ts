@@ -178,6 +178,12 @@ export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): Sessio
       for (const key of keys) index.set(key, now + leaseMs);
       return { keys, now };
     },
+    async liveRpSessions() {
+      // Every record here is a session not yet ended; counted afresh, so exact by construction.
+      let live = 0;
+      for (const [, session] of sessions) for (const rp of Object.values(session.rps)) if (rp.endedAt === undefined) live++;
+      return live;
+    },
     async census() {
       const now = clock.now();
       const due = [...index.values()].filter((at) => at <= now);

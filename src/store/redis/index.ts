@@ -2,7 +2,7 @@ import type { Store } from '../types.ts';
 import { guardStore } from '../store-unavailable.ts';
 import { createRedisAttempts } from './attempts.ts';
 import { createRedisAudit } from './audit.ts';
-import { COMMAND_TIMEOUT_MS, connectRedis } from './connection.ts';
+import { COMMAND_TIMEOUT_MS, connectRedis, type RedisTarget, type SentinelTarget } from './connection.ts';
 import { decode, int } from './decode.ts';
 import { createRedisDeliveries } from './deliveries.ts';
 import { createRedisDirectory } from './directory.ts';
@@ -19,6 +19,8 @@ export { COMMAND_TIMEOUT_MS };
 
 export interface RedisStoreOptions {
   url: string;
+  /** Find the primary through these sentinels (see RedisTarget); `url` then gives credentials and database. */
+  sentinel?: SentinelTarget;
   /** Every key lives under it; default `curfew:`. */
   prefix?: string;
   /**
@@ -41,7 +43,8 @@ export interface RedisStoreOptions {
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const p = options.prefix ?? 'curfew:';
-  const redis = connectRedis(options.url, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
+  const target: RedisTarget = { url: options.url, ...(options.sentinel ? { sentinel: options.sentinel } : {}) };
+  const redis = connectRedis(target, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
   const k = keySchema(p, { pinnableClock: options.pinnableClock ?? false });
   const fn = redisFunctions(redis);
   // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.

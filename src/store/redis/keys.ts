@@ -53,6 +53,8 @@ export interface KeySchema {
   deadlines: string;
   orgSessions(org: string): string;
   userSessions(user: string): string;
+  /** The count of RP sessions started and not yet ended (SessionStore.liveRpSessions). */
+  liveRps: string;
 
   /** An ended-sessions outbox entry (hash: `entry` json, `queued` flag). */
   ended(id: string): string;
@@ -104,6 +106,7 @@ export function keySchema(p: string, options: { pinnableClock?: boolean } = {}):
     deadlines: `${p}deadlines`,
     orgSessions: (org) => `${p}org:${org}:sessions`,
     userSessions: (user) => `${p}user:${user}:sessions`,
+    liveRps: `${p}rps:live`,
 
     ended: (id) => `${p}ended:${id}`,
     endedDue: `${p}ended:due`,

@@ -21,12 +21,12 @@ export function createRedisSessions(redis: Redis, fn: FunctionCall, k: KeySchema
 
   return {
     async login(key, input, ending) {
-      const keys = [...base(key), k.ended(ending.id), k.endedDue, k.orgSessions(input.org), k.userSessions(input.user)];
+      const keys = [...base(key), k.ended(ending.id), k.endedDue, k.orgSessions(input.org), k.userSessions(input.user), k.liveRps];
       const args = [JSON.stringify(input), key, JSON.stringify(ending), sidTemplate, orgSessionsTemplate, userSessionsTemplate];
       return decode(loginReply, await fn('session_login', keys, args), 'session_login');
     },
     async addRp(key, rp, ending) {
-      const keys = [...base(key), k.ended(ending.id), k.endedDue, k.sid(rp.sidKey)];
+      const keys = [...base(key), k.ended(ending.id), k.endedDue, k.sid(rp.sidKey), k.liveRps];
       return decode(addRpReply, await fn('session_add_rp', keys, [JSON.stringify(rp), key, JSON.stringify(ending), sidTemplate]), 'session_add_rp');
     },
     check: (key, client, activity) => check(fn('session_check', base(key), [client ?? '', activity]), 'session_check'),
@@ -38,12 +38,12 @@ export function createRedisSessions(redis: Redis, fn: FunctionCall, k: KeySchema
       return raw === null ? undefined : decode(json(ssoSession), raw, `session ${key}`);
     },
     async end(key, ending) {
-      const keys = [...base(key), k.ended(ending.id), k.endedDue];
+      const keys = [...base(key), k.ended(ending.id), k.endedDue, k.liveRps];
       const reply = await fn('session_end', keys, [key, JSON.stringify(ending), sidTemplate, orgSessionsTemplate, userSessionsTemplate]);
       return reply === null ? undefined : decode(json(ssoSession), reply, 'session_end');
     },
     async endRp(key, client, ending) {
-      const reply = await fn('session_end_rp', [...base(key), k.ended(ending.id), k.endedDue], [client, JSON.stringify(ending), sidTemplate]);
+      const reply = await fn('session_end_rp', [...base(key), k.ended(ending.id), k.endedDue, k.liveRps], [client, JSON.stringify(ending), sidTemplate]);
       return reply === null ? undefined : decode(json(rpSession), reply, 'session_end_rp');
     },
     setLimits: (key, limits) => check(fn('session_set_limits', base(key), [JSON.stringify(limits)]), 'session_set_limits'),
@@ -62,6 +62,9 @@ export function createRedisSessions(redis: Redis, fn: FunctionCall, k: KeySchema
     async census() {
       const census = decode(queueCensus, await fn('session_census', [k.clockPin, k.deadlines]), 'session_census');
       return { ...census, live: census.size };
+    },
+    async liveRpSessions() {
+      return decode(int, (await redis.get(k.liveRps)) ?? 0, 'liveRpSessions');
     },
   };
 }

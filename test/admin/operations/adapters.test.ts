@@ -249,6 +249,42 @@ describe('every admin operation through the API and the console', () => {
     expect(api.fields).toEqual(expect.arrayContaining(['idleTimeoutSeconds', 'absoluteTimeoutSeconds', 'rules.0.name', 'rules.0.match.networks.0', 'rules.0']));
   });
 
+  it('previews a policy alike through both, writing nothing, and refuses a bad one alike', async () => {
+    const policy = { idleTimeoutSeconds: 180, absoluteTimeoutSeconds: 43200, warningSeconds: 60, mfa: 'off' };
+    const live = (await h.curfew.sessions.list('acme')).length;
+    expect(live).toBeGreaterThan(0);
+    let api: { endNow: number; shorter: number; longer: number; unchanged: number; sessions: number; appSessionsEndNow: number; endedSessions: number; affected: Array<{ session: string; outcome: string }> } | undefined;
+    let shown: string[] = [];
+    await compare('preview policy', async (side) => {
+      if (side === 'api') {
+        const res = await fetch(`${h.url}${API}/orgs/acme/policy/preview`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(policy) });
+        api = ((await res.json()) as { preview: NonNullable<typeof api> }).preview;
+        return { outcome: { ok: res.ok }, twin: { ids: [], names: [] } };
+      }
+      const page = await ua.request(`${h.url}/admin/policy`, { form: { csrf, view: 'json', action: 'preview', policy: JSON.stringify(policy) } });
+      shown = [/<p class="summary"[^>]*>/.exec(page.html)?.[0] ?? '', ...[...page.html.matchAll(/<tr data-session="([^"]+)" class="outcome-(\w+)"/g)].map((m) => `${m[1]} ${m[2]}`)];
+      return { outcome: { ok: page.status === 200 }, twin: { ids: [], names: [] } };
+    }, {});
+    // The same counts and the same sessions, each with the same outcome.
+    expect(api!.sessions).toBe(live);
+    expect(api!.shorter).toBe(live);
+    for (const key of ['sessions', 'endNow', 'shorter', 'longer', 'unchanged', 'appSessionsEndNow', 'endedSessions'] as const) {
+      const attribute = `data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${api![key]}"`;
+      expect(shown[0], key).toContain(attribute);
+    }
+    expect(shown.slice(1)).toEqual(api!.affected.map((a) => `${a.session} ${a.outcome}`));
+    // A preview is not a save.
+    expect((await h.store.directory.getOrg('acme'))!.policy.idleTimeoutSeconds).toBe(900);
+    expect((await h.curfew.sessions.list('acme')).length).toBe(live);
+
+    const bad = { idleTimeoutSeconds: 10, absoluteTimeoutSeconds: 5, rules: [{ match: { networks: ['10.0.0.0/99'] } }] };
+    await compare('preview a bad policy', async (side) => {
+      const outcome = side === 'api' ? await viaApi('POST', '/policy/preview', bad) : await viaConsole('/policy', { view: 'json', action: 'preview', policy: JSON.stringify(bad) });
+      return { outcome, twin: { ids: [], names: [] } };
+    }, { ok: false, status: 400 });
+    expect((await viaApi('POST', '/policy/preview', bad)).fields).toEqual((await viaApi('PUT', '/policy', bad)).fields);
+  });
+
   it('retries a dead delivery, and refuses a live one with 409 in both', async () => {
     const delivery = (id: string): Delivery => ({
       id, org: 'acme', client: 'acme-app', uri: 'https://app.example/bc', sub: 'x', sid: 'y', reason: 'admin', session: 'z',

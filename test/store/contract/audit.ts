@@ -102,7 +102,7 @@ export function describeAuditContract(name: string, make: MakeSubject): void {
 
     it('refuses a cursor it did not issue and a limit below 1', async () => {
       await store.audit.append({ type: 'login.failed', org: 'acme' });
-      await expect(store.audit.query({ org: 'acme', limit: 10, cursor: 'not-a-cursor' })).rejects.toMatchObject({ name: 'InvalidCursorError', status: 400 });
+      await expect(store.audit.query({ org: 'acme', limit: 10, cursor: 'not-a-cursor' })).rejects.toMatchObject({ name: 'CurfewError', code: 'invalid_cursor', status: 400 });
       await expect(store.audit.query({ org: 'acme', limit: 0 })).rejects.toBeInstanceOf(RangeError);
     });
   });

@@ -100,6 +100,36 @@ export function describeSessionContract(name: string, make: MakeSubject): void {
       expect(other.session.user).toBe('usr_b');
     });
 
+    it('counts RP sessions not yet ended, through every step that starts or ends one', async () => {
+      const live = () => s.store.sessions.liveRpSessions();
+      expect(await live()).toBe(0);
+      await sessions().login('k1', sso());
+      await sessions().addRp('k1', rp('wiki'));
+      await sessions().addRp('k1', rp('mail'));
+      await sessions().login('k2', sso({ id: 'uid-2' }));
+      await sessions().addRp('k2', rp('wiki', { sid: 'sid-wiki-2', sidKey: 'hsid-wiki-2' }));
+      expect(await live()).toBe(3);
+      // The same RP session recorded again is not another one; a new sid replaces the old one.
+      await sessions().addRp('k1', rp('wiki'));
+      await sessions().addRp('k1', rp('wiki', { sid: 'sid-wiki-b', sidKey: 'hsid-wiki-b' }));
+      expect(await live()).toBe(3);
+      // Past its deadline but not yet ended (no sweeper has taken it): still counted, as SSO sessions are.
+      await s.clock.set(t0 + 5 * MIN);
+      expect(await live()).toBe(3);
+      await sessions().endRp('k1', 'mail', ending());
+      await sessions().endRp('k1', 'mail', ending());
+      expect(await live()).toBe(2);
+      // A new RP session at a client whose previous one ended is counted again.
+      await sessions().addRp('k1', rp('mail', { sid: 'sid-mail-b', sidKey: 'hsid-mail-b' }));
+      expect(await live()).toBe(3);
+      await sessions().end('k2', ending());
+      await sessions().end('k2', ending());
+      expect(await live()).toBe(2);
+      // A session replaced at sign-in ends its RP sessions with it.
+      await sessions().login('k1', sso({ user: 'usr_b' }));
+      expect(await live()).toBe(0);
+    });
+
     it('gives RP sessions their own, stricter deadlines, capped by the SSO session', async () => {
       await sessions().login('k1', sso());
       await s.clock.set(t0 + MIN);

@@ -3,7 +3,8 @@
 -- exactly (alive while now < deadline).
 --
 -- Keys every function receives: the session record, the pin, the deadline index (a sorted set
--- of record keys scored by each session's next deadline). Keys derived from the stored session
+-- of record keys scored by each session's next deadline); those that start or end RP sessions
+-- also the live RP-session count. Keys derived from the stored session
 -- (the sid keys of its RP sessions, the org's and user's session lists of a session being
 -- replaced or ended) come as templates in ARGV.
 
@@ -76,6 +77,11 @@ local function touch(s, client, now)
   return true
 end
 
+-- The live RP-session count (liveRpSessions), moved by every step that starts or ends one.
+local function count_rps(key, delta)
+  if delta ~= 0 then redis.call('INCRBY', key, delta) end
+end
+
 local function drop_sids(sid_template, s, only)
   for client, rp in pairs(s.rps) do
     if (only == nil or only == client) and rp.sidKey then redis.call('DEL', key_from(sid_template, rp.sidKey)) end
@@ -92,7 +98,7 @@ local function replaced_reason(e, now, idle, abs)
   return e
 end
 
--- KEYS: session, pin, index, ended entry, ended due, org sessions, user sessions
+-- KEYS: session, pin, index, ended entry, ended due, org sessions, user sessions, live RP count
 -- ARGV: input json, session key, ending json, sid template, org sessions template, user sessions template
 register('session_login', function(keys, args)
   local input = cjson.decode(args[1])
@@ -116,6 +122,7 @@ register('session_login', function(keys, args)
       if not rp.endedAt then table.insert(e.rps, rp) end
     end
     append_ended(keys[4], keys[5], e, now, ending.leaseMs)
+    count_rps(keys[8], -#e.rps)
     drop_sids(args[4], existing, nil)
     redis.call('SREM', key_from(args[5], existing.org), args[2])
     redis.call('SREM', key_from(args[6], existing.user), args[2])
@@ -129,7 +136,7 @@ register('session_login', function(keys, args)
   return cjson.encode({ now = now, session = input, replaced = existing })
 end)
 
--- KEYS: session, pin, index, ended entry, ended due, the new RP session's sid
+-- KEYS: session, pin, index, ended entry, ended due, the new RP session's sid, live RP count
 -- ARGV: rp json, session key, ending json, sid template
 register('session_add_rp', function(keys, args)
   local rp = cjson.decode(args[1])
@@ -148,12 +155,14 @@ register('session_add_rp', function(keys, args)
       local ending = cjson.decode(args[3])
       local e = replaced_reason({ id = ending.id, reason = 'logout', scope = 'rp', session = s, rps = { current } }, now, ridle, rabs)
       append_ended(keys[4], keys[5], e, now, ending.leaseMs)
+      count_rps(keys[7], -1)
     end
     drop_sids(args[4], s, rp.client)
   end
   rp.startedAt = now
   rp.lastActiveAt = now
   s.rps[rp.client] = rp
+  count_rps(keys[7], 1)
   save(keys[1], keys[3], s, now)
   redis.call('SET', keys[6], args[2], 'PX', retain_ms(s, now))
   return cjson.encode({ now = now, session = s, replaced = current })
@@ -191,7 +200,7 @@ register('session_check_by_sid', function(keys, args)
   return check(key, keys[2], keys[3], args[1], args[2])
 end)
 
--- KEYS: session, pin, index, ended entry, ended due
+-- KEYS: session, pin, index, ended entry, ended due, live RP count
 -- ARGV: session key, ending json, sid template, org sessions template, user sessions template
 register('session_end', function(keys, args)
   redis.call('ZREM', keys[3], keys[1])
@@ -203,6 +212,7 @@ register('session_end', function(keys, args)
     if not rp.endedAt then table.insert(live, rp) end
   end
   append_ended(keys[4], keys[5], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'sso', session = s, rps = live }, now_ms(keys[2]), ending.leaseMs)
+  count_rps(keys[6], -#live)
   drop_sids(args[3], s, nil)
   redis.call('DEL', keys[1])
   redis.call('SREM', key_from(args[4], s.org), args[1])
@@ -210,7 +220,7 @@ register('session_end', function(keys, args)
   return cjson.encode(s)
 end)
 
--- KEYS: session, pin, index, ended entry, ended due  ARGV: client, ending json, sid template
+-- KEYS: session, pin, index, ended entry, ended due, live RP count  ARGV: client, ending json, sid template
 register('session_end_rp', function(keys, args)
   local s = load_json(keys[1])
   if not s or not s.rps[args[1]] or s.rps[args[1]].endedAt then return false end
@@ -222,6 +232,7 @@ register('session_end_rp', function(keys, args)
   redis.call('SET', keys[1], cjson.encode(s), 'KEEPTTL')
   redis.call('ZADD', keys[3], next_deadline(s), keys[1])
   append_ended(keys[4], keys[5], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'rp', session = s, rps = { rp } }, now, ending.leaseMs)
+  count_rps(keys[6], -1)
   return cjson.encode(rp)
 end)
 
