@@ -19,7 +19,7 @@ import { createCurfew } from '../src/app.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/logger.ts';
 import { parseSeed } from '../src/orgs/seed.ts';
-import { createRedisStore } from '../src/store/redis.ts';
+import { createRedisStore } from '../src/store/redis/index.ts';
 import { deletePrefix } from '../test/support/redis.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -8,9 +8,9 @@ import type { Config } from './config/schema.ts';
 import { DEMO_CLIENT_ID } from './demo/demo-rp.ts';
 import { createLogger } from './logger.ts';
 import { parseSeed, readSeedFile, SeedError, type Seed } from './orgs/seed.ts';
-import { createMemoryStore } from './store/memory.ts';
-import { createRedisStore } from './store/redis.ts';
-import { describeTarget, type RedisTarget } from './store/redis-connection.ts';
+import { createMemoryStore } from './store/memory/index.ts';
+import { createRedisStore } from './store/redis/index.ts';
+import { describeTarget, type RedisTarget } from './store/redis/connection.ts';
 import type { Store } from './store/types.ts';
 
 const DEMO_SEED = fileURLToPath(new URL('../config/demo-seed.json', import.meta.url));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EndListener } from '../sessions/service.ts';
-import type { Delivery, Store } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
+import type { Delivery } from './types.ts';
 
 /**
  * A delivery's id, derived from what it is owed for (the RP session), so an end processed again

@@ -38,3 +38,16 @@ export interface ClientRecord {
   id_token_signed_response_alg: 'RS256' | 'ES256';
   createdAt: string;
 }
+
+/**
+ * What remains of a deleted client, forever: its id is never given out again (another org
+ * would receive the logout tokens owed to the old one's users), and deliveries queued for
+ * its sessions still reach the URI it had, for its own org only.
+ */
+export interface ClientTombstone {
+  client_id: string;
+  org: string;
+  backchannel_logout_uri?: string;
+  id_token_signed_response_alg: ClientRecord['id_token_signed_response_alg'];
+  deletedAt: string;
+}

@@ -82,3 +82,69 @@ export interface SessionCheck {
 }
 
 export type Activity = 'active' | 'passive';
+
+/** Limits to write into a session when a policy changes: the SSO's and each RP's. */
+export interface SessionLimitsUpdate {
+  idleSeconds: number;
+  absoluteSeconds: number;
+  warningSeconds: number;
+  refreshIsActivity: boolean;
+  rps: Record<string, { idleSeconds: number; absoluteSeconds: number; refreshIsActivity: boolean }>;
+}
+
+export interface NewSsoSession {
+  id: string;
+  org: string;
+  user: string;
+  ip?: string;
+  idleSeconds: number;
+  absoluteSeconds: number;
+  warningSeconds: number;
+  refreshIsActivity: boolean;
+}
+
+export interface NewRpSession {
+  client: string;
+  sid: string;
+  /** Keyed hash of `sid`, for `SessionStore.checkBySid` (src/store/types.ts). */
+  sidKey: string;
+  grantId?: string;
+  idleSeconds: number;
+  absoluteSeconds: number;
+  refreshIsActivity: boolean;
+}
+
+/** What the caller of an end says about it; the store adds what it saw (see {@link EndedEntry}). */
+export interface Ending {
+  /** The outbox entry's id (a fresh random id per end). */
+  id: string;
+  reason: EndReason;
+  /** Shared-clock ms of the deadline that ended it (timeouts). */
+  deadlineAt?: number;
+  /** The entry stays the ending caller's for this long before a worker may take it over. */
+  leaseMs: number;
+}
+
+/** The outbox entry of an end a sign-in may cause by replacing a session (reason judged by the store). */
+export type ReplacedEnding = Pick<Ending, 'id' | 'leaseMs'>;
+
+/**
+ * One session end, recorded in the store with the end itself (transactional outbox): what a
+ * worker must still do for it — queue its logout tokens, require step-up, audit it. It stays
+ * until `EndedOutbox.complete`; a worker that dies leaves it to the next after its lease.
+ */
+export interface EndedEntry {
+  id: string;
+  reason: EndReason;
+  /** `sso`: the whole browser session ended; `rp`: one client's RP session only. */
+  scope: 'sso' | 'rp';
+  /** The session as it was when it ended. */
+  session: SsoSession;
+  /** The RP sessions that ended (those of an SSO end not already ended on their own). */
+  rps: RpSession[];
+  deadlineAt?: number;
+  /** Shared-clock ms of the end. */
+  endedAt: number;
+  /** True once its deliveries were queued (`EndedOutbox.queueDeliveries`). */
+  queued: boolean;
+}

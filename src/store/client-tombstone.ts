@@ -1,5 +1,5 @@
 import type { ClientRecord } from '../orgs/types.ts';
-import type { ClientTombstone } from './types.ts';
+import type { ClientTombstone } from '../orgs/types.ts';
 
 /**
  * One message for every reason an id cannot be had — held by this org, by another, or deleted —
@@ -7,7 +7,7 @@ import type { ClientTombstone } from './types.ts';
  */
 export const CLIENT_ID_UNAVAILABLE = 'client_id is not available';
 
-/** What a deleted client leaves behind (the Redis script writes the same fields). */
+/** What a deleted client leaves behind (the Redis function client_delete writes the same fields). */
 export function tombstoneOf(client: ClientRecord, deletedAt: string): ClientTombstone {
   return {
     client_id: client.client_id,

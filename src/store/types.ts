@@ -1,6 +1,20 @@
 import type { AuditQuery, AuditPage, AuditRecord, NewAuditRecord } from '../audit/types.ts';
-import type { Org, User, ClientRecord } from '../orgs/types.ts';
-import type { Activity, ActivitySource, EndReason, RpSession, SessionCheck, SsoSession } from '../sessions/types.ts';
+import type { Org, User, ClientRecord, ClientTombstone } from '../orgs/types.ts';
+import type { Delivery, DeliveryState } from '../logout/types.ts';
+import type { TotpEnrollment } from '../mfa/types.ts';
+import type {
+  Activity,
+  ActivitySource,
+  EndedEntry,
+  Ending,
+  NewRpSession,
+  NewSsoSession,
+  ReplacedEnding,
+  RpSession,
+  SessionCheck,
+  SessionLimitsUpdate,
+  SsoSession,
+} from '../sessions/types.ts';
 
 /**
  * The payload oidc-provider hands its adapter. The store treats it as opaque JSON;
@@ -24,14 +38,19 @@ export interface ModelIndexes {
  * and is refreshed by every upsert, so a sliding session stays findable by uid.
  */
 export interface ModelStore {
+  /** Atomic: the record, its indexes and its grant set in one Lua function. */
   upsert(model: string, id: string, payload: ModelPayload, expiresInSeconds: number | undefined, indexes: ModelIndexes): Promise<void>;
+  /** One read. */
   find(model: string, id: string): Promise<ModelPayload | undefined>;
+  /** Two reads (index, then record): an index whose record died in between finds nothing, as if read later. */
   findByUid(model: string, uid: string): Promise<ModelPayload | undefined>;
+  /** Two reads, as findByUid. */
   findByUserCode(model: string, userCode: string): Promise<ModelPayload | undefined>;
   /** Marks the record consumed (epoch seconds) keeping its TTL; atomic, a no-op for missing records. */
   consume(model: string, id: string, atEpochSeconds: number): Promise<void>;
+  /** One command. Leaves its indexes to expire with their TTL: they lead to nothing once the record is gone. */
   destroy(model: string, id: string): Promise<void>;
-  /** Deletes every record of any model that was upserted with this grantId. */
+  /** Deletes every record of any model that was upserted with this grantId. Atomic (one Lua function). */
   revokeByGrantId(grantId: string): Promise<void>;
 }
 
@@ -39,35 +58,37 @@ export interface ModelStore {
 export { ConflictError } from '../errors.ts';
 
 /**
- * What remains of a deleted client, forever: its id is never given out again (another org
- * would receive the logout tokens owed to the old one's users), and deliveries queued for
- * its sessions still reach the URI it had, for its own org only.
- */
-export interface ClientTombstone {
-  client_id: string;
-  org: string;
-  backchannel_logout_uri?: string;
-  id_token_signed_response_alg: ClientRecord['id_token_signed_response_alg'];
-  deletedAt: string;
-}
-
-/**
  * Orgs, users and clients. Usernames are unique within an org; client ids are global
  * (they appear in tokens and URLs) and never reused. Writes of one record are atomic.
  */
 export interface DirectoryStore {
+  /** One read. */
   getOrg(id: string): Promise<Org | undefined>;
+  /** Two reads (ids, then records), not a snapshot: an org written meanwhile may or may not be listed. */
   listOrgs(): Promise<Org[]>;
+  /** Atomic: the record and the list of orgs (one MULTI). */
   putOrg(org: Org): Promise<void>;
 
+  /** One read. */
   getUser(id: string): Promise<User | undefined>;
+  /** Two reads (name index, then record). */
   findUserByName(org: string, username: string): Promise<User | undefined>;
+  /** Two reads, not a snapshot, as listOrgs. */
   listUsers(org: string): Promise<User[]>;
-  /** Creates or replaces a user; throws ConflictError('username') if another user of the org has the name. */
+  /**
+   * Creates or replaces a user; throws ConflictError('username') if another user of the org has
+   * the name. Atomic: the check and the write with the org's indexes are one Lua function.
+   */
   putUser(user: User): Promise<void>;
+  /**
+   * Atomic delete of the user with its indexes (one Lua function); the org whose indexes it edits is
+   * read first, and the delete retried should the user be recreated in another org meanwhile.
+   */
   deleteUser(id: string): Promise<void>;
 
+  /** One read. */
   getClient(clientId: string): Promise<ClientRecord | undefined>;
+  /** Two reads, not a snapshot, as listOrgs. */
   listClients(org: string): Promise<ClientRecord[]>;
   /**
    * Creates a client whose id is unused: throws ConflictError('client_id') — one message, whoever
@@ -80,8 +101,12 @@ export interface DirectoryStore {
    * org or was deleted (a write racing a delete never resurrects it). Atomic.
    */
   putClient(client: ClientRecord): Promise<void>;
-  /** Removes the client and leaves its tombstone in one atomic step; returns what was removed. */
+  /**
+   * Removes the client and leaves its tombstone in one atomic step; returns what was removed. Its
+   * org is read first, as deleteUser's.
+   */
   deleteClient(clientId: string): Promise<ClientRecord | undefined>;
+  /** One read. */
   getClientTombstone(clientId: string): Promise<ClientTombstone | undefined>;
 }
 
@@ -89,7 +114,7 @@ export interface DirectoryStore {
 export interface SecretStore {
   /**
    * Returns the stored value, or stores `create()`'s result if none exists yet. Atomic across
-   * instances: concurrent first calls all return the one value that won.
+   * instances: concurrent first calls all return the one value that won (one SET NX GET).
    */
   getOrCreate(name: string, create: () => string): Promise<string>;
 }
@@ -118,7 +143,9 @@ export interface StoreMarker {
 
 /** The durable audit stream, per org, newest first when queried. */
 export interface AuditStore {
+  /** Atomic: stamped with the shared clock and ordered after the newest event, in one Lua function. */
   append(record: NewAuditRecord): Promise<AuditRecord>;
+  /** Reads page by page, newest first; events appended meanwhile are newer than the first page and not in it. */
   query(query: AuditQuery): Promise<AuditPage>;
 }
 
@@ -149,7 +176,7 @@ export type Reservation = { granted: true; last: boolean } | { granted: false; r
  * than `points` guesses: checking and counting are one step. The window starts at a key's first
  * reservation; the reservation that spends the last point blocks the key for `blockSeconds`
  * from then. Time is the store's shared clock. Every method is atomic across instances (one
- * Lua script in Redis, one synchronous step in memory).
+ * Lua function in Redis, one synchronous step in memory).
  */
 export interface RateLimiter {
   /** Reads the key's state without reserving anything. */
@@ -165,40 +192,9 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
 }
 
-/** Limits to write into a session when a policy changes: the SSO's and each RP's. */
-export interface SessionLimitsUpdate {
-  idleSeconds: number;
-  absoluteSeconds: number;
-  warningSeconds: number;
-  refreshIsActivity: boolean;
-  rps: Record<string, { idleSeconds: number; absoluteSeconds: number; refreshIsActivity: boolean }>;
-}
-
-export interface NewSsoSession {
-  id: string;
-  org: string;
-  user: string;
-  ip?: string;
-  idleSeconds: number;
-  absoluteSeconds: number;
-  warningSeconds: number;
-  refreshIsActivity: boolean;
-}
-
-export interface NewRpSession {
-  client: string;
-  sid: string;
-  /** Keyed hash of `sid`, for {@link SessionStore.checkBySid}. */
-  sidKey: string;
-  grantId?: string;
-  idleSeconds: number;
-  absoluteSeconds: number;
-  refreshIsActivity: boolean;
-}
-
 /**
  * SSO and RP sessions with their deadlines. Every operation reads the shared clock and the
- * session in one atomic step (one Lua script in Redis), so deadlines are judged by the same
+ * session in one atomic step (one Lua function in Redis), so deadlines are judged by the same
  * time on every instance. `key` is the keyed hash of the session id (`SsoSession.id`).
  */
 export interface SessionStore {
@@ -224,8 +220,9 @@ export interface SessionStore {
    * same step before anything is written: any other sid answers `missing` and touches nothing.
    */
   checkBySid(sidKey: string, client: string, activity: Activity): Promise<SessionCheck>;
-  /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). */
+  /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). Atomic, as `check`. */
   touchAll(key: string): Promise<SessionCheck>;
+  /** One read; judges nothing. */
   get(key: string): Promise<SsoSession | undefined>;
   /**
    * Removes the session and, in the same atomic step, appends its {@link EndedEntry} (every live
@@ -239,7 +236,7 @@ export interface SessionStore {
    * the same atomic step, leased to the caller like `end`. Only one concurrent caller gets it back.
    */
   endRp(key: string, client: string, ending: Ending): Promise<RpSession | undefined>;
-  /** Rewrites the limits of a session that still exists, and judges it with the new limits. */
+  /** Rewrites the limits of a session that still exists, and judges it with the new limits. Atomic (one Lua function). */
   setLimits(key: string, limits: SessionLimitsUpdate): Promise<SessionCheck>;
   /**
    * Counts one active signal of `source` on the session (count + 1, lastAt = the shared clock's
@@ -254,7 +251,7 @@ export interface SessionStore {
    * session is missing or ended. Keeps the record's expiry.
    */
   markWarned(key: string, client: string, warningAt: number): Promise<boolean>;
-  /** Keys of the org's / user's sessions (possibly including ended ones not yet cleaned up). */
+  /** Keys of the org's / user's sessions (possibly including ended ones not yet cleaned up). One read each. */
   keysOfOrg(org: string): Promise<string[]>;
   keysOfUser(user: string): Promise<string[]>;
   /**
@@ -265,7 +262,7 @@ export interface SessionStore {
    */
   claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number }>;
   /**
-   * For the operator's gauges, read in one atomic step (one script in Redis): SSO sessions not
+   * For the operator's gauges, read in one atomic step (one Lua function in Redis): SSO sessions not
    * yet ended (the deadline index), those whose next deadline has passed and are not claimed by
    * a sweeper, and the earliest such deadline. Never changes anything.
    */
@@ -273,9 +270,9 @@ export interface SessionStore {
   /**
    * For the operator's gauge: RP sessions not yet ended (started, neither ended themselves nor
    * by their SSO session's end, nor replaced). A count kept by the very steps that start and end
-   * RP sessions (in Redis, inside their scripts), so it is one cheap read and never drifts from
+   * RP sessions (in Redis, inside their functions), so it is one cheap read and never drifts from
    * them; a record left to expire unended (a day past its deadline, with no sweeper running)
-   * would stay counted.
+   * would stay counted. One read.
    */
   liveRpSessions(): Promise<number>;
 }
@@ -288,45 +285,10 @@ export interface QueueCensus {
   oldestDueAt?: number;
 }
 
-/** What the caller of an end says about it; the store adds what it saw (see {@link EndedEntry}). */
-export interface Ending {
-  /** The outbox entry's id (a fresh random id per end). */
-  id: string;
-  reason: EndReason;
-  /** Shared-clock ms of the deadline that ended it (timeouts). */
-  deadlineAt?: number;
-  /** The entry stays the ending caller's for this long before a worker may take it over. */
-  leaseMs: number;
-}
-
-/** The outbox entry of an end a sign-in may cause by replacing a session (reason judged by the store). */
-export type ReplacedEnding = Pick<Ending, 'id' | 'leaseMs'>;
-
-/**
- * One session end, recorded in the store with the end itself (transactional outbox): what a
- * worker must still do for it — queue its logout tokens, require step-up, audit it. It stays
- * until {@link EndedOutbox.complete}; a worker that dies leaves it to the next after its lease.
- */
-export interface EndedEntry {
-  id: string;
-  reason: EndReason;
-  /** `sso`: the whole browser session ended; `rp`: one client's RP session only. */
-  scope: 'sso' | 'rp';
-  /** The session as it was when it ended. */
-  session: SsoSession;
-  /** The RP sessions that ended (those of an SSO end not already ended on their own). */
-  rps: RpSession[];
-  deadlineAt?: number;
-  /** Shared-clock ms of the end. */
-  endedAt: number;
-  /** True once its deliveries were queued ({@link EndedOutbox.queueDeliveries}). */
-  queued: boolean;
-}
-
 /**
  * The ended-sessions outbox. Entries are appended by the session store's ends, and by sign-ins
  * that replace a session (atomically with them); workers claim them with leases like deliveries. Every method is
- * one atomic step (one Lua script in Redis, one synchronous step in memory).
+ * one atomic step (one Lua function in Redis, one synchronous step in memory).
  */
 export interface EndedOutbox {
   /**
@@ -343,59 +305,43 @@ export interface EndedOutbox {
    * is gone. So processing an entry again after a crash never queues a token twice.
    */
   queueDeliveries(id: string, deliveries: Delivery[]): Promise<boolean>;
-  /** Done: the entry is gone. A no-op for an entry already gone. */
+  /** Done: the entry is gone. A no-op for an entry already gone. Atomic: the entry and its lease together. */
   complete(id: string): Promise<void>;
+  /** One read. */
   get(id: string): Promise<EndedEntry | undefined>;
-  /** How many entries are waiting (claimed or not). */
+  /** How many entries are waiting (claimed or not). One read. */
   size(): Promise<number>;
-}
-
-export type DeliveryState = 'pending' | 'dead';
-
-/** One logout token owed to one RP (SPEC §9). */
-export interface Delivery {
-  id: string;
-  org: string;
-  client: string;
-  uri: string;
-  sub: string;
-  sid: string;
-  reason: string;
-  session: string;
-  /** Shared-clock ms the session ended at (for the lag metric). */
-  endedAt: number;
-  enqueuedAt: number;
-  attempts: number;
-  state: DeliveryState;
-  nextAttemptAt: number;
-  lastError?: string;
 }
 
 /**
  * The durable logout-token queue. Claims are leases: a delivery claimed by an instance that
  * dies is claimable again after `leaseMs`, so nothing is lost (at-least-once). Every method
- * changes one delivery (or a batch, for enqueue and claim) atomically with its index entries:
- * one Lua script or MULTI in Redis, one synchronous step in memory.
+ * that writes changes its deliveries atomically with their index entries (the due queue, the
+ * org's pending and dead lists): one Lua function (or, for enqueue, one MULTI) in Redis, one
+ * synchronous step in memory. A state change reads and writes in that same step, so a retry
+ * racing an admin's revive or a late worker's bury never writes over the other.
  */
 export interface DeliveryStore {
-  /** Queues every delivery, all or none. */
+  /** Queues every delivery, all or none (one MULTI). */
   enqueue(deliveries: Delivery[]): Promise<void>;
   /**
    * Takes up to `limit` deliveries due by the shared clock, oldest due first, and hides each for
    * `leaseMs` in the same step: concurrent claimers never share one.
    */
   claim(limit: number, leaseMs: number): Promise<{ deliveries: Delivery[]; now: number }>;
-  /** Delivered: gone from the queue. A no-op for a delivery already gone. */
+  /** Delivered: gone from the queue and its org's list. A no-op for a delivery already gone. Atomic. */
   complete(id: string): Promise<void>;
-  /** Failed, to be tried again at `nextAttemptAt`. Only a pending delivery is rescheduled. */
+  /** Failed, to be tried again at `nextAttemptAt`. Only a pending delivery is rescheduled. Atomic compare-and-set. */
   retryLater(id: string, attempts: number, nextAttemptAt: number, error: string): Promise<void>;
-  /** Failed for good: kept as a dead letter for admins. Only a pending delivery is buried. */
+  /** Failed for good: kept as a dead letter for admins. Only a pending delivery is buried. Atomic compare-and-set. */
   bury(id: string, attempts: number, error: string): Promise<void>;
+  /** One read. */
   get(id: string): Promise<Delivery | undefined>;
+  /** Two reads (ids, then records), not a snapshot: an admin's list, oldest first. */
   list(org: string, state: DeliveryState): Promise<Delivery[]>;
   /**
    * A dead letter back into the queue, due now, with a fresh attempt budget (admin retry).
-   * True for the one caller that revived it; false for a delivery that is not dead.
+   * True for the one caller that revived it; false for a delivery that is not dead. Atomic compare-and-set.
    */
   revive(id: string): Promise<boolean>;
   /**
@@ -406,17 +352,12 @@ export interface DeliveryStore {
   census(orgs: string[]): Promise<QueueCensus & { dead: number }>;
 }
 
-/** A user's TOTP enrollment; the secret only ever sealed (src/mfa/secret-box.ts). */
-export interface TotpEnrollment {
-  secret: { kid: string; iv: string; ct: string; tag: string };
-  enrolledAt: string;
-}
-
 /**
  * TOTP state per user. Replay protection and recovery codes are atomic across instances:
  * a time step or a recovery code is accepted once, by one request, ever.
  */
 export interface MfaStore {
+  /** One read. */
   getEnrollment(user: string): Promise<TotpEnrollment | undefined>;
   /**
    * Compare-and-set: stores the enrollment and its recovery codes (hashes) in one atomic step,
@@ -424,20 +365,28 @@ export interface MfaStore {
    * calls for one user exactly one succeeds. Replacing an enrollment is `reset` then `enroll`.
    */
   enroll(user: string, enrollment: TotpEnrollment, recoveryCodeHashes: string[]): Promise<boolean>;
-  /** Removes enrollment, last step and recovery codes (admin reset). */
+  /** Removes enrollment, last step and recovery codes (admin reset). Atomic (one DEL of the three keys). */
   reset(user: string): Promise<void>;
-  /** Records `step` as used if it is later than every step used before; false = replay. */
+  /** Records `step` as used if it is later than every step used before; false = replay. Atomic compare-and-set. */
   useTimeStep(user: string, step: number): Promise<boolean>;
-  /** Removes the code's hash if present; true only for the one caller that removed it. */
+  /** Removes the code's hash if present; true only for the one caller that removed it. One command (SREM). */
   useRecoveryCode(user: string, hash: string): Promise<boolean>;
+  /** One read. */
   recoveryCodesLeft(user: string): Promise<number>;
-  /** Step-up requirements: '*' (every client) or client ids, until cleared. */
+  /** Step-up requirements: '*' (every client) or client ids, until cleared. One command each. */
   requireStepUp(user: string, scope: string): Promise<void>;
   stepUpScopes(user: string): Promise<string[]>;
   clearStepUp(user: string, scopes: string[]): Promise<void>;
 }
 
-/** Every piece of Curfew's state. Redis in production, memory for the embedded default. */
+/**
+ * Every piece of Curfew's state. Redis in production, memory for the embedded default.
+ *
+ * Each method states its atomicity in one line: "atomic" means one step no other caller can
+ * interleave with (one Lua function or MULTI in Redis, one synchronous step with no await in
+ * memory); "one read" / "one command" a single Redis command; reads spanning several commands
+ * say so, and why that is enough. A read-modify-write is never split across round trips.
+ */
 export interface Store {
   readonly kind: 'memory' | 'redis';
   readonly models: ModelStore;

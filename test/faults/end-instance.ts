@@ -7,7 +7,7 @@
 import { createCurfew } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createRedisStore } from '../../src/store/redis.ts';
+import { createRedisStore } from '../../src/store/redis/index.ts';
 
 const { REDIS_URL, PREFIX, ISSUER, FAULT_STEP, FAULT_UIDS } = process.env;
 if (!REDIS_URL || !PREFIX || !ISSUER || !FAULT_STEP || !FAULT_UIDS) throw new Error('end-instance: REDIS_URL, PREFIX, ISSUER, FAULT_STEP and FAULT_UIDS are required');

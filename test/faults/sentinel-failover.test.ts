@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { signIn, startCurfew, type Harness, type SignIn } from '../support/curfew.ts';
-import { CONNECTION_NAME } from '../../src/store/redis-connection.ts';
+import { CONNECTION_NAME } from '../../src/store/redis/connection.ts';
+import { LIBRARY } from '../../src/store/redis/library.ts';
 import { freePort, runMain, startMain } from '../support/process.ts';
 import { freshPrefix } from '../support/redis.ts';
 import { SENTINEL_SETUP_PASSWORD, SentinelSetup } from '../support/redis-sentinel.ts';
@@ -60,9 +61,9 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
     await h.curfew.sweeper.tick();
     expect((await h.store.deliveries.list('acme', 'pending')).length).toBe(CLIENTS.length);
     expect(rp.received).toHaveLength(0);
-    // Script caches are not replicated: the server about to be promoted has never seen Curfew's scripts.
-    expect(Number((await sentinel.info(sentinel.replica!.port, 'memory')).number_of_cached_scripts)).toBe(0);
-    expect(Number((await sentinel.info(first, 'memory')).number_of_cached_scripts)).toBeGreaterThan(0);
+    // Function libraries are replicated with the data: the server about to be promoted already holds Curfew's.
+    expect(await sentinel.hasLibrary(first, LIBRARY)).toBe(true);
+    expect(await sentinel.hasLibrary(sentinel.replica!.port, LIBRARY)).toBe(true);
 
     // During: requests keep coming while the sentinels switch primaries.
     const statuses: Array<{ status: number; retryAfter: string | null }> = [];
@@ -107,7 +108,7 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
       if (s.status === 503) expect(s.retryAfter).toBeTruthy();
     }
     console.log(`sentinel failover ${from} → ${to}: ${statuses.length} requests, ${statuses.filter((s) => s.status === 503).length} answered 503; every Curfew connection on the new primary ${switchMs} ms after SENTINEL FAILOVER`);
-    expect(Number((await sentinel.info(to, 'memory')).number_of_cached_scripts)).toBeGreaterThan(0);
+    expect(await sentinel.hasLibrary(to, LIBRARY)).toBe(true);
 
     // After: the session made before the switch is alive 1 ms before its idle deadline, ended at it.
     const status = async () => {
@@ -134,17 +135,17 @@ describe('Redis Sentinel: a planned failover mid-test (a primary, a replica, thr
     await rp.waitFor(() => rp.received.some((r) => r.payload.sid === sid));
   });
 
-  it('runs every script again after the primary\'s script cache is emptied under its open connections (NOSCRIPT → EVAL)', async () => {
+  it('runs every function again after the primary lost its library under its open connections (Function not found → FUNCTION LOAD)', async () => {
     const primary = await sentinel.primaryPort();
-    await sentinel.flushScripts(primary);
-    expect(Number((await sentinel.info(primary, 'memory')).number_of_cached_scripts)).toBe(0);
+    await sentinel.flushFunctions(primary);
+    expect(await sentinel.hasLibrary(primary, LIBRARY)).toBe(false);
     const signed = await signIn(h, h.userAgent(), 'acme-other', 'bob');
     const res = await fetch(`${h.url}/session/status?sid=${String(signed.claims.sid)}`, {
       headers: { authorization: `Basic ${Buffer.from('acme-other:acme-other-secret-0123456789').toString('base64')}` },
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ active: true });
-    expect(Number((await sentinel.info(primary, 'memory')).number_of_cached_scripts)).toBeGreaterThan(0);
+    expect(await sentinel.hasLibrary(primary, LIBRARY)).toBe(true);
   });
 
   it('npm start finds the primary through CURFEW_REDIS_SENTINELS and CURFEW_REDIS_SENTINEL_NAME', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/store/redis.ts';
+import { createRedisStore } from '../../src/store/redis/index.ts';
 import { startCurfew, testSeed, type Harness } from '../support/curfew.ts';
 import { freePort, startMain, type Started } from '../support/process.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClientSecrets, sealLegacyClientSecrets } from '../../src/orgs/client-secret.ts';
 import { validatePolicy } from '../../src/sessions/policy-validate.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
 
 const secrets = createClientSecrets('a'.repeat(40));
 

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
 import { applySeed, parseSeed, SeedError } from '../../src/orgs/seed.ts';
 import { createClientSecrets } from '../../src/orgs/client-secret.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
 
 const secrets = createClientSecrets('seed-test-key-'.padEnd(40, 'x'));
 const silent = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
-import { createRedisStore } from '../../src/store/redis.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
+import { createRedisStore } from '../../src/store/redis/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
 

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
-import { describeStoreContract } from './store-contract.ts';
-import { describeSessionContract } from './session-contract.ts';
-import { describeDeliveryContract } from './delivery-contract.ts';
-import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
-import { describeOutboxContract } from './outbox-contract.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
+import { describeStoreContract } from './contract/index.ts';
 import { manualSharedClock } from '../support/shared-clock.ts';
 
 /** A memory store on a manual clock (pure: a fixed start date is fine here, no real service). */
@@ -15,12 +11,7 @@ function manual(start?: number) {
   return { store, clock: manualSharedClock(clock), cleanup: () => store.close() };
 }
 
-describeStoreContract('memory', async () => manual());
-describeSessionContract('memory', async () => manual(Date.UTC(2026, 10, 22, 9)));
-describeDeadlineIndexContract('memory', async () => manual(Date.now()));
-describeDeliveryContract('memory', async () => manual(Date.now()));
-
-describeOutboxContract('memory', async () => manual(Date.now()));
+describeStoreContract('memory', async (start) => manual(start));
 
 describe('Memory store specifics', () => {
   it('keeps audit ids ordered when the clock stalls or steps back; at follows the id', async () => {

@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/store/redis.ts';
+import { createRedisStore } from '../../src/store/redis/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
-import { describeStoreContract } from './store-contract.ts';
-import { describeSessionContract } from './session-contract.ts';
-import { describeDeliveryContract } from './delivery-contract.ts';
-import { describeDeadlineIndexContract } from './deadline-index-contract.ts';
-import { describeOutboxContract } from './outbox-contract.ts';
+import { describeStoreContract } from './contract/index.ts';
 import { redisSharedClock } from '../support/shared-clock.ts';
 
 /** A Redis store under a fresh prefix, its shared clock pinned from Redis' own time. */
@@ -29,11 +25,8 @@ async function pinnedRedis(label: string) {
 }
 
 // No skip on a missing Redis: `ping()` rejects in `make`, and every test of the suite fails.
+// The shared clock is pinned from Redis' own time: a memory suite's start date is ignored.
 describeStoreContract('redis', async () => ({ ...(await pinnedRedis('contract')), modelTtlsInRealTime: true }));
-describeSessionContract('redis', () => pinnedRedis('sessions'));
-describeOutboxContract('redis', () => pinnedRedis('outbox'));
-describeDeadlineIndexContract('redis', () => pinnedRedis('deadlines'));
-describeDeliveryContract('redis', () => pinnedRedis('deliveries'));
 
 describe('Redis store specifics', () => {
   let prefix: string;

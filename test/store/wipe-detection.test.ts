@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { createRedisStore } from '../../src/store/redis.ts';
+import { createRedisStore } from '../../src/store/redis/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { createWipeWatch, type WipeWatch } from '../../src/store/wipe-detection.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { SentinelTarget } from '../../src/store/redis-connection.ts';
+import type { SentinelTarget } from '../../src/store/redis/connection.ts';
 import { freePort, withoutFaketime } from './process.ts';
 import { RedisServer } from './redis-server.ts';
 
@@ -126,11 +126,21 @@ export class SentinelSetup {
     }
   }
 
-  /** SCRIPT FLUSH on one server: its script cache is emptied, its clients stay connected. */
-  async flushScripts(port: number): Promise<void> {
+  /** FUNCTION FLUSH on one server: its function libraries are gone, its clients stay connected. */
+  async flushFunctions(port: number): Promise<void> {
     const r = direct(port);
     try {
-      await r.call('SCRIPT', 'FLUSH');
+      await r.call('FUNCTION', 'FLUSH');
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** Whether one server holds the function library `name` (FUNCTION LIST). */
+  async hasLibrary(port: number, name: string): Promise<boolean> {
+    const r = direct(port);
+    try {
+      return ((await r.call('FUNCTION', 'LIST', 'LIBRARYNAME', name)) as unknown[]).length > 0;
     } finally {
       r.disconnect();
     }

@@ -1,5 +1,5 @@
 import { ManualClock } from '../../src/clock.ts';
-import { openRedis, type RedisTarget } from '../../src/store/redis-connection.ts';
+import { openRedis, type RedisTarget } from '../../src/store/redis/connection.ts';
 import { REDIS_URL } from './redis.ts';
 
 /** The store's shared clock, set by a test: a ManualClock, or the pinned time of a Redis store. */

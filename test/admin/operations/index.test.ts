@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ACTIONS, type AdminAction } from '../../../src/admin/operations/index.ts';
 import { totpCode } from '../../../src/mfa/totp.ts';
-import type { Delivery } from '../../../src/store/types.ts';
+import type { Delivery } from '../../../src/logout/types.ts';
 import { PASSWORDS, signIn, startCurfew, testSeed, type Harness } from '../../support/curfew.ts';
 import type { UserAgent } from '../../support/user-agent.ts';
 

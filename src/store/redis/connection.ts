@@ -1,0 +1,97 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** A Sentinel deployment: the sentinels to ask, and the name they know the primary by. */
+export interface SentinelTarget {
+  /** `host:port` of each sentinel; any one that answers is enough. */
+  hosts: string[];
+  /** The primary's name in the sentinels' configuration (`sentinel monitor <name> …`). */
+  name: string;
+  /** The sentinels' own password (`requirepass` of the sentinels), if they have one. */
+  password?: string;
+}
+
+/**
+ * Where Curfew's Redis is. `url` alone: that server. With `sentinel`: the primary the sentinels
+ * name, found again after every failover; the URL then gives only the credentials, database and
+ * TLS of the data connection (its host and port are not used).
+ */
+export interface RedisTarget {
+  url: string;
+  sentinel?: SentinelTarget;
+}
+
+/** The name every Curfew connection gives itself (CLIENT SETNAME). */
+export const CONNECTION_NAME = 'curfew';
+
+/** `host:port` or `[v6]:port` → ioredis' sentinel address; the config schema has checked the shape. */
+export function parseSentinelAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(address.slice(at + 1)) };
+}
+
+/**
+ * The one place a Redis connection is opened, so every connection (the store's, a test's clock,
+ * anything added later) follows a failover the same way.
+ *
+ * With Sentinel, ioredis asks the sentinels for the primary on every (re)connect, and Sentinel
+ * disconnects the clients of a demoted primary, so a failover is a reconnect to the new one. A
+ * write that still reaches a primary just turned replica answers READONLY: reconnecting and
+ * resending it (2) lands it on the new primary instead of failing the request. The Lua
+ * functions need nothing more: a function library is replicated with the data, so a promoted
+ * replica has it, and one that does not (a primary restarted empty) gets it from the first
+ * call that misses it (library.ts).
+ */
+export function openRedis(target: RedisTarget, options: RedisOptions = {}): Redis {
+  // Named, so an operator's CLIENT LIST (and a failover test) tells Curfew's connections apart.
+  const named: RedisOptions = { connectionName: CONNECTION_NAME, ...options };
+  if (!target.sentinel) return new Redis(target.url, named);
+  const { hosts, name, password } = target.sentinel;
+  return new Redis(target.url, {
+    ...named,
+    sentinels: hosts.map(parseSentinelAddress),
+    name,
+    ...(password !== undefined ? { sentinelPassword: password } : {}),
+    // A rediss:// URL asks for TLS to the data nodes the sentinels name, not only to the URL's host.
+    ...(target.url.startsWith('rediss:') ? { enableTLSForSentinelMode: true } : {}),
+    // Subscribes to the sentinels' +switch-master, so a failover is followed at once, not on the
+    // next error.
+    failoverDetector: true,
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  });
+}
+
+/** For messages: where the store is, without credentials. */
+export function describeTarget(target: RedisTarget): string {
+  return target.sentinel
+    ? `the primary '${target.sentinel.name}' of sentinels ${target.sentinel.hosts.join(',')}`
+    : `Redis at ${new URL(target.url).host}`;
+}
+
+/**
+ * How long one command may wait for its answer. A frozen network (no reset, no close) would
+ * otherwise hold a command, and the request behind it, forever; past this the request answers
+ * 503 temporarily_unavailable. Every command Curfew sends is O(small) and non-blocking.
+ */
+export const COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * The store's connection, opened by {@link openRedis}: every sub-store shares this client (and
+ * its function library). Connection errors surface through the failing commands, as StoreUnavailableError.
+ */
+export function connectRedis(target: RedisTarget, commandTimeout: number): Redis {
+  const redis = openRedis(target, {
+    // A request fails after two reconnect attempts instead of waiting forever: a dead Redis
+    // must surface as an error (and /readyz 503), not a hung sign-in. The offline queue stays
+    // on so the commands of the first request, sent before the socket is up, are not refused.
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    connectTimeout: 5_000,
+    commandTimeout,
+    lazyConnect: false,
+  });
+  redis.on('error', () => {
+    // Connection errors are reported through the failing commands; ioredis reconnects itself.
+  });
+  return redis;
+}

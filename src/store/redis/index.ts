@@ -1,0 +1,74 @@
+import type { Store } from '../types.ts';
+import { guardStore } from '../store-unavailable.ts';
+import { createRedisAttempts } from './attempts.ts';
+import { createRedisAudit } from './audit.ts';
+import { COMMAND_TIMEOUT_MS, connectRedis, type RedisTarget, type SentinelTarget } from './connection.ts';
+import { decode, int } from './decode.ts';
+import { createRedisDeliveries } from './deliveries.ts';
+import { createRedisDirectory } from './directory.ts';
+import { keySchema } from './keys.ts';
+import { redisFunctions } from './library.ts';
+import { createRedisMarker } from './marker.ts';
+import { createRedisMfa } from './mfa.ts';
+import { createRedisModels } from './models.ts';
+import { createRedisOutbox } from './outbox.ts';
+import { createRedisSecrets } from './secrets.ts';
+import { createRedisSessions } from './sessions.ts';
+
+export { COMMAND_TIMEOUT_MS };
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Find the primary through these sentinels (see RedisTarget); `url` then gives credentials and database. */
+  sentinel?: SentinelTarget;
+  /** Every key lives under it; default `curfew:`. */
+  prefix?: string;
+  /**
+   * Tests only: while `<prefix>clock:pinned` holds epoch milliseconds, the shared clock reads
+   * that instead of Redis TIME, so a suite sets every instance's time at once, to the ms.
+   */
+  pinnableClock?: boolean;
+  /** See {@link COMMAND_TIMEOUT_MS}; tests of outages shorten it. */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Every piece of Curfew's state in Redis, under one key prefix (keys.ts names every key). Each
+ * write of one record (with its indexes) is one call of a function of Curfew's Lua library
+ * (library.ts, lua/) or one MULTI: atomic across instances and one round trip. TTLs
+ * are Redis's own (`PX`, judged by the server), `consume` keeps the remaining TTL, and `now()`
+ * is the server's TIME, the clock every instance shares. A missing Redis fails a command after
+ * two reconnect attempts, a silent one after COMMAND_TIMEOUT_MS, rather than hanging it; either
+ * way as StoreUnavailableError.
+ */
+export function createRedisStore(options: RedisStoreOptions): Store {
+  const p = options.prefix ?? 'curfew:';
+  const target: RedisTarget = { url: options.url, ...(options.sentinel ? { sentinel: options.sentinel } : {}) };
+  const redis = connectRedis(target, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
+  const k = keySchema(p, { pinnableClock: options.pinnableClock ?? false });
+  const fn = redisFunctions(redis);
+  // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
+  return guardStore<Store>({
+    kind: 'redis',
+    models: createRedisModels(redis, fn, k),
+    directory: createRedisDirectory(redis, fn, k),
+    secrets: createRedisSecrets(redis, k),
+    marker: createRedisMarker(redis, fn, k),
+    audit: createRedisAudit(redis, fn, k),
+    sessions: createRedisSessions(redis, fn, k),
+    mfa: createRedisMfa(redis, fn, k),
+    deliveries: createRedisDeliveries(redis, fn, k),
+    ended: createRedisOutbox(redis, fn, k),
+    rateLimiter: createRedisAttempts(redis, fn, k),
+    async now() {
+      return decode(int, await fn('now', [k.clockPin]), 'now');
+    },
+    async ping() {
+      await redis.ping();
+    },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  });
+}
+
