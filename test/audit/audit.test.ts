@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createAudit } from '../../src/audit/audit.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
 import type { AuditStore } from '../../src/store/types.ts';
 
 function capture() {

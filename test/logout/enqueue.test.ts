@@ -4,8 +4,8 @@ import { deliveryId, enqueueLogoutTokens } from '../../src/logout/enqueue.ts';
 import type { ClientRecord } from '../../src/orgs/types.ts';
 import type { SessionEnded } from '../../src/sessions/service.ts';
 import type { RpSession, SsoSession } from '../../src/sessions/types.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
-import type { Delivery } from '../../src/store/types.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
+import type { Delivery } from '../../src/logout/types.ts';
 
 const client = (id: string, uri?: string): ClientRecord => ({
   client_id: id, org: 'acme', redirect_uris: ['http://127.0.0.1:9/cb'], post_logout_redirect_uris: [],

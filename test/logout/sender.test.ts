@@ -10,8 +10,8 @@ import { createLogoutTokenSigner } from '../../src/logout/logout-token.ts';
 import { createLogoutSender, type SenderOptions } from '../../src/logout/sender.ts';
 import { generateJwks } from '../../src/oidc/keys.ts';
 import type { ClientRecord } from '../../src/orgs/types.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
-import type { Delivery } from '../../src/store/types.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
+import type { Delivery } from '../../src/logout/types.ts';
 
 const ISSUER = 'http://127.0.0.1:1';
 const OPTIONS: SenderOptions = {

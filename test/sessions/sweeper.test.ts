@@ -7,7 +7,7 @@ import type { Org, User } from '../../src/orgs/types.ts';
 import { createSessionService, type SessionService } from '../../src/sessions/service.ts';
 import { createSweeper } from '../../src/sessions/sweeper.ts';
 import { createIdentifierHasher } from '../../src/store/identifier-hash.ts';
-import { createMemoryStore } from '../../src/store/memory.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
 
 const IDLE = 600;
 const org: Org = {
