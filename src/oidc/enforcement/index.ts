@@ -58,6 +58,9 @@ export type EnforcementTable = { [S in Stage]: Array<Row<S>> };
  * step is one file of this folder. Only `after` rows are dispatched by their columns; the others
  * run wherever the library reaches them, and their columns say where that is — a token load is
  * judged whichever endpoint (or Curfew route) loads it, so no endpoint can skip it.
+ * Curfew's own sign-in forms judge sessions too, as part of their flow: src/oidc/interactions/
+ * judge-user-sessions.ts (every session of the user, before TOTP is decided) and
+ * require-live-session.ts (a step-up that skips the password needs its live SSO session).
  */
 export function enforcementTable(deps: EnforcementDeps): EnforcementTable {
   const rows: EnforcementTable = { prompt: [], load: [], save: [], ttl: [], after: [] };
@@ -65,7 +68,9 @@ export function enforcementTable(deps: EnforcementDeps): EnforcementTable {
     const row: Row<S> = { name, step, endpoints };
     rows[stage].push(row);
   };
-  //   stage      step                                                                  endpoints
+  // A authorization, R resume, TC/TR token (code/refresh grant), UI userinfo, IN introspection,
+  // RV revocation, ES end_session confirm.
+  //   stage    file in this folder          step                                        endpoints
   use('prompt', 'require-account',          requireAccount(),                           A, R);
   use('prompt', 'judge-sso-session',        judgeSsoSession(deps),                      A, R);
   use('prompt', 'require-second-factor',    requireSecondFactor(deps),                  A, R);
@@ -84,6 +89,11 @@ export function enforcementTable(deps: EnforcementDeps): EnforcementTable {
 export function endpointOf(oidc: KoaContextWithOIDC['oidc']): string | undefined {
   if (!oidc.route) return undefined;
   return oidc.route === 'token' ? `token:${String(oidc.params?.grant_type)}` : oidc.route;
+}
+
+/** The provider's routes give the request its `oidc` context; Curfew's own routes do not. */
+function servedByProvider(ctx: Context): ctx is KoaContextWithOIDC {
+  return 'oidc' in ctx && ctx.oidc !== undefined;
 }
 
 export interface Enforcement {
@@ -120,10 +130,9 @@ export function createEnforcement(deps: EnforcementDeps): Enforcement {
     accessTokenTtl: (ctx) => Math.min(...ttls.map((ttl) => ttl(ctx))),
     async afterResponse(ctx, next) {
       await next();
-      const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
-      const endpoint = oidc && endpointOf(oidc);
-      if (!oidc || !endpoint) return;
-      for (const row of table.after) if (row.endpoints.some((e) => e === endpoint)) await row.step(ctx as KoaContextWithOIDC);
+      if (!servedByProvider(ctx)) return;
+      const endpoint = endpointOf(ctx.oidc);
+      for (const row of table.after) if (row.endpoints.some((e) => e === endpoint)) await row.step(ctx);
     },
   };
 }
