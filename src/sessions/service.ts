@@ -58,14 +58,13 @@ export function decisionOf(check: SessionCheck, client: string | undefined): Dec
 }
 
 /** What a consequence does, named for the fault seam (a test can stop right after it). */
-export type ListenerStep = keyof EndConsequences;
-const CONSEQUENCES: ListenerStep[] = ['deliveries-queued', 'step-up-required'];
+export type ConsequenceStep = keyof EndConsequences;
 
 /**
  * The steps of an end, in order: the store's atomic end (which records the outbox entry), the
  * grants' revocation, each consequence, the audit event; then the entry is completed.
  */
-export type EndStep = 'ended' | 'grants-revoked' | ListenerStep | 'audited';
+export type EndStep = 'ended' | 'grants-revoked' | ConsequenceStep | 'audited';
 
 /**
  * Tests only: awaited after each step of an end, so a test can crash Redis or the process
@@ -205,10 +204,10 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
     await Promise.all(rps.filter((rp) => rp.grantId).map((rp) => store.models.revokeByGrantId(hash(rp.grantId!))));
     await faults?.('grants-revoked', ended);
     // The tokens first: what RPs are owed is queued before anything else an end does.
-    for (const step of CONSEQUENCES) {
-      await consequences[step](ended);
-      await faults?.(step, ended);
-    }
+    await consequences['deliveries-queued'](ended);
+    await faults?.('deliveries-queued', ended);
+    await consequences['step-up-required'](ended);
+    await faults?.('step-up-required', ended);
     // An entry taken over from an ender that died may have been audited already: once is enough.
     if (!again || !(await alreadyAudited(ended))) {
       const story = endStory(ended, await store.now());
