@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEnforcement, endpointOf, enforcementTable } from '../../../src/oidc/enforcement/index.ts';
 import { enforcementWorld, IDLE_SECONDS, oidcContext } from './world.ts';
@@ -20,6 +22,8 @@ describe('the enforcement table (src/oidc/enforcement/index.ts)', () => {
       ['after', 'refresh-activity', 'token:refresh_token'],
       ['after', 'record-logout', 'end_session_confirm'],
     ]);
+    const folder = join(import.meta.dirname, '../../../src/oidc/enforcement');
+    for (const [, name] of rows) expect(existsSync(join(folder, `${name}.ts`)), `${name}.ts`).toBe(true);
   });
 
   it('adds the prompt steps to the login prompt in the table\'s order', async () => {
