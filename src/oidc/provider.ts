@@ -12,13 +12,10 @@ import { findAccount } from './account.ts';
 import { ACR, CLAIMS, SCOPES } from './claims.ts';
 import type { KeyMaterial } from './keys.ts';
 import { autoConsentFirstParty } from './first-party-consent.ts';
-import { accountAvailableCheck, orgMembershipCheck } from './org-membership.ts';
 import type { SessionService } from '../sessions/service.ts';
-import { sessionDeadlineCheck } from './session-enforcement.ts';
-import type { MfaService } from '../mfa/service.ts';
-import { mfaRequiredCheck } from './mfa-check.ts';
-import { decoyConsoleClient } from '../admin/console/console-client.ts';
-import { accessTokenTtl, sessionBoundCheck } from './token-enforcement.ts';
+import type { ClientRecord } from '../orgs/types.ts';
+import type { Enforcement } from './enforcement/index.ts';
+import { patchProvider } from './provider-patches.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -28,19 +25,20 @@ export interface ProviderDeps {
   clientSecrets: ClientSecrets;
   logger: Logger;
   sessions: SessionService;
-  mfa: MfaService;
+  /** Curfew's session enforcement (src/oidc/enforcement): its prompt checks, adapter hooks and TTL. */
+  enforcement: Enforcement;
   /** A client not found: really missing, or a wiped store (src/store/wipe-detection.ts)? */
   explainMissingClient?: ExplainMissingClient;
+  /** Stands in for a client that does not exist, where telling so would reveal something (the console's). */
+  decoyClient?: (id: string) => ClientRecord | undefined;
 }
 
 /** The library's login and consent prompts, plus Curfew's checks on the signed-in session. */
-function curfewInteractionPolicy(sessions: SessionService, mfa: MfaService, directory: Store['directory']) {
+function curfewInteractionPolicy(enforcement: Enforcement) {
   const policy = interactionPolicy.base();
-  const login = policy.get('login')!;
-  login.checks.add(accountAvailableCheck);
-  login.checks.add(sessionDeadlineCheck(sessions));
-  login.checks.add(mfaRequiredCheck(mfa, directory));
-  login.checks.add(orgMembershipCheck);
+  const login = policy.get('login');
+  if (!login) throw new Error('oidc-provider has no login prompt');
+  for (const check of enforcement.loginChecks) login.checks.add(check);
   return policy;
 }
 
@@ -82,12 +80,12 @@ function pagesFor(sessions: SessionService) {
  * interactions, the directory as the client registry, the store as the adapter.
  */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, keys, hash, clientSecrets, logger, sessions, mfa, explainMissingClient } = deps;
+  const { config, store, keys, hash, clientSecrets, logger, sessions, enforcement, explainMissingClient, decoyClient } = deps;
   const t = config.tokens;
   const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(store.models, store.directory, hash, sessionBoundCheck(sessions), explainMissingClient, (id) => decoyConsoleClient(id, config.issuer)),
+    adapter: createAdapterClass(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient),
     findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
@@ -153,7 +151,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     renderError: pages.renderError,
     interactions: {
-      policy: curfewInteractionPolicy(sessions, mfa, store.directory),
+      policy: curfewInteractionPolicy(enforcement),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant: autoConsentFirstParty,
@@ -163,7 +161,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     expiresWithSession: async () => true,
     rotateRefreshToken: true,
     ttl: {
-      AccessToken: accessTokenTtl(t.accessTokenSeconds),
+      AccessToken: (ctx) => enforcement.accessTokenTtl(ctx),
       AuthorizationCode: t.authorizationCodeSeconds,
       ClientCredentials: t.clientCredentialsSeconds,
       IdToken: t.idTokenSeconds,
@@ -182,54 +180,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Each trusted proxy appends the address it saw; entries left of those are whatever the
   // client sent. koa keeps only the rightmost `maxIpsCount` and takes the leftmost of them.
   provider.maxIpsCount = config.trustProxyHops;
-  publicProtocolIsTheIssuers(provider, config.issuer);
-  compareHashedClientSecrets(provider, clientSecrets);
-  alwaysIncludeSid(provider);
-  queueOwnsBackchannelLogout(provider);
+  patchProvider(provider, { issuer: config.issuer, clientSecrets });
   forwardProviderErrors(provider, logger);
   return provider;
-}
-
-/**
- * Curfew speaks plain HTTP; an https issuer means TLS ends at a proxy in front of it. Whether
- * that proxy's X-Forwarded-Proto is trusted (CURFEW_TRUST_PROXY) or sent at all, the public
- * protocol is the issuer's, so every request of this app counts as https: each cookie — the
- * provider's session and interaction cookies and Curfew's own (CSRF, console) — gets `Secure`,
- * and none goes out over the public network in the clear (audit item 14).
- */
-function publicProtocolIsTheIssuers(provider: Provider, issuer: string): void {
-  if (new URL(issuer).protocol !== 'https:') return;
-  Object.defineProperty(provider.request, 'protocol', { get: () => 'https', configurable: true });
-}
-
-/**
- * The provider's client holds the stored hash as its `clientSecret`; every secret check (token
- * endpoint, introspection, revocation, Curfew's status endpoints) goes through this one compare.
- */
-function compareHashedClientSecrets(provider: Provider, secrets: ClientSecrets): void {
-  Object.defineProperty(provider.Client.prototype, 'compareClientSecret', {
-    value(this: { clientSecret?: string }, actual: string) {
-      return secrets.matches(this.clientSecret, actual);
-    },
-    configurable: true,
-  });
-}
-
-/**
- * SPEC §8: every ID token carries `sid`. The library adds it only for clients registered for
- * session-bound back-channel logout; Curfew's RPs all get it, so they can correlate logout tokens
- * and report activity (`/session/activity`) for their session.
- */
-function alwaysIncludeSid(provider: Provider): void {
-  Object.defineProperty(provider.Client.prototype, 'includeSid', { value: () => true, configurable: true });
-}
-
-/**
- * The library would POST logout tokens itself on RP-initiated logout, once, without retry.
- * Curfew's durable queue (src/logout) delivers every end instead, so the library sends nothing.
- */
-function queueOwnsBackchannelLogout(provider: Provider): void {
-  Object.defineProperty(provider.Client.prototype, 'backchannelLogout', { value: async () => {}, configurable: true });
 }
 
 /** Library-internal failures reach pino with the request's route, never the client. */
