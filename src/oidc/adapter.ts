@@ -1,11 +1,9 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts';
 import { StoreUnavailableError } from '../errors.ts';
 import { providerMetadata } from './client-metadata.ts';
 import type { ClientRecord } from '../orgs/types.ts';
-
-export type AdapterConstructor = new (name: string) => Adapter;
 
 /**
  * A record's `jti` is its bearer value: the token or code itself, the session cookie. The key
@@ -49,7 +47,7 @@ export type ExplainMissingClient = () => Promise<'missing' | 'restored' | 'unava
  * reach the store only as keyed hashes. Clients are read from the directory, so an admin's
  * change to a client takes effect on the next request.
  */
-export function createAdapterClass(
+export function createAdapter(
   models: ModelStore,
   directory: DirectoryStore,
   hash: IdentifierHasher,
@@ -57,7 +55,7 @@ export function createAdapterClass(
   explainMissingClient: ExplainMissingClient = async () => 'missing',
   /** Stands in for a client that does not exist, where telling so would reveal something. */
   decoyClient: (id: string) => ClientRecord | undefined = () => undefined,
-): AdapterConstructor {
+): AdapterFactory {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       let client = await directory.getClient(id);
@@ -133,7 +131,6 @@ export function createAdapterClass(
     }
   }
 
-  return function CurfewAdapter(name: string): Adapter {
-    return name === 'Client' ? new ClientAdapter() : new ModelAdapter(name);
-  } as unknown as AdapterConstructor;
+  // A factory (not a constructor): oidc-provider calls it once per model name.
+  return (name: string): Adapter => (name === 'Client' ? new ClientAdapter() : new ModelAdapter(name));
 }

@@ -1,4 +1,3 @@
-import type { Context } from 'koa';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -7,7 +6,7 @@ import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
 import { renderProviderError } from '../http/errors.ts';
 import { renderPage } from '../http/views.ts';
-import { createAdapterClass, type ExplainMissingClient } from './adapter.ts';
+import { createAdapter, type ExplainMissingClient } from './adapter.ts';
 import { findAccount } from './account.ts';
 import { ACR, CLAIMS, SCOPES } from './claims.ts';
 import type { KeyMaterial } from './keys.ts';
@@ -62,15 +61,15 @@ async function stillSignedIn(ctx: KoaContextWithOIDC, sessions: SessionService):
 function pagesFor(sessions: SessionService) {
   return {
     async logoutSource(ctx: KoaContextWithOIDC, form: string) {
-      renderPage(ctx as unknown as Context, 'logout', { client: clientName(ctx) ?? ctx.host, form });
+      renderPage(ctx, 'logout', { client: clientName(ctx) ?? ctx.host, form });
     },
     // Issue 10 item 16: say what happened — "signed out" only when the session really ended.
     async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
-      renderPage(ctx as unknown as Context, 'logged-out', { client: clientName(ctx), signedIn: await stillSignedIn(ctx, sessions) });
+      renderPage(ctx, 'logged-out', { client: clientName(ctx), signedIn: await stillSignedIn(ctx, sessions) });
     },
     async renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
       // Only the protocol error and its public description: never a stack or an internal message.
-      renderProviderError(ctx as unknown as Context, out);
+      renderProviderError(ctx, out);
     },
   };
 }
@@ -85,7 +84,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient),
+    adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient),
     findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
@@ -191,8 +190,10 @@ function forwardProviderErrors(provider: Provider, logger: Logger): void {
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     log.error({ err: error, route: ctx.oidc?.route }, 'provider server_error');
   });
+  // The library's typed overloads name one event each; these share one listener.
+  const events: NodeJS.EventEmitter = provider;
   for (const event of ['authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'introspection.error', 'revocation.error', 'backchannel.error'] as const) {
-    (provider as unknown as NodeJS.EventEmitter).on(event, (_ctx: unknown, error: Error & { error?: string; status?: number }) => {
+    events.on(event, (_ctx: unknown, error: Error & { error?: string; status?: number }) => {
       log.debug({ event, error: error.error ?? error.name, status: error.status, description: error.message }, 'provider rejected a request');
     });
   }
