@@ -1,12 +1,6 @@
-import { createHmac } from 'node:crypto';
-
 /**
- * Session and token identifiers are bearer secrets (a session's id is its cookie value).
- * Store keys carry HMAC-SHA256(key, id) instead, so reading the key space of Redis
- * (SCAN, MONITOR, a dump) never yields a usable identifier.
+ * The hasher moved to src/crypto/identifier-hash.ts (the sessions domain uses it, and domains do
+ * not import src/store). src/compliance, being reworked on another branch, still imports it from
+ * here: remove this file once that import points at src/crypto.
  */
-export type IdentifierHasher = (id: string) => string;
-
-export function createIdentifierHasher(key: string): IdentifierHasher {
-  return (id) => createHmac('sha256', key).update(id).digest('base64url');
-}
+export type { IdentifierHasher } from '../crypto/identifier-hash.ts';
