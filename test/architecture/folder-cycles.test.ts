@@ -62,6 +62,13 @@ describe('dependencies point one way (routes → operations → domain → store
     expect(mutualFolders().filter((pair) => !STILL_TO_BREAK.has(pair))).toEqual([]);
   });
 
+  it('the leaves shared by domains and store (crypto, rate-limit) import nothing of src/', () => {
+    const graph = folderImports();
+    for (const leaf of ['crypto', 'rate-limit']) expect([...(graph.get(leaf) ?? [])], leaf).toEqual([]);
+    const files = imports().filter(({ from }) => from.startsWith(`crypto${sep}`) || from.startsWith(`rate-limit${sep}`));
+    expect(files.filter(({ to }) => !to.startsWith(`crypto${sep}`) && !to.startsWith(`rate-limit${sep}`))).toEqual([]);
+  });
+
   it('oidc, sessions, mfa and orgs import one another one way only', () => {
     const graph = folderImports();
     for (const [a, b] of [['oidc', 'sessions'], ['oidc', 'mfa'], ['orgs', 'sessions']] as const) {
