@@ -12,8 +12,8 @@ import { judge } from './judge.ts';
 import type { Activity, ActivitySource, EndReason, SessionCheck, SsoSession } from './types.ts';
 
 /**
- * What a session end hands to whoever must act on it: its outbox entry (src/store/types.ts
- * `EndedEntry`, removed once everything is done) without the store's bookkeeping.
+ * What a session end hands to whoever must act on it: its outbox entry (`EndedEntry` in the
+ * `EndedOutbox` of src/sessions/store.ts, removed once everything is done) without the store's bookkeeping.
  */
 export type SessionEnded = Omit<EndedEntry, 'endedAt' | 'queued'>;
 
