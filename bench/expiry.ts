@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { createCurfew } from '../src/app.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/logger.ts';
-import { parseSeed } from '../src/orgs/seed.ts';
+import { parseSeed } from '../src/provisioning/seed.ts';
 import { createRedisStore } from '../src/store/redis/index.ts';
 import { deletePrefix } from '../test/support/redis.ts';
 

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { DEMO_CLIENT_ID } from './demo/demo-rp.ts';
 import { createLogger } from './logger.ts';
-import { parseSeed, readSeedFile, SeedError, type Seed } from './orgs/seed.ts';
+import { parseSeed, readSeedFile, SeedError, type Seed } from './provisioning/seed.ts';
 import { createMemoryStore } from './store/memory/index.ts';
 import { createRedisStore } from './store/redis/index.ts';
 import { describeTarget, type RedisTarget } from './store/redis/connection.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts';
-import type { AuditStore } from '../store/types.ts';
+import type { AuditStore } from './store.ts';
 import type { AuditRecord, NewAuditRecord } from './types.ts';
 
 export type Audit = (event: NewAuditRecord) => Promise<AuditRecord>;

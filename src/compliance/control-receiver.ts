@@ -4,7 +4,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
 import { CurfewError } from '../errors.ts';
 import { sendError } from '../http/errors.ts';
-import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../crypto/identifier-hash.ts';
 import type { ModelStore } from '../store/types.ts';
 import { bodyFields } from '../types/koa.ts';
 

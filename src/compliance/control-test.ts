@@ -7,7 +7,7 @@ import type { PolicyChange } from '../sessions/change-policy.ts';
 import type { Policy, PolicyRule } from '../sessions/policy-types.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
 import type { SessionService } from '../sessions/service.ts';
-import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../crypto/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
 import type { ControlReceipts } from './control-receiver.ts';
 

@@ -11,7 +11,7 @@ import type { ClientSecrets } from '../orgs/client-secret.ts';
 import type { PolicyChange } from '../sessions/change-policy.ts';
 import type { Policy } from '../sessions/policy-types.ts';
 import type { SessionService } from '../sessions/service.ts';
-import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../crypto/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
 import { controlReceipts, mountControlReceiver } from './control-receiver.ts';
 import { createControlTest, isControlClient, RECEIVER_PATH } from './control-test.ts';

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { EndListener } from '../sessions/service.ts';
-import type { Store } from '../store/types.ts';
+import type { DirectoryStore } from '../orgs/store.ts';
+import type { LogoutOutbox } from './store.ts';
 import type { Delivery } from './types.ts';
+
+/** What queueing reads and writes: the shared clock, the clients (deleted ones too) and the outbox. */
+export interface EnqueueStore {
+  now(): Promise<number>;
+  directory: Pick<DirectoryStore, 'getClient' | 'getClientTombstone'>;
+  ended: Pick<LogoutOutbox, 'queueDeliveries'>;
+}
 
 /**
  * A delivery's id, derived from what it is owed for (the RP session), so an end processed again
@@ -16,7 +24,7 @@ export function deliveryId(session: string, client: string, sid: string): string
  * registered a back-channel logout URI. The end's outbox entry queues them, once: processing the
  * entry again after a crash queues nothing twice (see EndedOutbox.queueDeliveries).
  */
-export function enqueueLogoutTokens(store: Store, onEnqueued?: (deliveries: Delivery[]) => void): EndListener {
+export function enqueueLogoutTokens(store: EnqueueStore, onEnqueued?: (deliveries: Delivery[]) => void): EndListener {
   return async ({ id, reason, session, rps, deadlineAt }) => {
     const now = await store.now();
     const deliveries: Delivery[] = [];

@@ -3,8 +3,9 @@ import type { Histogram } from 'prom-client';
 import type { Audit } from '../audit/audit.ts';
 import type { Logger } from '../logger.ts';
 import { pollLoop } from '../workers/poll-loop.ts';
+import type { DirectoryStore } from '../orgs/store.ts';
 import type { ClientRecord } from '../orgs/types.ts';
-import type { Store } from '../store/types.ts';
+import type { DeliveryStore } from './store.ts';
 import type { Delivery } from './types.ts';
 import { isPermanentFailure, retryDelayMs } from './backoff.ts';
 import { logoutTokenClaims, type LogoutTokenSigner } from './logout-token.ts';
@@ -34,7 +35,8 @@ export interface DeliverySignals {
 
 export interface SenderDeps {
   signals?: DeliverySignals;
-  store: Store;
+  /** The queue it works, and the clients (deleted ones too) it delivers to. */
+  store: { deliveries: DeliveryStore; directory: Pick<DirectoryStore, 'getClient' | 'getClientTombstone'> };
   audit: Audit;
   logger: Logger;
   issuer: string;

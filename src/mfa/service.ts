@@ -3,8 +3,9 @@ import QRCode from 'qrcode';
 import type { Audit } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { User } from '../orgs/types.ts';
-import type { MfaStore, RateLimiter, Reservation } from '../store/types.ts';
+import type { RateLimiter, Reservation } from '../rate-limit/rate-limiter.ts';
 import type { SealedSecret, SecretBox } from './secret-box.ts';
+import type { MfaStore } from './store.ts';
 import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
 
 export const RECOVERY_CODE_COUNT = 10;

@@ -1,5 +1,5 @@
 import type { EndListener } from '../sessions/service.ts';
-import type { DirectoryStore } from '../store/types.ts';
+import type { DirectoryStore } from '../orgs/store.ts';
 import type { MfaService } from './service.ts';
 
 /** Ends that Curfew imposed on the user; a logout is the user's own choice and asks nothing. */

@@ -1,5 +1,5 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
-import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../crypto/identifier-hash.ts';
 import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts';
 import { StoreUnavailableError } from '../errors.ts';
 import { providerMetadata } from './client-metadata.ts';

@@ -2,7 +2,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { ClientSecrets } from '../orgs/client-secret.ts';
-import type { IdentifierHasher } from '../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../crypto/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
 import { renderProviderError } from '../http/errors.ts';
 import { renderPage } from '../http/views.ts';

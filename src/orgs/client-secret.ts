@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import type { DirectoryStore } from '../store/types.ts';
+import type { DirectoryStore } from './store.ts';
 
 /**
  * Client secrets are stored as a keyed hash, never as themselves: whoever reads the store (a

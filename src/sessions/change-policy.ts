@@ -1,5 +1,4 @@
 import type { Audit } from '../audit/audit.ts';
-import type { DirectoryStore } from '../store/types.ts';
 import type { Policy } from './policy-types.ts';
 import type { SessionService } from './service.ts';
 
@@ -12,12 +11,22 @@ export interface PolicyChange {
 }
 
 /**
+ * Where an org's policy is kept (src/orgs/store.ts's DirectoryStore fits, with O its Org):
+ * sessions cannot name the Org type, which is built on their Policy. The org is written back
+ * whole, so nothing of it but its policy changes.
+ */
+export interface PolicyDirectory<O extends { policy: Policy }> {
+  getOrg(id: string): Promise<O | undefined>;
+  putOrg(org: O): Promise<void>;
+}
+
+/**
  * SPEC §4: a new policy applies to live sessions at once — every session of the org gets its
  * deadlines recomputed, and those already past a new deadline end now (reason `policy`).
  * The policy must already be valid (validatePolicy).
  */
-export async function changePolicy(
-  deps: { directory: DirectoryStore; sessions: SessionService; audit: Audit },
+export async function changePolicy<O extends { policy: Policy }>(
+  deps: { directory: PolicyDirectory<O>; sessions: SessionService; audit: Audit },
   orgId: string,
   policy: Policy,
   actor: string,

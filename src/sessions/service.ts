@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Audit } from '../audit/audit.ts';
 import type { Logger } from '../logger.ts';
 import type { Policy } from './policy-types.ts';
-import type { IdentifierHasher } from '../store/identifier-hash.ts';
-import type { Store } from '../store/types.ts';
+import type { IdentifierHasher } from '../crypto/identifier-hash.ts';
+import type { AuditStore } from '../audit/store.ts';
+import type { EndedOutbox, SessionStore } from './store.ts';
 import type { EndedEntry, Ending, SessionLimitsUpdate } from './types.ts';
 import { deathCause, expiresAt, isAlive, rpDeadlines, ssoDeadlines, warningAt, type Deadlines } from './deadlines.ts';
 import { effectiveLimits, label, type RpLimits } from './effective-limits.ts';
@@ -11,8 +12,8 @@ import { judge } from './judge.ts';
 import type { Activity, ActivitySource, EndReason, SessionCheck, SsoSession } from './types.ts';
 
 /**
- * What a session end hands to whoever must act on it: its outbox entry (src/store/types.ts
- * `EndedEntry`, removed once everything is done) without the store's bookkeeping.
+ * What a session end hands to whoever must act on it: its outbox entry (`EndedEntry` in the
+ * `EndedOutbox` of src/sessions/store.ts, removed once everything is done) without the store's bookkeeping.
  */
 export type SessionEnded = Omit<EndedEntry, 'endedAt' | 'queued'>;
 
@@ -153,8 +154,27 @@ export function endStory(ended: Pick<SessionEnded, 'scope' | 'session' | 'rps' |
   };
 }
 
+/**
+ * The parts of the store sessions use: their own ports, the audit log's (was an end audited?), and
+ * narrow views of the directory and of oidc-provider's grants that the aggregate Store fits.
+ */
+export interface SessionServiceStore {
+  sessions: SessionStore;
+  ended: EndedOutbox;
+  audit: Pick<AuditStore, 'query'>;
+  /** The org's policy and the user's roles set a session's limits (src/orgs/store.ts's DirectoryStore fits). */
+  directory: {
+    getOrg(id: string): Promise<SignInSubject['org'] | undefined>;
+    getUser(id: string): Promise<SignInSubject['user'] | undefined>;
+  };
+  /** An ended RP session's grant dies with it (the store's ModelStore fits). */
+  models: { revokeByGrantId(grantId: string): Promise<void> };
+  /** The shared clock. */
+  now(): Promise<number>;
+}
+
 export interface SessionServiceDeps {
-  store: Store;
+  store: SessionServiceStore;
   hash: IdentifierHasher;
   audit: Audit;
   logger: Logger;

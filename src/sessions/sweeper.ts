@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
 import { pollLoop } from '../workers/poll-loop.ts';
-import type { SessionStore } from '../store/types.ts';
+import type { SessionStore } from './store.ts';
 import type { SessionService } from './service.ts';
 
 export interface SweeperOptions {

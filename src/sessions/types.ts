@@ -106,7 +106,7 @@ export interface NewSsoSession {
 export interface NewRpSession {
   client: string;
   sid: string;
-  /** Keyed hash of `sid`, for `SessionStore.checkBySid` (src/store/types.ts). */
+  /** Keyed hash of `sid`, for `SessionStore.checkBySid` (src/sessions/store.ts). */
   sidKey: string;
   grantId?: string;
   idleSeconds: number;

@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/mfa/totp.ts';
-import { parseSeed } from '../../src/orgs/seed.ts';
+import { parseSeed } from '../../src/provisioning/seed.ts';
 import { PASSWORDS, startCurfew, STORE_KINDS, testSeed, type Harness } from '../support/curfew.ts';
 import type { UserAgent } from '../support/user-agent.ts';
 

@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSeed, SeedError } from '../../src/orgs/seed.ts';
+import { parseSeed, SeedError } from '../../src/provisioning/seed.ts';
 import { BACKCHANNEL_EVENT } from '../../src/logout/logout-token.ts';
 import { RP_LOGGED_OUT, signIn, startCurfew, STORE_KINDS, testSeed, type Harness } from '../support/curfew.ts';
 import { RpReceiver } from '../support/rp-receiver.ts';

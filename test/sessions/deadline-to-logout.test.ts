@@ -10,7 +10,7 @@ import { stepUpAfterTimeouts } from '../../src/mfa/step-up.ts';
 import type { ClientRecord, Org, User } from '../../src/orgs/types.ts';
 import { createSessionService, type EndConsequences } from '../../src/sessions/service.ts';
 import { createSweeper } from '../../src/sessions/sweeper.ts';
-import { createIdentifierHasher } from '../../src/store/identifier-hash.ts';
+import { createIdentifierHasher } from '../../src/crypto/identifier-hash.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 
 const IDLE_SECONDS = 900;

@@ -385,7 +385,7 @@ describe.each(STORE_KINDS)('session enforcement with a controlled clock (%s stor
       const ua = h.userAgent();
       const signed = await signIn(h, ua, 'acme-app', 'alice');
       await h.clock.set(t0 + 6 * MIN);
-      const { parseSeed } = await import('../../src/orgs/seed.ts');
+      const { parseSeed } = await import('../../src/provisioning/seed.ts');
       await h.curfew.applySeed(parseSeed(seed({ ...POLICY, idleTimeoutSeconds: 300 })));
       expect(await probe(h, 'acme-app', ua, signed)).toEqual(DEAD);
     });

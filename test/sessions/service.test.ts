@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger.ts';
 import type { Org, User } from '../../src/orgs/types.ts';
 import { createSessionService, decisionOf, endStory, statusBody, type SessionEnded } from '../../src/sessions/service.ts';
 import type { Policy } from '../../src/sessions/policy-types.ts';
-import { createIdentifierHasher } from '../../src/store/identifier-hash.ts';
+import { createIdentifierHasher } from '../../src/crypto/identifier-hash.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 
 const IDLE = 900;

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger.ts';
 import type { Org, User } from '../../src/orgs/types.ts';
 import { createSessionService, type SessionEnded, type SessionService } from '../../src/sessions/service.ts';
 import { createSweeper } from '../../src/sessions/sweeper.ts';
-import { createIdentifierHasher } from '../../src/store/identifier-hash.ts';
+import { createIdentifierHasher } from '../../src/crypto/identifier-hash.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 
 const IDLE = 600;

@@ -18,7 +18,7 @@ function imports(file: string): { typeOnly: boolean; target: string }[] {
   }));
 }
 
-/** The domains whose types the store keeps, and which use the store only through its interface. */
+/** The domains whose types the store keeps, and which use the store only through the ports they own. */
 const DOMAINS = ['sessions', 'audit', 'orgs', 'mfa', 'logout'];
 
 /**
@@ -38,14 +38,22 @@ describe('the store depends on domain types, the domain on the store interface',
     expect(offending).toEqual([]);
   });
 
-  it('the domain folders import from src/store only the interface (types.ts) and the identifier hasher type', () => {
+  it('the domain folders import nothing from src/store: each owns the store port it uses (its store.ts)', () => {
     const offending = DOMAINS.flatMap((domain) =>
       sources(join(SRC, domain)).flatMap((file) =>
         imports(file)
-          .filter((i) => i.target.startsWith('store/') && !(i.typeOnly && ['store/types.ts', 'store/identifier-hash.ts'].includes(i.target)))
+          .filter((i) => i.target.startsWith('store/'))
           .map((i) => `${relative(SRC, file)} → ${i.target}`),
       ),
     );
     expect(offending).toEqual([]);
+  });
+
+  it('each domain that owns a port keeps it in its store.ts, and src/store/types.ts assembles the Store from them', () => {
+    const assembly = readFileSync(join(SRC, 'store/types.ts'), 'utf8');
+    for (const domain of DOMAINS) {
+      expect(imports(join(SRC, domain, 'store.ts')).every((i) => i.typeOnly && !i.target.startsWith('store/')), domain).toBe(true);
+      expect(assembly, domain).toContain(`from '../${domain}/store.ts'`);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { createCurfew, type Curfew, type CurfewOptions } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
-import { parseSeed } from '../../src/orgs/seed.ts';
+import { parseSeed } from '../../src/provisioning/seed.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 import { createRedisStore } from '../../src/store/redis/index.ts';
 import type { RedisTarget, SentinelTarget } from '../../src/store/redis/connection.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientRecord } from '../../orgs/types.ts';
 import type { ClientSecrets } from '../../orgs/client-secret.ts';
-import type { IdentifierHasher } from '../../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../../crypto/identifier-hash.ts';
 import type { DirectoryStore } from '../../store/types.ts';
 
 /** Each org's console is a client of that org, so its admins sign in as to any of its apps. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import type { IdentifierHasher } from '../../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../../crypto/identifier-hash.ts';
 import type { ModelStore } from '../../store/types.ts';
 
 export interface ConsoleSession {

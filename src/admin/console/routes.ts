@@ -15,7 +15,7 @@ import { internalRp } from '../../oidc/internal-rp.ts';
 import { expiresAt, ssoDeadlines } from '../../sessions/deadlines.ts';
 import type { FieldError } from '../../sessions/policy-validate.ts';
 import type { SsoSession } from '../../sessions/types.ts';
-import type { IdentifierHasher } from '../../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../../crypto/identifier-hash.ts';
 import { adminOperations, findUser, policyContext, type AdminActor, type OperationDeps, type PreviewedSession } from '../operations/index.ts';
 import type { PolicyPreview } from '../../sessions/preview-policy.ts';
 import { explainView } from './explain-view.ts';

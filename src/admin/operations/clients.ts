@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CurfewError, ValidationError } from '../../errors.ts';
 import { clientRecord } from '../../orgs/client-validate.ts';
-import { deleteClient as removeClient } from '../../orgs/delete-client.ts';
+import { deleteClient as removeClient } from './delete-client.ts';
 import { CLIENT_ID_UNAVAILABLE } from '../../store/client-tombstone.ts';
 import { ConflictError } from '../../store/types.ts';
 import { INTERNAL_CLIENT_PREFIXES, isInternalClient } from '../../orgs/internal-clients.ts';

@@ -1,5 +1,5 @@
 import type { PendingEnrollment } from '../../mfa/service.ts';
-import type { IdentifierHasher } from '../../store/identifier-hash.ts';
+import type { IdentifierHasher } from '../../crypto/identifier-hash.ts';
 import type { ModelStore } from '../../store/types.ts';
 
 /**

@@ -4,7 +4,7 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { CurfewError } from '../../errors.ts';
 import { authenticateClient } from '../../http/client-auth.ts';
-import type { DirectoryStore, RateLimiter } from '../../store/types.ts';
+import type { RateLimiter } from '../../rate-limit/rate-limiter.ts';
 import type { SessionService, SessionStatus } from '../service.ts';
 import type { Activity } from '../types.ts';
 import { bodyFields } from '../../types/koa.ts';
@@ -27,10 +27,20 @@ function originOf(uri: string): string | undefined {
   }
 }
 
+/** What CORS reads of a client. */
+interface RegisteredOrigins {
+  redirect_uris: string[];
+}
+
 export interface StatusRouteDeps {
   provider: Provider;
   sessions: SessionService;
-  directory: DirectoryStore;
+  /** The clients' redirect URIs give the origins CORS answers (src/orgs/store.ts's DirectoryStore fits). */
+  directory: {
+    getClient(clientId: string): Promise<RegisteredOrigins | undefined>;
+    listOrgs(): Promise<Array<{ id: string }>>;
+    listClients(org: string): Promise<RegisteredOrigins[]>;
+  };
   /** Activity reports per RP session (SPEC §7); an app reporting every click must not write every click. */
   activityLimiter: RateLimiter;
   /** Keyed hash for the limiter's keys, so sids never appear in store keys. */

@@ -1,9 +1,9 @@
 import type { Clock } from '../../clock.ts';
-import type { DeliveryStore, EndedOutbox } from '../types.ts';
+import type { DeliveryStore, LogoutOutbox } from '../types.ts';
 import type { EndedEntry } from '../../sessions/types.ts';
 
 /** The memory outbox, plus the synchronous append the memory session store's ends use. */
-export interface MemoryOutbox extends EndedOutbox {
+export interface MemoryOutbox extends LogoutOutbox {
   /** Appends in the caller's synchronous step (an end), leased to it for `leaseMs`. */
   appendNow(entry: Omit<EndedEntry, 'queued' | 'endedAt'>, leaseMs: number): EndedEntry;
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { EndedOutbox } from '../types.ts';
+import type { LogoutOutbox } from '../types.ts';
 import type { EndedEntry } from '../../sessions/types.ts';
 import { decode, endedEntry, int, ReplyShapeError, strings } from './decode.ts';
 import { keyTemplate, type KeySchema } from './keys.ts';
@@ -9,7 +9,7 @@ import type { FunctionCall } from './library.ts';
  * The ended-sessions outbox (lua/outbox.lua). Entries are appended by the session functions'
  * ends (append_ended); these functions claim, queue and complete them.
  */
-export function createRedisOutbox(redis: Redis, fn: FunctionCall, k: KeySchema): EndedOutbox {
+export function createRedisOutbox(redis: Redis, fn: FunctionCall, k: KeySchema): LogoutOutbox {
   return {
     async append(entry, leaseMs) {
       const reply = decode(strings, await fn('outbox_append', [k.clockPin, k.ended(entry.id), k.endedDue], [JSON.stringify(entry), leaseMs]), 'outbox_append');

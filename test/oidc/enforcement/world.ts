@@ -8,7 +8,7 @@ import { createMfaService } from '../../../src/mfa/service.ts';
 import type { Org, User } from '../../../src/orgs/types.ts';
 import { createSessionService, type SessionEnded } from '../../../src/sessions/service.ts';
 import type { Policy } from '../../../src/sessions/policy-types.ts';
-import { createIdentifierHasher } from '../../../src/store/identifier-hash.ts';
+import { createIdentifierHasher } from '../../../src/crypto/identifier-hash.ts';
 import { createMemoryStore } from '../../../src/store/memory/index.ts';
 
 export const IDLE_SECONDS = 900;

@@ -1,6 +1,6 @@
-import type { SessionService } from '../sessions/service.ts';
-import type { DirectoryStore } from '../store/types.ts';
-import type { ClientRecord } from './types.ts';
+import type { DirectoryStore } from '../../orgs/store.ts';
+import type { ClientRecord } from '../../orgs/types.ts';
+import type { SessionService } from '../../sessions/service.ts';
 
 export interface DeleteClientDeps {
   directory: DirectoryStore;

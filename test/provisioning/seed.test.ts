@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAudit } from '../../src/audit/audit.ts';
 import { createLogger } from '../../src/logger.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
-import { applySeed, parseSeed, SeedError } from '../../src/orgs/seed.ts';
+import { applySeed, parseSeed, SeedError } from '../../src/provisioning/seed.ts';
 import { createClientSecrets } from '../../src/orgs/client-secret.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 

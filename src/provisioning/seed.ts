@@ -4,12 +4,12 @@ import type { Audit } from '../audit/audit.ts';
 import { hashPassword, verifyPassword } from '../accounts/passwords.ts';
 import { newUserId, normalizeUsername, USERNAME } from '../accounts/users.ts';
 import { validatePolicy } from '../sessions/policy-validate.ts';
-import type { DirectoryStore } from '../store/types.ts';
 import { checkBackchannelUri } from '../logout/ssrf.ts';
-import type { ClientSecrets } from './client-secret.ts';
-import { clientInputSchema, clientRecord } from './client-validate.ts';
+import type { ClientSecrets } from '../orgs/client-secret.ts';
+import { clientInputSchema, clientRecord } from '../orgs/client-validate.ts';
+import type { DirectoryStore } from '../orgs/store.ts';
+import type { User } from '../orgs/types.ts';
 import type { Policy } from '../sessions/policy-types.ts';
-import type { User } from './types.ts';
 
 const userSchema = z
   .object({

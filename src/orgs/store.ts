@@ -1,0 +1,54 @@
+import type { ClientRecord, ClientTombstone, Org, User } from './types.ts';
+
+/**
+ * The directory's store port (src/store implements it): orgs, users and clients. Usernames are unique within an org; client ids are global
+ * (they appear in tokens and URLs) and never reused. Writes of one record are atomic.
+ */
+export interface DirectoryStore {
+  /** One read. */
+  getOrg(id: string): Promise<Org | undefined>;
+  /** Two reads (ids, then records), not a snapshot: an org written meanwhile may or may not be listed. */
+  listOrgs(): Promise<Org[]>;
+  /** Atomic: the record and the list of orgs (one MULTI). */
+  putOrg(org: Org): Promise<void>;
+
+  /** One read. */
+  getUser(id: string): Promise<User | undefined>;
+  /** Two reads (name index, then record). */
+  findUserByName(org: string, username: string): Promise<User | undefined>;
+  /** Two reads, not a snapshot, as listOrgs. */
+  listUsers(org: string): Promise<User[]>;
+  /**
+   * Creates or replaces a user; throws ConflictError('username') if another user of the org has
+   * the name. Atomic: the check and the write with the org's indexes are one Lua function.
+   */
+  putUser(user: User): Promise<void>;
+  /**
+   * Atomic delete of the user with its indexes (one Lua function); the org whose indexes it edits is
+   * read first, and the delete retried should the user be recreated in another org meanwhile.
+   */
+  deleteUser(id: string): Promise<void>;
+
+  /** One read. */
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  /** Two reads, not a snapshot, as listOrgs. */
+  listClients(org: string): Promise<ClientRecord[]>;
+  /**
+   * Creates a client whose id is unused: throws ConflictError('client_id') — one message, whoever
+   * holds it — if any org's client has the id or ever had it (tombstone). Atomic: of concurrent
+   * creations of one id, exactly one succeeds.
+   */
+  createClient(client: ClientRecord): Promise<void>;
+  /**
+   * Creates or replaces a client; throws ConflictError('client_id') if the id belongs to another
+   * org or was deleted (a write racing a delete never resurrects it). Atomic.
+   */
+  putClient(client: ClientRecord): Promise<void>;
+  /**
+   * Removes the client and leaves its tombstone in one atomic step; returns what was removed. Its
+   * org is read first, as deleteUser's.
+   */
+  deleteClient(clientId: string): Promise<ClientRecord | undefined>;
+  /** One read. */
+  getClientTombstone(clientId: string): Promise<ClientTombstone | undefined>;
+}
