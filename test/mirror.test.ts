@@ -61,7 +61,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/http/ops-routes.ts': ['test/e2e/lifecycle.test.ts', 'test/http/metrics.test.ts'],
   'src/http/request-context.ts': ['test/http/trust-proxy.test.ts'],
   'src/http/views.ts': ['test/accounts/http/account-routes.test.ts', 'test/oidc/login-security.test.ts'],
-  'src/mfa/service.ts': ['test/mfa/lockout-race.test.ts', 'test/mfa/enrollment-race.test.ts'],
   'src/orgs/delete-client.ts': ['test/admin/client-deletion.test.ts'],
   'src/sdk/sdk-routes.ts': ['test/sdk/session.test.ts'],
   'src/sessions/change-policy.ts': ['test/admin/routes.test.ts', 'test/sessions/enforcement.test.ts'],
