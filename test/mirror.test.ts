@@ -63,7 +63,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/http/views.ts': ['test/accounts/http/account-routes.test.ts', 'test/oidc/login-security.test.ts'],
   'src/orgs/delete-client.ts': ['test/admin/client-deletion.test.ts'],
   'src/sdk/sdk-routes.ts': ['test/sdk/session.test.ts'],
-  'src/sessions/change-policy.ts': ['test/admin/routes.test.ts', 'test/sessions/enforcement.test.ts'],
 };
 
 function modules(dir: string): string[] {
