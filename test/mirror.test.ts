@@ -22,6 +22,8 @@ const RESTRUCTURING: Record<string, string> = {
 const LOGIC_FREE: Record<string, string> = {
   'src/audit/types.ts': 'types and the list of event names',
   'src/orgs/types.ts': 'types only',
+  'src/logout/types.ts': 'types only (a delivery and its states)',
+  'src/mfa/types.ts': 'types only (a TOTP enrollment)',
   'src/sessions/types.ts': 'types and the list of activity sources',
   'src/sessions/policy-types.ts': 'types only',
   'src/types/oidc-provider.ts': 'a type augmentation; tsc checks its use',
