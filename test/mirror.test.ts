@@ -55,7 +55,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/http/ops-routes.ts': ['test/e2e/lifecycle.test.ts', 'test/http/metrics.test.ts'],
   'src/http/request-context.ts': ['test/http/trust-proxy.test.ts'],
   'src/http/views.ts': ['test/accounts/http/account-routes.test.ts', 'test/oidc/login-security.test.ts'],
-  'src/orgs/delete-client.ts': ['test/admin/client-deletion.test.ts'],
   'src/sdk/sdk-routes.ts': ['test/sdk/session.test.ts'],
 };
 
