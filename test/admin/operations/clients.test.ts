@@ -36,7 +36,7 @@ describe('client operations', () => {
     expect(JSON.stringify(stored)).not.toContain(secret);
     expect(t.deps.clientSecrets.matches(stored?.client_secret_hash, secret)).toBe(true);
     expect(JSON.stringify(await t.writes())).not.toContain(secret);
-    expect((await t.writes()).map((w) => [w.action, w.target])).toEqual([['client.create', 'acme-crm'], ['client.create', 'acme-wiki']]);
+    expect((await t.writes()).map((w) => [w?.action, w?.target])).toEqual([['client.create', 'acme-crm'], ['client.create', 'acme-wiki']]);
   });
 
   it('a secret sent is kept over generating one', async () => {
