@@ -70,9 +70,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/compliance/render-pdf.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/report-view.ts': ['test/compliance/routes.test.ts', 'test/compliance/console-page.test.ts'],
   'src/http/ops-routes.ts': ['test/e2e/lifecycle.test.ts', 'test/http/metrics.test.ts'],
-  'src/http/request-context.ts': ['test/http/trust-proxy.test.ts'],
-  'src/http/views.ts': ['test/accounts/http/account-routes.test.ts', 'test/oidc/login-security.test.ts'],
-  'src/sdk/sdk-routes.ts': ['test/sdk/session.test.ts'],
 };
 
 function modules(dir: string): string[] {
