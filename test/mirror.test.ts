@@ -69,7 +69,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/compliance/read-events.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/render-pdf.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/report-view.ts': ['test/compliance/routes.test.ts', 'test/compliance/console-page.test.ts'],
-  'src/http/ops-routes.ts': ['test/e2e/lifecycle.test.ts', 'test/http/metrics.test.ts'],
 };
 
 function modules(dir: string): string[] {
