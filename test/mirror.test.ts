@@ -60,8 +60,6 @@ const LOGIC_FREE: Record<string, string> = {
  */
 const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/admin/auth.ts': ['test/admin/routes.test.ts', 'test/admin/demoted-admin.test.ts'],
-  'src/admin/console/console-client.ts': ['test/admin/console/routes.test.ts'],
-  'src/admin/console/console-sessions.ts': ['test/admin/console/routes.test.ts', 'test/admin/demoted-admin.test.ts'],
   'src/compliance/control-receiver.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/control-test.ts': ['test/compliance/routes.test.ts', 'test/compliance/schedule.test.ts'],
   'src/compliance/read-events.ts': ['test/compliance/routes.test.ts'],
