@@ -62,9 +62,6 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/admin/auth.ts': ['test/admin/routes.test.ts', 'test/admin/demoted-admin.test.ts'],
   'src/compliance/control-receiver.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/control-test.ts': ['test/compliance/routes.test.ts', 'test/compliance/schedule.test.ts'],
-  'src/compliance/read-events.ts': ['test/compliance/routes.test.ts'],
-  'src/compliance/render-pdf.ts': ['test/compliance/routes.test.ts'],
-  'src/compliance/report-view.ts': ['test/compliance/routes.test.ts', 'test/compliance/console-page.test.ts'],
 };
 
 function modules(dir: string): string[] {
