@@ -10,8 +10,7 @@ import { demoRoutes } from './demo/demo-rp.ts';
 import { errorHandler, retryAfterOnUnavailable } from './http/errors.ts';
 import { createMetrics } from './http/metrics.ts';
 import { opsRoutes } from './http/ops-routes.ts';
-import { withRequestState } from './http/request-context.ts';
-import { recordSessionEvents } from './oidc/session-enforcement.ts';
+import { createEnforcement } from './oidc/enforcement/index.ts';
 import { accountRoutes } from './accounts/http/account-routes.ts';
 import { sessionStatusRoutes } from './sessions/http/status-routes.ts';
 import { sdkRoutes } from './sdk/sdk-routes.ts';
@@ -29,7 +28,7 @@ import { createLogoutTokenSigner } from './logout/logout-token.ts';
 import { createLogoutSender, type DeliveryFaults, type LogoutSender } from './logout/sender.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { adminRoutes } from './admin/routes.ts';
-import { ensureConsoleClients } from './admin/console/console-client.ts';
+import { decoyConsoleClient, ensureConsoleClients } from './admin/console/console-client.ts';
 import { consoleSessions } from './admin/console/console-sessions.ts';
 import { endConsoleSessions } from './admin/console/console-admin.ts';
 import { consoleRoutes } from './admin/console/routes.ts';
@@ -130,7 +129,6 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
   const hash = createIdentifierHasher(keys.identifierKey);
   const clientSecrets = createClientSecrets(keys.identifierKey);
   const audit = createAudit(store.audit, logger);
-  const sessions = createSessionService({ store, hash, audit, logger, endLeaseMs: config.sweeper.leaseMs, signals: metrics.sessions, ...(endFaults ? { faults: endFaults } : {}) });
   const mfa = createMfaService({
     store: store.mfa,
     box: createSecretBox(parseKeyring(keys.totpKeys)),
@@ -139,6 +137,22 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     clock: totpClock ?? systemClock,
     issuerLabel: config.mfa.issuerLabel,
     signals: metrics.mfa,
+  });
+  // SPEC §9 and §8: what every end owes beyond the store, in this order (src/sessions/service.ts `finish`).
+  const sessions = createSessionService({
+    store,
+    hash,
+    audit,
+    logger,
+    endLeaseMs: config.sweeper.leaseMs,
+    signals: metrics.sessions,
+    consequences: {
+      'deliveries-queued': enqueueLogoutTokens(store, (queued) => {
+        for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
+      }),
+      'step-up-required': stepUpAfterTimeouts(store.directory, mfa),
+    },
+    ...(endFaults ? { faults: endFaults } : {}),
   });
   metrics.readFrom({
     ping: () => store.ping(),
@@ -153,11 +167,6 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       return { sessions: sessionCensus, rpSessions, deliveries, outbox };
     },
   });
-  // The tokens first: what RPs are owed is queued before anything else an end does.
-  sessions.onEnded('deliveries-queued', enqueueLogoutTokens(store, (queued) => {
-    for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
-  }));
-  sessions.onEnded('step-up-required', stepUpAfterTimeouts(store.directory, mfa));
   const sender = createLogoutSender({
     store,
     audit,
@@ -171,7 +180,12 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     ...(deliveryFaults ? { faults: deliveryFaults } : {}),
   });
   const sweeper = createSweeper({ store: store.sessions, sessions, logger }, config.sweeper);
-  const provider = createProvider({ config, store, keys, hash, clientSecrets, logger, sessions, mfa, explainMissingClient: () => wipeWatch.explainMiss() });
+  const enforcement = createEnforcement({ sessions, directory: store.directory, mfa, accessTokenSeconds: config.tokens.accessTokenSeconds });
+  const provider = createProvider({ config, store, keys, hash, clientSecrets, logger, sessions,
+    enforcement,
+    explainMissingClient: () => wipeWatch.explainMiss(),
+    decoyClient: (id) => decoyConsoleClient(id, config.issuer),
+  });
   const login = config.login;
   const authenticator = createAuthenticator(store.directory, {
     account: store.rateLimiter({ name: 'login-account', points: login.accountFailures, durationSeconds: login.accountWindowSeconds, blockSeconds: login.accountBlockSeconds }),
@@ -306,11 +320,10 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     }));
   }
 
-  provider.use(withRequestState);
   provider.use(metrics.middleware);
   provider.use(retryAfterOnUnavailable);
   provider.use(errorHandler(logger));
-  provider.use(recordSessionEvents({ sessions, directory: store.directory, logger }));
+  provider.use(enforcement.afterResponse);
   for (const router of routes) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());

@@ -24,7 +24,7 @@ async function demoSeed(issuer: string): Promise<Seed> {
 async function openStore(config: Config): Promise<Store> {
   if (!config.redis.url) return createMemoryStore();
   const target: RedisTarget = { url: config.redis.url, ...(config.redis.sentinel ? { sentinel: config.redis.sentinel } : {}) };
-  const store = createRedisStore({ ...target, prefix: config.redis.prefix, pinnableClock: config.testing.pinnableClock });
+  const store = createRedisStore({ ...target, prefix: config.redis.prefix, sessionRetainMs: config.redis.sessionRetainSeconds * 1000, pinnableClock: config.testing.pinnableClock });
   try {
     await store.ping();
   } catch (cause) {

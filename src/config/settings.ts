@@ -87,6 +87,11 @@ export const configSchema = z
         description: 'Redis (`redis://` or `rediss://`). Unset: the in-memory store with the demo seed. Set: every piece of state lives in Redis.',
       }),
       prefix: setting(z.string().min(1).max(64), 'curfew:', { env: 'CURFEW_REDIS_PREFIX', parse: 'text', description: 'Prefix of every Redis key.' }),
+      sessionRetainSeconds: setting(z.number().int().min(60).max(31 * 86_400), 86_400, {
+        env: 'CURFEW_REDIS_SESSION_RETAIN_SECONDS',
+        parse: 'integer',
+        description: 'How long an SSO session\'s record stays in Redis after its absolute deadline, so whoever ends it — a request, or the sweeper back from an outage — still sees what it was and whom to notify. Longer than any outage you expect the sweeper to recover from.',
+      }),
       // Given as a group or not at all: the sentinels without the primary's name find nothing.
       sentinel: z.object({
         hosts: needed(z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/i, 'each sentinel must be host:port')).min(1), {

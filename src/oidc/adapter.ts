@@ -1,12 +1,9 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts';
 import { StoreUnavailableError } from '../errors.ts';
-import { requestState } from '../http/request-context.ts';
 import { providerMetadata } from './client-metadata.ts';
 import type { ClientRecord } from '../orgs/types.ts';
-
-export type AdapterConstructor = new (name: string) => Adapter;
 
 /**
  * A record's `jti` is its bearer value: the token or code itself, the session cookie. The key
@@ -28,11 +25,16 @@ function withoutBearerValues(payload: AdapterPayload): AdapterPayload {
 const SESSION_BOUND = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken']);
 
 /**
- * Decides whether a session-bound record may still be used, by its session's deadlines now.
- * Every endpoint that loads such a token (token, userinfo, introspection, revocation) goes
- * through the adapter, so enforcement cannot be skipped by any of them.
+ * The enforcement steps that hook the adapter (src/oidc/enforcement/index.ts, stages `load` and
+ * `save`). Why the adapter: every endpoint that loads a token (token, userinfo, introspection,
+ * revocation) and every code the library issues goes through it, so none can skip enforcement.
  */
-export type SessionBoundCheck = (payload: AdapterPayload & { sessionUid: string; clientId: string }) => Promise<boolean>;
+export interface AdapterEnforcement {
+  /** May this session-bound code or token still be used, by its session's deadlines now? */
+  tokenLoaded(token: { sessionUid: string; clientId: string }): Promise<boolean>;
+  /** An authorization code was stored (its RP session is recorded before the response leaves). */
+  codeSaved(code: { sessionUid: string; clientId: string; grantId?: string; sid?: string }): void;
+}
 
 /**
  * Asked when a client named in a request is not in the directory (src/store/wipe-detection.ts):
@@ -45,15 +47,15 @@ export type ExplainMissingClient = () => Promise<'missing' | 'restored' | 'unava
  * reach the store only as keyed hashes. Clients are read from the directory, so an admin's
  * change to a client takes effect on the next request.
  */
-export function createAdapterClass(
+export function createAdapter(
   models: ModelStore,
   directory: DirectoryStore,
   hash: IdentifierHasher,
-  sessionAlive: SessionBoundCheck,
+  enforcement: AdapterEnforcement,
   explainMissingClient: ExplainMissingClient = async () => 'missing',
   /** Stands in for a client that does not exist, where telling so would reveal something. */
   decoyClient: (id: string) => ClientRecord | undefined = () => undefined,
-): AdapterConstructor {
+): AdapterFactory {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       let client = await directory.getClient(id);
@@ -92,14 +94,13 @@ export function createAdapterClass(
       if (typeof payload.userCode === 'string') indexes.userCode = hash(payload.userCode);
       if (typeof payload.grantId === 'string') indexes.grantId = hash(payload.grantId);
       await models.upsert(this.name, hash(id), withoutBearerValues(payload), expiresIn, indexes);
-      const state = requestState();
-      if (this.name === 'AuthorizationCode' && state && typeof payload.sessionUid === 'string' && typeof payload.clientId === 'string') {
-        state.codeIssued = {
+      if (this.name === 'AuthorizationCode' && typeof payload.sessionUid === 'string' && typeof payload.clientId === 'string') {
+        enforcement.codeSaved({
           sessionUid: payload.sessionUid,
           clientId: payload.clientId,
           ...(typeof payload.grantId === 'string' ? { grantId: payload.grantId } : {}),
           ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
-        };
+        });
       }
     }
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -108,7 +109,7 @@ export function createAdapterClass(
       if (!payload || !SESSION_BOUND.has(this.name) || typeof payload.sessionUid !== 'string' || typeof payload.clientId !== 'string') {
         return payload;
       }
-      if (await sessionAlive(payload as AdapterPayload & { sessionUid: string; clientId: string })) return payload;
+      if (await enforcement.tokenLoaded({ sessionUid: payload.sessionUid, clientId: payload.clientId })) return payload;
       // The grant's tokens go with the session (SPEC §6): none of them is usable any more.
       if (typeof payload.grantId === 'string') await models.revokeByGrantId(hash(payload.grantId));
       return undefined;
@@ -130,7 +131,6 @@ export function createAdapterClass(
     }
   }
 
-  return function CurfewAdapter(name: string): Adapter {
-    return name === 'Client' ? new ClientAdapter() : new ModelAdapter(name);
-  } as unknown as AdapterConstructor;
+  // A factory (not a constructor): oidc-provider calls it once per model name.
+  return (name: string): Adapter => (name === 'Client' ? new ClientAdapter() : new ModelAdapter(name));
 }

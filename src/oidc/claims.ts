@@ -1,10 +1,5 @@
-/** Authentication context classes Curfew asserts (SPEC §8). */
-export const ACR = {
-  password: 'urn:curfew:acr:pwd',
-  mfa: 'urn:curfew:acr:mfa',
-} as const;
-
-export type Acr = (typeof ACR)[keyof typeof ACR];
+// The context classes are the MFA domain's (src/mfa/acr.ts); the provider advertises them.
+export { ACR, type Acr } from '../mfa/acr.ts';
 
 export const SCOPES = ['openid', 'profile', 'admin'];
 

@@ -1,4 +1,3 @@
-import type { Context } from 'koa';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -7,18 +6,15 @@ import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
 import { renderProviderError } from '../http/errors.ts';
 import { renderPage } from '../http/views.ts';
-import { createAdapterClass, type ExplainMissingClient } from './adapter.ts';
+import { createAdapter, type ExplainMissingClient } from './adapter.ts';
 import { findAccount } from './account.ts';
 import { ACR, CLAIMS, SCOPES } from './claims.ts';
 import type { KeyMaterial } from './keys.ts';
 import { autoConsentFirstParty } from './first-party-consent.ts';
-import { accountAvailableCheck, orgMembershipCheck } from './org-membership.ts';
 import type { SessionService } from '../sessions/service.ts';
-import { sessionDeadlineCheck } from './session-enforcement.ts';
-import type { MfaService } from '../mfa/service.ts';
-import { mfaRequiredCheck } from './mfa-check.ts';
-import { decoyConsoleClient } from '../admin/console/console-client.ts';
-import { accessTokenTtl, sessionBoundCheck } from './token-enforcement.ts';
+import type { ClientRecord } from '../orgs/types.ts';
+import type { Enforcement } from './enforcement/index.ts';
+import { patchProvider } from './provider-patches.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -28,19 +24,20 @@ export interface ProviderDeps {
   clientSecrets: ClientSecrets;
   logger: Logger;
   sessions: SessionService;
-  mfa: MfaService;
+  /** Curfew's session enforcement (src/oidc/enforcement): its prompt checks, adapter hooks and TTL. */
+  enforcement: Enforcement;
   /** A client not found: really missing, or a wiped store (src/store/wipe-detection.ts)? */
   explainMissingClient?: ExplainMissingClient;
+  /** Stands in for a client that does not exist, where telling so would reveal something (the console's). */
+  decoyClient?: (id: string) => ClientRecord | undefined;
 }
 
 /** The library's login and consent prompts, plus Curfew's checks on the signed-in session. */
-function curfewInteractionPolicy(sessions: SessionService, mfa: MfaService, directory: Store['directory']) {
+function curfewInteractionPolicy(enforcement: Enforcement) {
   const policy = interactionPolicy.base();
-  const login = policy.get('login')!;
-  login.checks.add(accountAvailableCheck);
-  login.checks.add(sessionDeadlineCheck(sessions));
-  login.checks.add(mfaRequiredCheck(mfa, directory));
-  login.checks.add(orgMembershipCheck);
+  const login = policy.get('login');
+  if (!login) throw new Error('oidc-provider has no login prompt');
+  for (const check of enforcement.loginChecks) login.checks.add(check);
   return policy;
 }
 
@@ -64,15 +61,15 @@ async function stillSignedIn(ctx: KoaContextWithOIDC, sessions: SessionService):
 function pagesFor(sessions: SessionService) {
   return {
     async logoutSource(ctx: KoaContextWithOIDC, form: string) {
-      renderPage(ctx as unknown as Context, 'logout', { client: clientName(ctx) ?? ctx.host, form });
+      renderPage(ctx, 'logout', { client: clientName(ctx) ?? ctx.host, form });
     },
     // Issue 10 item 16: say what happened — "signed out" only when the session really ended.
     async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
-      renderPage(ctx as unknown as Context, 'logged-out', { client: clientName(ctx), signedIn: await stillSignedIn(ctx, sessions) });
+      renderPage(ctx, 'logged-out', { client: clientName(ctx), signedIn: await stillSignedIn(ctx, sessions) });
     },
     async renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
       // Only the protocol error and its public description: never a stack or an internal message.
-      renderProviderError(ctx as unknown as Context, out);
+      renderProviderError(ctx, out);
     },
   };
 }
@@ -82,12 +79,12 @@ function pagesFor(sessions: SessionService) {
  * interactions, the directory as the client registry, the store as the adapter.
  */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, keys, hash, clientSecrets, logger, sessions, mfa, explainMissingClient } = deps;
+  const { config, store, keys, hash, clientSecrets, logger, sessions, enforcement, explainMissingClient, decoyClient } = deps;
   const t = config.tokens;
   const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(store.models, store.directory, hash, sessionBoundCheck(sessions), explainMissingClient, (id) => decoyConsoleClient(id, config.issuer)),
+    adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient),
     findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
@@ -153,7 +150,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     renderError: pages.renderError,
     interactions: {
-      policy: curfewInteractionPolicy(sessions, mfa, store.directory),
+      policy: curfewInteractionPolicy(enforcement),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant: autoConsentFirstParty,
@@ -163,7 +160,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     expiresWithSession: async () => true,
     rotateRefreshToken: true,
     ttl: {
-      AccessToken: accessTokenTtl(t.accessTokenSeconds),
+      AccessToken: (ctx) => enforcement.accessTokenTtl(ctx),
       AuthorizationCode: t.authorizationCodeSeconds,
       ClientCredentials: t.clientCredentialsSeconds,
       IdToken: t.idTokenSeconds,
@@ -182,54 +179,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Each trusted proxy appends the address it saw; entries left of those are whatever the
   // client sent. koa keeps only the rightmost `maxIpsCount` and takes the leftmost of them.
   provider.maxIpsCount = config.trustProxyHops;
-  publicProtocolIsTheIssuers(provider, config.issuer);
-  compareHashedClientSecrets(provider, clientSecrets);
-  alwaysIncludeSid(provider);
-  queueOwnsBackchannelLogout(provider);
+  patchProvider(provider, { issuer: config.issuer, clientSecrets });
   forwardProviderErrors(provider, logger);
   return provider;
-}
-
-/**
- * Curfew speaks plain HTTP; an https issuer means TLS ends at a proxy in front of it. Whether
- * that proxy's X-Forwarded-Proto is trusted (CURFEW_TRUST_PROXY) or sent at all, the public
- * protocol is the issuer's, so every request of this app counts as https: each cookie — the
- * provider's session and interaction cookies and Curfew's own (CSRF, console) — gets `Secure`,
- * and none goes out over the public network in the clear (audit item 14).
- */
-function publicProtocolIsTheIssuers(provider: Provider, issuer: string): void {
-  if (new URL(issuer).protocol !== 'https:') return;
-  Object.defineProperty(provider.request, 'protocol', { get: () => 'https', configurable: true });
-}
-
-/**
- * The provider's client holds the stored hash as its `clientSecret`; every secret check (token
- * endpoint, introspection, revocation, Curfew's status endpoints) goes through this one compare.
- */
-function compareHashedClientSecrets(provider: Provider, secrets: ClientSecrets): void {
-  Object.defineProperty(provider.Client.prototype, 'compareClientSecret', {
-    value(this: { clientSecret?: string }, actual: string) {
-      return secrets.matches(this.clientSecret, actual);
-    },
-    configurable: true,
-  });
-}
-
-/**
- * SPEC §8: every ID token carries `sid`. The library adds it only for clients registered for
- * session-bound back-channel logout; Curfew's RPs all get it, so they can correlate logout tokens
- * and report activity (`/session/activity`) for their session.
- */
-function alwaysIncludeSid(provider: Provider): void {
-  Object.defineProperty(provider.Client.prototype, 'includeSid', { value: () => true, configurable: true });
-}
-
-/**
- * The library would POST logout tokens itself on RP-initiated logout, once, without retry.
- * Curfew's durable queue (src/logout) delivers every end instead, so the library sends nothing.
- */
-function queueOwnsBackchannelLogout(provider: Provider): void {
-  Object.defineProperty(provider.Client.prototype, 'backchannelLogout', { value: async () => {}, configurable: true });
 }
 
 /** Library-internal failures reach pino with the request's route, never the client. */
@@ -238,8 +190,10 @@ function forwardProviderErrors(provider: Provider, logger: Logger): void {
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     log.error({ err: error, route: ctx.oidc?.route }, 'provider server_error');
   });
+  // The library's typed overloads name one event each; these share one listener.
+  const events: NodeJS.EventEmitter = provider;
   for (const event of ['authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'introspection.error', 'revocation.error', 'backchannel.error'] as const) {
-    (provider as unknown as NodeJS.EventEmitter).on(event, (_ctx: unknown, error: Error & { error?: string; status?: number }) => {
+    events.on(event, (_ctx: unknown, error: Error & { error?: string; status?: number }) => {
       log.debug({ event, error: error.error ?? error.name, status: error.status, description: error.message }, 'provider rejected a request');
     });
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Audit } from '../audit/audit.ts';
 import type { Logger } from '../logger.ts';
-import type { Org, User } from '../orgs/types.ts';
+import type { Policy } from './policy-types.ts';
 import type { IdentifierHasher } from '../store/identifier-hash.ts';
 import type { Store } from '../store/types.ts';
 import type { EndedEntry, Ending, SessionLimitsUpdate } from './types.ts';
@@ -10,7 +10,6 @@ import { effectiveLimits, label, type RpLimits } from './effective-limits.ts';
 import { judge } from './judge.ts';
 import type { Activity, ActivitySource, EndReason, SessionCheck, SsoSession } from './types.ts';
 
-/** What a session end hands to whoever must act on it (back-channel logout, in its own module). */
 /**
  * What a session end hands to whoever must act on it: its outbox entry (src/store/types.ts
  * `EndedEntry`, removed once everything is done) without the store's bookkeeping.
@@ -22,6 +21,24 @@ export type SessionEnded = Omit<EndedEntry, 'endedAt' | 'queued'>;
  * it must be idempotent, and it throws when it failed (the entry is then processed again).
  */
 export type EndListener = (ended: SessionEnded) => Promise<void>;
+
+/**
+ * What every end owes beyond the store, in the order it is done (each named for its fault seam).
+ * Given to the service at creation, so following an end from its deadline to the RP's logout
+ * token reads straight through `finish` below into these modules.
+ */
+export interface EndConsequences {
+  /** SPEC §9: one logout token per RP session, queued durably (src/logout/enqueue.ts). */
+  'deliveries-queued': EndListener;
+  /** SPEC §8: a timeout or revocation asks for TOTP at the next sign-in (src/mfa/step-up.ts). */
+  'step-up-required': EndListener;
+}
+
+/** The sign-in's user and org, as the session needs them (the directory's records fit). */
+export interface SignInSubject {
+  user: { id: string; roles: string[] };
+  org: { id: string; policy: Policy };
+}
 
 /** What a session check found, for the enforcement-decision signal. */
 export type Decision = 'alive' | 'dead' | 'missing';
@@ -41,14 +58,14 @@ export function decisionOf(check: SessionCheck, client: string | undefined): Dec
   return check.sso === 'alive' && (client === undefined || check.rp === 'alive') ? 'alive' : 'dead';
 }
 
-/** What a listener does, named for the fault seam (a test can stop right after it). */
-export type ListenerStep = 'deliveries-queued' | 'step-up-required';
+/** What a consequence does, named for the fault seam (a test can stop right after it). */
+export type ConsequenceStep = keyof EndConsequences;
 
 /**
  * The steps of an end, in order: the store's atomic end (which records the outbox entry), the
- * grants' revocation, each listener, the audit event; then the entry is completed.
+ * grants' revocation, each consequence, the audit event; then the entry is completed.
  */
-export type EndStep = 'ended' | 'grants-revoked' | ListenerStep | 'audited';
+export type EndStep = 'ended' | 'grants-revoked' | ConsequenceStep | 'audited';
 
 /**
  * Tests only: awaited after each step of an end, so a test can crash Redis or the process
@@ -63,7 +80,7 @@ export type SessionStatus =
 
 export interface SessionService {
   /** A finished sign-in in browser session `uid` (SPEC §3: a step-up keeps the absolute limit). */
-  recordLogin(input: { uid: string; user: User; org: Org; ip: string | undefined; client?: string }): Promise<SsoSession>;
+  recordLogin(input: SignInSubject & { uid: string; ip: string | undefined; client?: string }): Promise<SsoSession>;
   /** The first code for a client in this SSO session starts its RP session. */
   recordRp(input: { uid: string; client: string; sid: string; grantId?: string }): Promise<void>;
   /**
@@ -93,8 +110,6 @@ export interface SessionService {
   sweep(sessionKey: string): Promise<number>;
   /** Recomputes every live session of the org with its current policy; ends those past a new deadline. */
   applyPolicy(org: string): Promise<{ recomputed: number; ended: number }>;
-  /** Listeners run in registration order for every end, each followed by its `step`. */
-  onEnded(step: ListenerStep, listener: EndListener): void;
   /**
    * The outbox worker's step: claims up to `limit` ended-session entries whose lease ran out
    * (their ender died or failed) and finishes each. Returns how many it claimed.
@@ -145,14 +160,15 @@ export interface SessionServiceDeps {
   logger: Logger;
   /** How long an end's outbox entry stays its ender's before a worker takes it over. */
   endLeaseMs: number;
+  /** What every end owes beyond the store: the logout tokens, the step-up requirement. */
+  consequences: EndConsequences;
   faults?: EndFaults;
   signals?: SessionSignals;
 }
 
 const toEnded = ({ id, reason, scope, session, rps, deadlineAt }: EndedEntry): SessionEnded => ({ id, reason, scope, session, rps, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
 
-export function createSessionService({ store, hash, audit, logger, endLeaseMs, faults, signals }: SessionServiceDeps): SessionService {
-  const listeners: Array<{ step: ListenerStep; listener: EndListener }> = [];
+export function createSessionService({ store, hash, audit, logger, endLeaseMs, consequences, faults, signals }: SessionServiceDeps): SessionService {
   const log = logger.child({ component: 'sessions' });
   const key = (uid: string) => hash(`sso:${uid}`);
   const sidKey = (sid: string) => hash(`sid:${sid}`);
@@ -188,10 +204,11 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
     // The grants' tokens die with their RP sessions, whatever else still holds them.
     await Promise.all(rps.filter((rp) => rp.grantId).map((rp) => store.models.revokeByGrantId(hash(rp.grantId!))));
     await faults?.('grants-revoked', ended);
-    for (const { step, listener } of listeners) {
-      await listener(ended);
-      await faults?.(step, ended);
-    }
+    // The tokens first: what RPs are owed is queued before anything else an end does.
+    await consequences['deliveries-queued'](ended);
+    await faults?.('deliveries-queued', ended);
+    await consequences['step-up-required'](ended);
+    await faults?.('step-up-required', ended);
     // An entry taken over from an ender that died may have been audited already: once is enough.
     if (!again || !(await alreadyAudited(ended))) {
       const story = endStory(ended, await store.now());
@@ -439,10 +456,6 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, f
         }
       }
       return { recomputed, ended };
-    },
-
-    onEnded(step, listener) {
-      listeners.push({ step, listener });
     },
 
     async finishPending(limit, leaseMs) {

@@ -25,13 +25,16 @@ async function setup() {
   await store.directory.putUser(alice);
   const hash = createIdentifierHasher('k'.repeat(32));
   const logger = createLogger('silent');
-  const sessions = createSessionService({ store, hash, audit: createAudit(store.audit, logger), logger, endLeaseMs: 30_000 });
   const ends: SessionEnded[] = [];
   const steps: string[] = [];
-  sessions.onEnded('deliveries-queued', async (ended) => {
-    ends.push(ended);
-    steps.push('listener');
-  });
+  const consequences = {
+    'deliveries-queued': async (ended: SessionEnded) => {
+      ends.push(ended);
+      steps.push('listener');
+    },
+    'step-up-required': async () => {},
+  };
+  const sessions = createSessionService({ store, hash, audit: createAudit(store.audit, logger), logger, endLeaseMs: 30_000, consequences });
   const endedEvents = async () => (await store.audit.query({ org: 'acme', type: 'session.ended', limit: 100 })).items;
   return { clock, store, sessions, ends, steps, endedEvents, close: () => store.close() };
 }

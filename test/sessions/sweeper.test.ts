@@ -4,7 +4,7 @@ import { createAudit } from '../../src/audit/audit.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Org, User } from '../../src/orgs/types.ts';
-import { createSessionService, type SessionService } from '../../src/sessions/service.ts';
+import { createSessionService, type SessionEnded, type SessionService } from '../../src/sessions/service.ts';
 import { createSweeper } from '../../src/sessions/sweeper.ts';
 import { createIdentifierHasher } from '../../src/store/identifier-hash.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
@@ -22,7 +22,7 @@ afterEach(async () => {
   for (const store of opened.splice(0)) await store.close();
 });
 
-async function setup(wrap: (s: SessionService) => SessionService = (s) => s) {
+async function setup(wrap: (s: SessionService) => SessionService = (s) => s, stepUp: () => Promise<void> = async () => {}) {
   const clock = new ManualClock(Date.now());
   const store = createMemoryStore({ clock });
   opened.push(store);
@@ -30,9 +30,9 @@ async function setup(wrap: (s: SessionService) => SessionService = (s) => s) {
   await store.directory.putUser(user);
   const logs: string[] = [];
   const logger = createLogger('error', new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) }));
-  const sessions = createSessionService({ store, hash: createIdentifierHasher('k'.repeat(32)), audit: createAudit(store.audit, logger), logger, endLeaseMs: 30_000 });
   const ended: string[] = [];
-  sessions.onEnded('deliveries-queued', async (e) => void ended.push(e.session.id));
+  const consequences = { 'deliveries-queued': async (e: SessionEnded) => void ended.push(e.session.id), 'step-up-required': stepUp };
+  const sessions = createSessionService({ store, hash: createIdentifierHasher('k'.repeat(32)), audit: createAudit(store.audit, logger), logger, endLeaseMs: 30_000, consequences });
   const sweeper = createSweeper({ store: store.sessions, sessions: wrap(sessions), logger }, OPTIONS);
   return { clock, store, sessions, sweeper, ended, logs };
 }
@@ -97,9 +97,8 @@ describe('sweeper', () => {
   });
 
   it('finishes an end whose ender failed half-way, once its lease is over', async () => {
-    const t = await setup();
     let failed = false;
-    t.sessions.onEnded('step-up-required', async () => {
+    const t = await setup(undefined, async () => {
       if (!failed) {
         failed = true;
         throw new Error('injected listener failure');

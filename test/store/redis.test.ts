@@ -135,6 +135,30 @@ describe('Redis store specifics', () => {
     }
   });
 
+  it('keeps a session record readable for redis.sessionRetainSeconds past its absolute deadline, then lets Redis drop it', async () => {
+    const retaining = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true, sessionRetainMs: 5_000 });
+    const clock = await redisSharedClock(prefix);
+    try {
+      const start = await clock.now();
+      const input = { id: 'uid-1', org: 'acme', user: 'usr_a', idleSeconds: 60, absoluteSeconds: 120, warningSeconds: 10, refreshIsActivity: false };
+      await retaining.sessions.login('k1', input, { id: 'end-1', leaseMs: 1_000 });
+      // Relative to the shared clock: the absolute deadline (120 s) plus the 5 s retention.
+      const ttl = await redis.pttl(`${prefix}sso:k1`);
+      expect(ttl).toBeGreaterThan(125_000 - 2_000);
+      expect(ttl).toBeLessThanOrEqual(125_000);
+      // Past its absolute deadline, a write keeps it only for the retention.
+      await clock.set(start + 200_000);
+      expect(await retaining.sessions.check('k1', undefined, 'passive')).toMatchObject({ sso: 'dead' });
+      await retaining.sessions.setLimits('k1', { idleSeconds: 60, absoluteSeconds: 120, warningSeconds: 10, refreshIsActivity: false, rps: {} });
+      const after = await redis.pttl(`${prefix}sso:k1`);
+      expect(after).toBeGreaterThan(5_000 - 2_000);
+      expect(after).toBeLessThanOrEqual(5_000);
+    } finally {
+      await clock.close();
+      await retaining.close();
+    }
+  });
+
   it('fails fast, not forever, when Redis is unreachable', async () => {
     const dead = createRedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' });
     const started = Date.now();

@@ -39,7 +39,7 @@ export async function loadInteraction(ctx: Context, provider: Provider): Promise
 }
 
 export function formBody(ctx: Context): Record<string, unknown> {
-  const body = (ctx.request as unknown as { body?: unknown }).body;
+  const body: unknown = ctx.request.body;
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
 }
 

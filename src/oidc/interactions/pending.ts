@@ -34,7 +34,7 @@ export function createPendingSignIns(models: ModelStore, hash: IdentifierHasher,
       return (await models.find(MODEL, hash(uid))) as PendingSignIn | undefined;
     },
     async put(uid, pending) {
-      await models.upsert(MODEL, hash(uid), pending as unknown as Record<string, unknown>, ttlSeconds, {});
+      await models.upsert(MODEL, hash(uid), { ...pending }, ttlSeconds, {});
     },
     async drop(uid) {
       await models.destroy(MODEL, hash(uid));

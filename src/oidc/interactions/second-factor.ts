@@ -1,11 +1,10 @@
 import type { Context } from 'koa';
-import { acrRequested } from '../../mfa/acr.ts';
+import { ACR, acrRequested } from '../../mfa/acr.ts';
 import { decideMfa } from '../../mfa/decide.ts';
 import type { Org, User } from '../../orgs/types.ts';
 import { csrfToken } from '../../http/csrf.ts';
 import { CurfewError, type CurfewErrorCode } from '../../errors.ts';
 import { renderPage } from '../../http/views.ts';
-import { ACR } from '../claims.ts';
 import { formBody, loadInteraction, requireCsrf, stringField, type Interaction, type InteractionDeps } from './context.ts';
 import { judgeUserSessions } from './judge-user-sessions.ts';
 import type { PendingSignIn } from './pending.ts';

@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import { csrfToken } from '../../http/csrf.ts';
 import { renderPage } from '../../http/views.ts';
-import { ORG_MISMATCH } from '../org-membership.ts';
-import { MFA_REQUIRED } from '../mfa-check.ts';
+import { ORG_MISMATCH } from '../enforcement/require-org-membership.ts';
+import { MFA_REQUIRED } from '../enforcement/require-second-factor.ts';
 import { loadInteraction, type InteractionDeps } from './context.ts';
 import { renderLogin } from './login-page.ts';
 import { restartAuthorization, sessionStanding } from './require-live-session.ts';

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { CurfewError } from '../../errors.ts';
-import { authenticateClient } from '../../oidc/client-auth.ts';
+import { authenticateClient } from '../../http/client-auth.ts';
 import type { DirectoryStore, RateLimiter } from '../../store/types.ts';
 import type { SessionService, SessionStatus } from '../service.ts';
 import type { Activity } from '../types.ts';

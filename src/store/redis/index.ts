@@ -30,7 +30,12 @@ export interface RedisStoreOptions {
   pinnableClock?: boolean;
   /** See {@link COMMAND_TIMEOUT_MS}; tests of outages shorten it. */
   commandTimeoutMs?: number;
+  /** How long a session record stays readable past its absolute deadline (`redis.sessionRetainSeconds`); default a day. */
+  sessionRetainMs?: number;
 }
+
+/** A day: long enough for a sweeper back from any plausible outage to still see what it ends. */
+export const SESSION_RETAIN_MS = 86_400_000;
 
 /**
  * Every piece of Curfew's state in Redis, under one key prefix (keys.ts names every key). Each
@@ -55,7 +60,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     secrets: createRedisSecrets(redis, k),
     marker: createRedisMarker(redis, fn, k),
     audit: createRedisAudit(redis, fn, k),
-    sessions: createRedisSessions(redis, fn, k),
+    sessions: createRedisSessions(redis, fn, k, options.sessionRetainMs ?? SESSION_RETAIN_MS),
     mfa: createRedisMfa(redis, fn, k),
     deliveries: createRedisDeliveries(redis, fn, k),
     ended: createRedisOutbox(redis, fn, k),

@@ -8,7 +8,9 @@ import type { FunctionCall } from './library.ts';
  * SSO and RP sessions (lua/sessions.lua). Every function receives the session's record, the
  * clock pin and the deadline index as its first keys; an end also the outbox entry it appends.
  */
-export function createRedisSessions(redis: Redis, fn: FunctionCall, k: KeySchema): SessionStore {
+export function createRedisSessions(redis: Redis, call: FunctionCall, k: KeySchema, retainMs: number): SessionStore {
+  /** Every session function takes the retention (lua/sessions.lua's register_session) as its last argument. */
+  const fn: FunctionCall = (name, keys, args = []) => call(name, keys, [...args, retainMs]);
   const sidTemplate = keyTemplate(k.sid);
   const sessionTemplate = keyTemplate(k.session);
   const orgSessionsTemplate = keyTemplate(k.orgSessions);

@@ -8,9 +8,17 @@
 -- (the sid keys of its RP sessions, the org's and user's session lists of a session being
 -- replaced or ended) come as templates in ARGV.
 
--- A dead session stays readable for a day after its absolute deadline, so whoever ends it (a
--- request, the sweeper) still sees what it was.
+-- How long a dead session stays readable after its absolute deadline, so whoever ends it (a
+-- request, the sweeper after an outage) still sees what it was: the `redis.sessionRetainSeconds`
+-- setting, the last argument of every session function (register_session takes it off).
 local RETAIN_MS = 86400000
+
+local function register_session(name, callback)
+  register(name, function(keys, args)
+    RETAIN_MS = tonumber(table.remove(args))
+    return callback(keys, args)
+  end)
+end
 
 local function sso_deadlines(s)
   return s.lastActiveAt + s.idleSeconds * 1000, s.signedInAt + s.absoluteSeconds * 1000
@@ -42,8 +50,8 @@ local function next_deadline(s)
   return next_at
 end
 
--- How long a record stays readable, in ms from `now`: a day past its absolute deadline, or a
--- day from now once that deadline has passed. Always relative (PX, never PXAT): Redis expires
+-- How long a record stays readable, in ms from `now`: RETAIN_MS past its absolute deadline, or
+-- RETAIN_MS from now once that deadline has passed. Always relative (PX, never PXAT): Redis expires
 -- keys by its own clock, which may be far from the shared clock (a pinned test time), so an
 -- absolute expiry computed from one and judged by the other could expire a key as it is written.
 local function retain_ms(s, now)
@@ -100,7 +108,7 @@ end
 
 -- KEYS: session, pin, index, ended entry, ended due, org sessions, user sessions, live RP count
 -- ARGV: input json, session key, ending json, sid template, org sessions template, user sessions template
-register('session_login', function(keys, args)
+register_session('session_login', function(keys, args)
   local input = cjson.decode(args[1])
   local now = now_ms(keys[2])
   local existing = load_json(keys[1])
@@ -138,7 +146,7 @@ end)
 
 -- KEYS: session, pin, index, ended entry, ended due, the new RP session's sid, live RP count
 -- ARGV: rp json, session key, ending json, sid template
-register('session_add_rp', function(keys, args)
+register_session('session_add_rp', function(keys, args)
   local rp = cjson.decode(args[1])
   local now = now_ms(keys[2])
   local s = load_json(keys[1])
@@ -183,7 +191,7 @@ local function check(key, pin, index, client, mode)
 end
 
 -- KEYS: session, pin, index  ARGV: client|'', 'active'|'passive'|'all'
-register('session_check', function(keys, args)
+register_session('session_check', function(keys, args)
   return check(keys[1], keys[2], keys[3], args[1], args[2])
 end)
 
@@ -191,7 +199,7 @@ end)
 -- sid that is not the named client's own RP session answers as unknown before anything is
 -- written, so no client can keep another's session alive.
 -- KEYS: sid, pin, index  ARGV: client, 'active'|'passive', sidKey, session key template
-register('session_check_by_sid', function(keys, args)
+register_session('session_check_by_sid', function(keys, args)
   local k = redis.call('GET', keys[1])
   local key = k and key_from(args[4], k)
   local s = key and load_json(key)
@@ -202,7 +210,7 @@ end)
 
 -- KEYS: session, pin, index, ended entry, ended due, live RP count
 -- ARGV: session key, ending json, sid template, org sessions template, user sessions template
-register('session_end', function(keys, args)
+register_session('session_end', function(keys, args)
   redis.call('ZREM', keys[3], keys[1])
   local s = load_json(keys[1])
   if not s then return false end
@@ -221,7 +229,7 @@ register('session_end', function(keys, args)
 end)
 
 -- KEYS: session, pin, index, ended entry, ended due, live RP count  ARGV: client, ending json, sid template
-register('session_end_rp', function(keys, args)
+register_session('session_end_rp', function(keys, args)
   local s = load_json(keys[1])
   if not s or not s.rps[args[1]] or s.rps[args[1]].endedAt then return false end
   local rp = s.rps[args[1]]
@@ -237,7 +245,7 @@ register('session_end_rp', function(keys, args)
 end)
 
 -- KEYS: session, pin, index  ARGV: limits json
-register('session_set_limits', function(keys, args)
+register_session('session_set_limits', function(keys, args)
   local l = cjson.decode(args[1])
   local now = now_ms(keys[2])
   local s = load_json(keys[1])
@@ -260,7 +268,7 @@ register('session_set_limits', function(keys, args)
 end)
 
 -- The record keeps its TTL and index entry. KEYS: session, pin  ARGV: source, client|''
-register('session_count_activity', function(keys, args)
+register_session('session_count_activity', function(keys, args)
   local s = load_json(keys[1])
   if not s then return 0 end
   if type(s.activity) ~= 'table' or s.activity[1] ~= nil then s.activity = {} end
@@ -274,7 +282,7 @@ register('session_count_activity', function(keys, args)
 end)
 
 -- Compare-and-set of the RP's warned window. KEYS: session  ARGV: client, warningAt
-register('session_mark_warned', function(keys, args)
+register_session('session_mark_warned', function(keys, args)
   local s = load_json(keys[1])
   if not s then return 0 end
   local rp = s.rps[args[1]]
@@ -288,7 +296,7 @@ end)
 -- The sweeper's claim: takes due entries and pushes their score a lease ahead in the same step,
 -- so concurrent sweepers never take the same session.
 -- KEYS: pin, index  ARGV: limit, leaseMs. Returns { now, record key... }.
-register('session_claim_due', function(keys, args)
+register_session('session_claim_due', function(keys, args)
   local now = now_ms(keys[1])
   local due = redis.call('ZRANGEBYSCORE', keys[2], '-inf', now, 'LIMIT', 0, tonumber(args[1]))
   for _, member in ipairs(due) do redis.call('ZADD', keys[2], now + tonumber(args[2]), member) end
@@ -296,6 +304,6 @@ register('session_claim_due', function(keys, args)
 end)
 
 -- KEYS: pin, index. Read-only.
-register('session_census', function(keys)
+register_session('session_census', function(keys)
   return queue_census(keys[1], keys[2])
 end)

@@ -1,19 +1,15 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { acrRequested } from '../mfa/acr.ts';
-import type { MfaService } from '../mfa/service.ts';
-import type { DirectoryStore } from '../store/types.ts';
-import { ACR } from './claims.ts';
+import { ACR, acrRequested } from '../../mfa/acr.ts';
+import type { MfaService } from '../../mfa/service.ts';
+import type { DirectoryStore } from '../../store/types.ts';
 
 const { Check } = interactionPolicy;
 
 export const MFA_REQUIRED = 'mfa_required';
 
-/**
- * SPEC §8 for a browser that is already signed in: TOTP is needed when the RP asks for the MFA
- * acr, when the org's mode is `always`, or while a timeout or revocation of the user's sessions
- * left a step-up requirement for this client. prompt=none then answers login_required.
- */
-export function mfaRequiredCheck(mfa: MfaService, directory: DirectoryStore) {
+// SPEC §8 for a browser already signed in: TOTP is due when the RP asks for the MFA acr, when the org's
+// mode is `always`, or while a timeout or revocation left a step-up for this client. prompt=none: login_required.
+export function requireSecondFactor({ mfa, directory }: { mfa: MfaService; directory: DirectoryStore }) {
   return new Check(MFA_REQUIRED, 'a second factor is required', 'login_required', async (ctx: KoaContextWithOIDC) => {
     const { oidc } = ctx;
     const session = oidc.session;

@@ -27,7 +27,7 @@ const unauthorized = (detail: string) => new CurfewError('invalid_client', 'clie
 /**
  * Authenticates the calling client the way the token endpoint does: client_secret_basic or
  * client_secret_post for confidential clients (the stored hash compared in constant time, the
- * same compare as the token endpoint's: see compareHashedClientSecrets),
+ * same compare as the token endpoint's: see compareHashedClientSecrets in src/oidc/provider-patches.ts),
  * client_id alone for public ones.
  */
 export async function authenticateClient(ctx: Context, provider: Provider, body: Record<string, unknown>): Promise<Client> {
