@@ -20,14 +20,15 @@ const STEP_MS = 250;
  * receiver would record them, unless `silent`.
  */
 async function setup(options: { lie?: boolean; silent?: boolean; announceTimeoutMs?: number } = {}) {
-  const t = await operationsFixture();
   const hash = createIdentifierHasher('h'.repeat(32));
-  const receipts = controlReceipts(t.store.models, hash);
-  if (!options.silent) {
-    t.sessions.onEnded('deliveries-queued', async (ended) => {
+  let receipts: ReturnType<typeof controlReceipts> | undefined;
+  const t = await operationsFixture({
+    deliver: async (ended) => {
+      if (options.silent || !receipts) return;
       for (const rp of ended.rps) if (isControlClient(rp.client)) await receipts.record({ sid: rp.sid, client: rp.client, receivedAt: t.clock.now() });
-    });
-  }
+    },
+  });
+  receipts = controlReceipts(t.store.models, hash);
   const app = new Koa();
   app.use(async (ctx) => {
     if (ctx.path !== '/session/status') return;

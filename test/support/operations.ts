@@ -11,7 +11,7 @@ import { createClientSecrets } from '../../src/orgs/client-secret.ts';
 import type { ClientRecord, Org, User } from '../../src/orgs/types.ts';
 import { changePolicy } from '../../src/sessions/change-policy.ts';
 import type { Policy } from '../../src/sessions/policy-types.ts';
-import { createSessionService } from '../../src/sessions/service.ts';
+import { createSessionService, type EndListener, type SessionEnded } from '../../src/sessions/service.ts';
 import { createIdentifierHasher } from '../../src/store/identifier-hash.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 
@@ -37,14 +37,26 @@ export const client = (id: string, org: string, over: Partial<ClientRecord> = {}
 /**
  * The admin operations' dependencies as app.ts wires them, over the memory store with a clock
  * pinned from real now: two orgs (acme, globex), acme's admin alice and staff bob, globex's
- * carol, a client each. disableUser and deleteUser do what app.ts's do.
+ * carol, a client each. disableUser and deleteUser do what app.ts's do. Every end the session
+ * service hands to its consequences is kept in `ended`; `deliver` stands where app.ts queues
+ * the logout tokens (src/logout/enqueue.ts, tested on its own).
  */
-export async function operationsFixture() {
+export async function operationsFixture(options: { deliver?: EndListener } = {}) {
   const clock = new ManualClock(Date.now());
   const store = createMemoryStore({ clock });
   const logger = createLogger('silent');
   const audit = createAudit(store.audit, logger);
-  const sessions = createSessionService({ store, hash: createIdentifierHasher('k'.repeat(32)), audit, logger, endLeaseMs: 30_000 });
+  const ended: SessionEnded[] = [];
+  const sessions = createSessionService({
+    store, hash: createIdentifierHasher('k'.repeat(32)), audit, logger, endLeaseMs: 30_000,
+    consequences: {
+      'deliveries-queued': async (end) => {
+        ended.push(end);
+        await options.deliver?.(end);
+      },
+      'step-up-required': async () => {},
+    },
+  });
   const mfa = createMfaService({
     store: store.mfa, box: createSecretBox([{ kid: 'k1', key: randomBytes(32) }]), audit, clock, issuerLabel: 'Curfew Test',
     limiter: store.rateLimiter({ name: 'mfa', points: 5, durationSeconds: 900, blockSeconds: 900 }),
@@ -88,7 +100,7 @@ export async function operationsFixture() {
   const audited = async (type: AuditEventType, org = 'acme') => (await store.audit.query({ org, type, limit: 500 })).items;
   const writes = async (org = 'acme') => (await audited('admin.write', org)).map((e) => e.data);
 
-  return { clock, store, sessions, mfa, audit, deps, acme, globex, alice, bob, carol, byAcme, byGlobex, signIn, audited, writes, close: () => store.close() };
+  return { clock, store, sessions, ended, mfa, audit, deps, acme, globex, alice, bob, carol, byAcme, byGlobex, signIn, audited, writes, close: () => store.close() };
 }
 
 export type OperationsFixture = Awaited<ReturnType<typeof operationsFixture>>;
