@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,18 +12,37 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Folders being restructured by other work (issue 13 items 1 and 3); mirrored when that lands. */
+/** Folders being restructured by other work (issue 13 item 1); mirrored when that lands. */
 const RESTRUCTURING: Record<string, string> = {
   'src/oidc/': 'regrouped into the enforcement pipeline (issue 13 item 1); covered by test/oidc',
-  'src/store/': 'split per backend and sub-store (issue 13 item 3); covered by the contract suites in test/store',
 };
+
+/**
+ * The store's backends are tested through one contract both must meet, not file by file: a
+ * sub-store `src/store/{redis,memory}/<x>.ts` is mirrored by `test/store/contract/<x>.ts`, which
+ * test/store/contract/index.ts runs and test/store/{redis,memory}.test.ts run on both backends;
+ * a sub-store with its own two-backend suite (the marker) by `test/store/<x>.test.ts`; a
+ * backend's `index.ts` by `test/store/<backend>.test.ts`. Every other store module
+ * (keys.ts, decode.ts, expiring-map.ts, …) needs its mirrored test as anywhere else.
+ */
+const BACKENDS = ['redis', 'memory'] as const;
+function storeMirrorOf(module: string): string | undefined {
+  const match = /^src\/store\/(redis|memory)\/([^/]+)\.ts$/.exec(module);
+  if (!match) return undefined;
+  const [, backend, name] = match;
+  if (name === 'index') return `test/store/${backend}.test.ts`;
+  if (exists(`test/store/contract/${name}.ts`)) return `test/store/contract/${name}.ts`;
+  if (exists(`test/store/${name}.test.ts`)) return `test/store/${name}.test.ts`;
+  return undefined;
+}
 
 /** Modules with no behaviour of their own to test. */
 const LOGIC_FREE: Record<string, string> = {
   'src/audit/types.ts': 'types and the list of event names',
   'src/orgs/types.ts': 'types only',
-  'src/logout/types.ts': 'types only',
-  'src/mfa/types.ts': 'types only',
+  'src/logout/types.ts': 'types only (a delivery and its states)',
+  'src/mfa/types.ts': 'types only (a TOTP enrollment)',
+  'src/store/types.ts': 'the Store interface (each method\'s atomicity in its JSDoc) and a re-export of ConflictError; the contract suites test what it promises',
   'src/sessions/types.ts': 'types and the list of activity sources',
   'src/sessions/policy-types.ts': 'types only',
   'src/sessions/store.ts': 'the sessions store ports (interfaces); test/store/contract checks both stores against them',
@@ -46,32 +65,6 @@ const LOGIC_FREE: Record<string, string> = {
  * insists); never add one for a new module.
  */
 const NOT_YET_MIRRORED: Record<string, string[]> = {
-  'src/accounts/authenticate.ts': ['test/accounts/lockout-race.test.ts', 'test/oidc/login-security.test.ts'],
-  'src/accounts/passwords.ts': ['test/provisioning/seed.test.ts', 'test/admin/routes.test.ts'],
-  'src/admin/auth.ts': ['test/admin/routes.test.ts', 'test/admin/demoted-admin.test.ts'],
-  'src/admin/console/console-client.ts': ['test/admin/console/routes.test.ts'],
-  'src/admin/console/console-sessions.ts': ['test/admin/console/routes.test.ts', 'test/admin/demoted-admin.test.ts'],
-  'src/admin/openapi.ts': ['test/admin/routes.test.ts'],
-  'src/admin/operations/actions.ts': ['test/admin/operations/index.test.ts'],
-  'src/admin/operations/clients.ts': ['test/admin/routes.test.ts', 'test/admin/partial-updates.test.ts', 'test/admin/operations/secrets.test.ts'],
-  'src/admin/operations/context.ts': ['test/admin/routes.test.ts'],
-  'src/admin/operations/deliveries.ts': ['test/admin/routes.test.ts', 'test/logout/backchannel.test.ts'],
-  'src/admin/operations/parse.ts': ['test/admin/routes.test.ts', 'test/admin/partial-updates.test.ts'],
-  'src/admin/operations/policy.ts': ['test/admin/routes.test.ts'],
-  'src/admin/operations/sessions.ts': ['test/admin/routes.test.ts', 'test/admin/console/sessions.test.ts'],
-  'src/admin/operations/users.ts': ['test/admin/routes.test.ts', 'test/admin/user-names.test.ts'],
-  'src/admin/schemas.ts': ['test/admin/routes.test.ts', 'test/http/property.test.ts'],
-  'src/compliance/control-receiver.ts': ['test/compliance/routes.test.ts'],
-  'src/compliance/control-test.ts': ['test/compliance/routes.test.ts', 'test/compliance/schedule.test.ts'],
-  'src/compliance/read-events.ts': ['test/compliance/routes.test.ts'],
-  'src/compliance/render-pdf.ts': ['test/compliance/routes.test.ts'],
-  'src/compliance/report-view.ts': ['test/compliance/routes.test.ts', 'test/compliance/console-page.test.ts'],
-  'src/http/ops-routes.ts': ['test/e2e/lifecycle.test.ts', 'test/http/metrics.test.ts'],
-  'src/http/views.ts': ['test/accounts/http/account-routes.test.ts', 'test/oidc/login-security.test.ts'],
-  'src/mfa/service.ts': ['test/mfa/lockout-race.test.ts', 'test/mfa/enrollment-race.test.ts'],
-  'src/admin/operations/delete-client.ts': ['test/admin/client-deletion.test.ts'],
-  'src/sdk/sdk-routes.ts': ['test/sdk/session.test.ts'],
-  'src/sessions/change-policy.ts': ['test/admin/routes.test.ts', 'test/sessions/enforcement.test.ts'],
 };
 
 function modules(dir: string): string[] {
@@ -82,8 +75,11 @@ function modules(dir: string): string[] {
   });
 }
 
-const mirrorOf = (module: string) => module.replace(/^src\//, 'test/').replace(/\.(ts|js)$/, '.test.ts');
 const exists = (path: string) => existsSync(join(ROOT, path));
+const plainMirrorOf = (module: string) => module.replace(/^src\//, 'test/').replace(/\.(ts|js)$/, '.test.ts');
+const mirrorOf = (module: string) => (exists(plainMirrorOf(module)) ? plainMirrorOf(module) : (storeMirrorOf(module) ?? plainMirrorOf(module)));
+/** What to write for a module without its test: a backend's sub-store gets a contract suite. */
+const wanted = (module: string) => /^src\/store\/(redis|memory)\/([^/]+)\.ts$/.exec(module)?.[2]?.replace(/^(.*)$/, 'test/store/contract/$1.ts (run by both backends)') ?? plainMirrorOf(module);
 
 describe('test/ mirrors src/', () => {
   const all = modules('src');
@@ -96,13 +92,28 @@ describe('test/ mirrors src/', () => {
 
   it('has a mirrored test for every module with logic', () => {
     const missing = inScope.filter((m) => !exists(mirrorOf(m)) && !(m in LOGIC_FREE) && !(m in NOT_YET_MIRRORED));
-    expect(missing, `write ${missing.map(mirrorOf).join(', ')}`).toEqual([]);
+    expect(missing, `write ${[...new Set(missing.map(wanted))].join(', ')}`).toEqual([]);
   });
 
   it('lists only modules that exist and still lack their mirrored test', () => {
     for (const m of [...Object.keys(LOGIC_FREE), ...Object.keys(NOT_YET_MIRRORED)]) {
       expect(exists(m), `${m} is gone: remove its entry`).toBe(true);
       expect(exists(mirrorOf(m)), `${mirrorOf(m)} exists: remove ${m}'s entry`).toBe(false);
+    }
+  });
+
+  it('runs every contract suite that mirrors a sub-store, on both backends', () => {
+    const index = readFileSync(join(ROOT, 'test/store/contract/index.ts'), 'utf8');
+    const contracts = all.map(storeMirrorOf).filter((m): m is string => m?.startsWith('test/store/contract/') ?? false);
+    expect(contracts.length).toBeGreaterThan(5);
+    for (const contract of new Set(contracts)) {
+      expect(index, `${contract} is not run by test/store/contract/index.ts`).toContain(`from './${contract.slice('test/store/contract/'.length)}'`);
+    }
+    for (const backend of BACKENDS) expect(readFileSync(join(ROOT, `test/store/${backend}.test.ts`), 'utf8'), backend).toMatch(/describeStoreContract\(/);
+    // A two-backend suite of its own names both backends.
+    for (const suite of new Set(all.map(storeMirrorOf).filter((m): m is string => m !== undefined && /^test\/store\/[^/]+\.test\.ts$/.test(m) && !BACKENDS.some((b) => m === `test/store/${b}.test.ts`)))) {
+      const text = readFileSync(join(ROOT, suite), 'utf8');
+      for (const backend of BACKENDS) expect(text, `${suite} runs on ${backend}`).toContain(`'${backend}'`);
     }
   });
 
