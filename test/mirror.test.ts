@@ -60,7 +60,7 @@ const NOT_YET_MIRRORED: Record<string, string[]> = {
   'src/compliance/read-events.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/render-pdf.ts': ['test/compliance/routes.test.ts'],
   'src/compliance/report-view.ts': ['test/compliance/routes.test.ts', 'test/compliance/console-page.test.ts'],
-  'src/http/ops-routes.ts': ['test/e2e/lifecycle.test.ts', 'test/http/metrics.test.ts'],
+  'src/ops/ops-routes.ts': ['test/e2e/lifecycle.test.ts', 'test/ops/metrics.test.ts'],
   'src/http/views.ts': ['test/accounts/http/account-routes.test.ts', 'test/oidc/login-security.test.ts'],
   'src/mfa/service.ts': ['test/mfa/lockout-race.test.ts', 'test/mfa/enrollment-race.test.ts'],
   'src/orgs/delete-client.ts': ['test/admin/client-deletion.test.ts'],

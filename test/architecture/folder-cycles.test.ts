@@ -55,11 +55,9 @@ const STILL_TO_BREAK = new Set([
   'accounts ↔ orgs',
   'logout ↔ orgs',
   'orgs ↔ store',
-  'accounts ↔ http', // http/metrics names sign-in signals; account routes use http/errors
   'admin ↔ compliance', // compliance/routes uses admin/auth; the console embeds the compliance page
   'audit ↔ store', // store helper
   'config ↔ oidc', // config/generate-keys uses oidc/keys (config-types helper)
-  'http ↔ sessions', // http/metrics names sessions' signals; status routes use http/errors
   'http ↔ store', // store/store-unavailable extends http/errors (errors helper)
   'sessions ↔ store', // store helper
 ]);
