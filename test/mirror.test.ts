@@ -27,6 +27,7 @@ const LOGIC_FREE: Record<string, string> = {
   'src/sessions/types.ts': 'types and the list of activity sources',
   'src/sessions/policy-types.ts': 'types only',
   'src/types/oidc-provider.ts': 'a type augmentation; tsc checks its use',
+  'src/types/koa.ts': 'a type augmentation; tsc checks its use (the getters that read it: test/admin/request-state.test.ts)',
   'src/config/schema.ts': 're-exports settings.ts',
   'src/config/write-readme-table.ts': 'a CLI around readme-table.ts, which test/config/readme-table.test.ts covers',
   'src/clock.ts': 'the system clock and a settable one; every test with a pinned clock uses it',
