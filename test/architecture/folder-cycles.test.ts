@@ -55,7 +55,6 @@ const STILL_TO_BREAK = new Set([
   'accounts ↔ orgs',
   'logout ↔ orgs',
   'orgs ↔ store',
-  'admin ↔ compliance', // compliance/routes uses admin/auth; the console embeds the compliance page
   'audit ↔ store', // store helper
   'config ↔ oidc', // config/generate-keys uses oidc/keys (config-types helper)
   'http ↔ store', // store/store-unavailable extends http/errors (errors helper)
