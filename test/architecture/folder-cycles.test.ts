@@ -56,7 +56,6 @@ const STILL_TO_BREAK = new Set([
   'logout ↔ orgs',
   'orgs ↔ store',
   'audit ↔ store', // store helper
-  'config ↔ oidc', // config/generate-keys uses oidc/keys (config-types helper)
   'http ↔ store', // store/store-unavailable extends http/errors (errors helper)
   'sessions ↔ store', // store helper
 ]);
