@@ -72,4 +72,16 @@ describe('dependencies point one way (routes → operations → domain → store
       expect(graph.get(a)?.has(b), `${a} imports ${b}`).toBe(true);
     }
   });
+
+  it('http imports no domain, and no folder imports ops, cli or types (only the composition root)', () => {
+    const graph = folderImports();
+    const domains = ['accounts', 'admin', 'compliance', 'logout', 'mfa', 'oidc', 'orgs', 'sessions'];
+    expect([...(graph.get('http') ?? [])].filter((to) => domains.includes(to))).toEqual([]);
+    for (const top of ['ops', 'cli', 'types']) {
+      expect([...graph].filter(([, outs]) => outs.has(top)).map(([from]) => from), `who imports ${top}/`).toEqual([]);
+    }
+    // The shape this guards exists: ops/ reads the domains' signals, cli/ the key generators.
+    expect(graph.get('ops')?.has('sessions')).toBe(true);
+    expect(graph.get('cli')?.has('oidc')).toBe(true);
+  });
 });
