@@ -8,8 +8,8 @@ import { createAudit, type Audit } from './audit/audit.ts';
 import type { Config } from './config/schema.ts';
 import { demoRoutes } from './demo/demo-rp.ts';
 import { errorHandler, retryAfterOnUnavailable } from './http/errors.ts';
-import { createMetrics } from './http/metrics.ts';
-import { opsRoutes } from './http/ops-routes.ts';
+import { createMetrics } from './ops/metrics.ts';
+import { opsRoutes } from './ops/ops-routes.ts';
 import { createEnforcement } from './oidc/enforcement/index.ts';
 import { accountRoutes } from './accounts/http/account-routes.ts';
 import { sessionStatusRoutes } from './sessions/http/status-routes.ts';
@@ -27,6 +27,7 @@ import { enqueueLogoutTokens } from './logout/enqueue.ts';
 import { createLogoutTokenSigner } from './logout/logout-token.ts';
 import { createLogoutSender, type DeliveryFaults, type LogoutSender } from './logout/sender.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
+import { requireAdminToken } from './admin/auth.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { decoyConsoleClient, ensureConsoleClients } from './admin/console/console-client.ts';
 import { consoleSessions } from './admin/console/console-sessions.ts';
@@ -288,7 +289,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     internalBase: () => `http://127.0.0.1:${boundPort}`,
     publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
-    console: { consoleSessions: consoleSessionStore, sessions, directory: store.directory },
+    // The console's sessions may read the report and start the control test too.
+    adminAuth: requireAdminToken(provider, { consoleSessions: consoleSessionStore, sessions, directory: store.directory }),
     settings: config.compliance,
   });
   routes.push(compliance.router);

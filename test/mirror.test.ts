@@ -52,6 +52,7 @@ const LOGIC_FREE: Record<string, string> = {
   'src/orgs/store.ts': 'the directory store port (an interface); test/store/contract checks both stores against it',
   'src/rate-limit/rate-limiter.ts': 'the rate limiter interface; test/store/contract checks both stores against it',
   'src/types/oidc-provider.ts': 'a type augmentation; tsc checks its use',
+  'src/types/koa.ts': 'a type augmentation; tsc checks its use (the getters that read it: test/admin/request-state.test.ts)',
   'src/config/schema.ts': 're-exports settings.ts',
   'src/config/write-readme-table.ts': 'a CLI around readme-table.ts, which test/config/readme-table.test.ts covers',
   'src/clock.ts': 'the system clock and a settable one; every test with a pinned clock uses it',

@@ -11,7 +11,7 @@ import { adminOperations, findUser, type AdminActor, type OperationDeps } from '
 import { parse } from './operations/parse.ts';
 import { previewView, publicClient, publicUser, sessionView } from './operations/views.ts';
 import { auditQuerySchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema } from './schemas.ts';
-import { adminOf } from '../types/koa.ts';
+import { adminOf } from './request-state.ts';
 
 /** The operations' dependencies, and what the HTTP adapter itself needs. */
 export interface AdminDeps extends OperationDeps {

@@ -6,7 +6,7 @@ import { CurfewError } from '../errors.ts';
 import { sendError } from '../http/errors.ts';
 import type { IdentifierHasher } from '../crypto/identifier-hash.ts';
 import type { ModelStore } from '../store/types.ts';
-import { bodyFields } from '../types/koa.ts';
+import { bodyFields } from '../http/body.ts';
 
 const MODEL = 'CurfewControlReceipt';
 

@@ -1,9 +1,8 @@
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type { JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Audit } from '../audit/audit.ts';
-import { requireAdminToken, type ConsoleAuth } from '../admin/auth.ts';
 import { CurfewError } from '../errors.ts';
 import { renderPage, setPageHeaders } from '../http/views.ts';
 import type { Logger } from '../logger.ts';
@@ -34,8 +33,12 @@ export interface ComplianceDeps {
   internalBase: () => string;
   publicJwks: JSONWebKeySet;
   changePolicy(org: string, policy: Policy, actor: string): Promise<PolicyChange | undefined>;
-  /** The console's sessions may read the report and start the control test too. */
-  console?: ConsoleAuth;
+  /**
+   * The admin API's authentication (src/admin/auth.ts `requireAdminToken`, with the console's
+   * sessions), injected by app.ts: the console embeds this module's page, so compliance must not
+   * import admin/ back. It must leave the caller in `ctx.state.admin`.
+   */
+  adminAuth: Middleware;
   settings: { controlTestIntervalMinutes: number; controlTestAnnounceSeconds: number };
   /** Tests shorten the control test's real-time polling. */
   pollMs?: number;
@@ -89,7 +92,7 @@ export function createCompliance(deps: ComplianceDeps) {
   }
 
   const router = new Router();
-  const auth = requireAdminToken(deps.provider, deps.console);
+  const auth = deps.adminAuth;
   const ownOrg = async (ctx: Context, next: Next) => {
     const org = ctx.params.org;
     if (!org || org !== ctx.state.admin?.org || !(await store.directory.getOrg(org))) throw new CurfewError('not_found', 'org not found', { detail: `${ctx.state.admin?.actor ?? 'nobody'} of org ${ctx.state.admin?.org ?? '-'} asked for org ${org ?? '-'}` });

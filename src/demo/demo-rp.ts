@@ -7,7 +7,7 @@ import { CurfewError } from '../errors.ts';
 import { sendError } from '../http/errors.ts';
 import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
 import { internalRp } from '../oidc/internal-rp.ts';
-import { bodyFields } from '../types/koa.ts';
+import { bodyFields } from '../http/body.ts';
 
 export const DEMO_CLIENT_ID = 'demo-app';
 /** How many received logout tokens the demo keeps to show: the newest. */

@@ -65,9 +65,15 @@ describe('the admin console in Chromium', () => {
         const put = (headers: Record<string, string>) =>
           fetch('/admin/api/v1/orgs/acme/policy', { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(policy) }).then((r) => r.status);
         const other = await fetch('/admin/api/v1/orgs/globex/policy');
-        return { read: read.status, noCsrf: await put({}), withCsrf: await put({ 'x-csrf-token': csrf }), other: other.status };
+        // The compliance API takes the same authentication (app.ts hands it requireAdminToken).
+        const report = await fetch('/admin/api/v1/orgs/acme/compliance');
+        const controlTestNoCsrf = await fetch('/admin/api/v1/orgs/acme/compliance/control-test', { method: 'POST' });
+        return {
+          read: read.status, noCsrf: await put({}), withCsrf: await put({ 'x-csrf-token': csrf }), other: other.status,
+          report: report.status, controlTestNoCsrf: controlTestNoCsrf.status,
+        };
       }, csrf);
-      expect(api).toEqual({ read: 200, noCsrf: 403, withCsrf: 200, other: 404 });
+      expect(api).toEqual({ read: 200, noCsrf: 403, withCsrf: 200, other: 404, report: 200, controlTestNoCsrf: 403 });
 
       // Live explain preview.
       await page.getByLabel('User', { exact: true }).fill('alice');

@@ -45,21 +45,10 @@ export function mutualFolders(): string[] {
   return pairs.sort();
 }
 
-/**
- * Cycles still to break, each by the change named (issue 13 item 4). Remove a pair once it is gone;
- * never add one: a new cycle fails this test.
- */
-const STILL_TO_BREAK = new Set([
-  'accounts ↔ http', // http/metrics names sign-in signals; account routes use http/errors
-  'admin ↔ compliance', // compliance/routes uses admin/auth; the console embeds the compliance page
-  'config ↔ oidc', // config/generate-keys uses oidc/keys (config-types helper)
-  'http ↔ sessions', // http/metrics names sessions' signals; status routes use http/errors
-  'http ↔ store', // store/store-unavailable extends http/errors (errors helper)
-]);
 
 describe('dependencies point one way (routes → operations → domain → store interface)', () => {
-  it('no two folders of src/ import each other, beyond the pairs still to break', () => {
-    expect(mutualFolders().filter((pair) => !STILL_TO_BREAK.has(pair))).toEqual([]);
+  it('no two folders of src/ import each other (type imports count)', () => {
+    expect(mutualFolders()).toEqual([]);
   });
 
   it('the leaves shared by domains and store (crypto, rate-limit) import nothing of src/', () => {
@@ -75,5 +64,17 @@ describe('dependencies point one way (routes → operations → domain → store
       expect(graph.get(b)?.has(a) ?? false, `${b} imports ${a}`).toBe(false);
       expect(graph.get(a)?.has(b), `${a} imports ${b}`).toBe(true);
     }
+  });
+
+  it('http imports no domain, and no folder imports ops, cli or types (only the composition root)', () => {
+    const graph = folderImports();
+    const domains = ['accounts', 'admin', 'compliance', 'logout', 'mfa', 'oidc', 'orgs', 'sessions'];
+    expect([...(graph.get('http') ?? [])].filter((to) => domains.includes(to))).toEqual([]);
+    for (const top of ['ops', 'cli', 'types']) {
+      expect([...graph].filter(([, outs]) => outs.has(top)).map(([from]) => from), `who imports ${top}/`).toEqual([]);
+    }
+    // The shape this guards exists: ops/ reads the domains' signals, cli/ the key generators.
+    expect(graph.get('ops')?.has('sessions')).toBe(true);
+    expect(graph.get('cli')?.has('oidc')).toBe(true);
   });
 });

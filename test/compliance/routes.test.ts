@@ -128,6 +128,17 @@ describe.each(STORE_KINDS)('compliance evidence (%s store)', (kind) => {
     expect((await call('GET', '/orgs/globex/compliance')).status).toBe(404);
   });
 
+  it('is behind the admin API\'s authentication (injected from app.ts)', async () => {
+    const { h } = await start();
+    for (const [method, path] of [['GET', '/orgs/acme/compliance'], ['POST', '/orgs/acme/compliance/control-test']] as const) {
+      const none = await fetch(`${h.url}/admin/api/v1${path}`, { method });
+      expect(none.status, `${method} ${path}`).toBe(401);
+      const forged = await fetch(`${h.url}/admin/api/v1${path}`, { method, headers: { authorization: 'Bearer not-a-token' } });
+      expect(forged.status, `${method} ${path}`).toBe(401);
+    }
+    expect(h.curfew.compliance.controlTest.isRunning('acme')).toBe(false);
+  });
+
   /** Starts a control test over HTTP and waits until it holds a live synthetic session. */
   async function startControlTest(call: (m: string, p: string, b?: unknown) => Promise<Response>) {
     const res = await call('POST', '/orgs/acme/compliance/control-test');

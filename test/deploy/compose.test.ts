@@ -57,7 +57,7 @@ describe('compose.yaml', () => {
         if (source.startsWith('./')) expect(existsSync(join(ROOT, source)), source).toBe(true);
       }
     }
-    const generated = readFileSync(join(ROOT, 'src/config/generate-keys.ts'), 'utf8');
+    const generated = readFileSync(join(ROOT, 'src/cli/generate-keys.ts'), 'utf8');
     for (const { file } of Object.values(compose.secrets)) {
       const variable = file.split('/').pop()!.toUpperCase();
       expect(generated, variable).toContain(`${variable}:`);

@@ -9,7 +9,7 @@ import { expiresAt, rpDeadlines, ssoDeadlines, warningAt } from '../../sessions/
 import type { SessionService } from '../../sessions/service.ts';
 import type { SessionCheck } from '../../sessions/types.ts';
 import type { DirectoryStore } from '../../store/types.ts';
-import { bodyFields } from '../../types/koa.ts';
+import { bodyFields } from '../../http/body.ts';
 
 const forms = bodyParser({ enableTypes: ['form'], formLimit: '4kb' });
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -29,7 +29,8 @@ import { describeDeliveryError, describeEndReason } from './delivery-view.ts';
 import { csvRow, detailPairs, findAuditEvents, parseAuditFilter } from './audit-view.ts';
 import { compliancePageData } from '../../compliance/console-page.ts';
 import type { Compliance } from '../../compliance/routes.ts';
-import { bodyFields, consoleOf } from '../../types/koa.ts';
+import { bodyFields } from '../../http/body.ts';
+import { consoleOf } from '../request-state.ts';
 
 export interface ConsoleDeps extends OperationDeps {
   provider: Provider;

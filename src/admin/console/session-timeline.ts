@@ -3,7 +3,7 @@ import type { Context, Next } from 'koa';
 import type { AuditRecord } from '../../audit/types.ts';
 import { CurfewError } from '../../errors.ts';
 import type { Store } from '../../store/types.ts';
-import { consoleOf } from '../../types/koa.ts';
+import { consoleOf } from '../request-state.ts';
 
 /** At most this many events on one page: a session's story, not a log dump. */
 const MAX_EVENTS = 500;

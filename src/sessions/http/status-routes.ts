@@ -7,7 +7,7 @@ import { authenticateClient } from '../../http/client-auth.ts';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.ts';
 import type { SessionService, SessionStatus } from '../service.ts';
 import type { Activity } from '../types.ts';
-import { bodyFields } from '../../types/koa.ts';
+import { bodyFields } from '../../http/body.ts';
 
 
 

@@ -16,7 +16,7 @@ const tempDir = () => {
 afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
-const run = (args: string[] = []) => execFileSync(process.execPath, ['src/config/generate-keys.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+const run = (args: string[] = []) => execFileSync(process.execPath, ['src/cli/generate-keys.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
 
 describe('npm run keys', () => {
   it('writes one 0600 file per key and prints the _FILE variables, which production accepts', () => {
@@ -38,7 +38,7 @@ describe('npm run keys', () => {
   it('refuses to overwrite keys already written', () => {
     const dir = tempDir();
     run([dir]);
-    expect(() => execFileSync(process.execPath, ['src/config/generate-keys.ts', dir], { cwd: ROOT, stdio: 'pipe' })).toThrow(/EEXIST/);
+    expect(() => execFileSync(process.execPath, ['src/cli/generate-keys.ts', dir], { cwd: ROOT, stdio: 'pipe' })).toThrow(/EEXIST/);
   });
 
   it('prints fresh export lines without a directory', () => {

@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import Koa from 'koa';
 import { describe, expect, it } from 'vitest';
-import { adminOf, bodyFields, consoleOf, MissingStateError } from '../../src/types/koa.ts';
+import { adminOf, consoleOf, MissingStateError } from '../../src/admin/request-state.ts';
 
 function context() {
   const req = new IncomingMessage(new Socket());
@@ -23,19 +23,5 @@ describe('typed request state', () => {
     expect(() => adminOf(ctx)).toThrow(MissingStateError);
     expect(() => adminOf(ctx)).toThrow('ctx.state.admin is unset: the route is not behind requireAdminToken');
     expect(() => consoleOf(ctx)).toThrow('ctx.state.console is unset: the route is not behind requireConsole');
-  });
-});
-
-describe('bodyFields', () => {
-  it.each([
-    ['no body', undefined, {}],
-    ['a form', { csrf: 'x', name: 'n' }, { csrf: 'x', name: 'n' }],
-    ['a JSON array', ['a'], {}],
-    ['a JSON string', 'text', {}],
-    ['null', null, {}],
-  ])('reads %s as fields', (_what, body, fields) => {
-    const ctx = context();
-    ctx.request.body = body;
-    expect(bodyFields(ctx)).toEqual(fields);
   });
 });

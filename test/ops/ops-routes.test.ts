@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetrics } from '../../src/http/metrics.ts';
-import { opsRoutes } from '../../src/http/ops-routes.ts';
+import { createMetrics } from '../../src/ops/metrics.ts';
+import { opsRoutes } from '../../src/ops/ops-routes.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { serve } from '../support/serve.ts';
