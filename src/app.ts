@@ -251,6 +251,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       pending: createPendingSignIns(store.models, hash, config.tokens.interactionSeconds),
       sessions,
       sessionKeysOfUser: (user) => store.sessions.keysOfUser(user),
+      bodyLimitKb: config.bodyLimits.signInFormKb,
     }),
     sessionStatusRoutes({
       provider,
@@ -261,7 +262,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       bodyLimitKb: config.bodyLimits.sessionApiKb,
     }),
     sdkRoutes(),
-    accountRoutes(provider, sessions, store.directory),
+    accountRoutes(provider, sessions, store.directory, config.bodyLimits.accountFormKb),
     adminRoutes({
       provider,
       store,
@@ -310,6 +311,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     deleteUser,
     backchannelAllowlist: config.backchannel.allowlist,
     clientSecrets,
+    bodyLimitKb: config.bodyLimits.consoleFormKb,
   }));
   await sealLegacyClientSecrets(store.directory, clientSecrets);
   await ensureConsoleClients(store.directory, config.issuer, hash, clientSecrets);

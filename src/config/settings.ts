@@ -203,6 +203,9 @@ export const configSchema = z
     bodyLimits: z.object({
       adminApiKb: setting(kilobytes(), 64, { env: 'CURFEW_ADMIN_API_BODY_KB', parse: 'integer', description: 'Largest JSON body the admin API reads (a policy with many rules); larger is `413`.' }),
       sessionApiKb: setting(kilobytes(), 8, { env: 'CURFEW_SESSION_API_BODY_KB', parse: 'integer', description: 'Largest body `/session/status` and `/session/activity` read; larger is `413`.' }),
+      signInFormKb: setting(kilobytes(), 16, { env: 'CURFEW_SIGN_IN_FORM_BODY_KB', parse: 'integer', description: 'Largest form the sign-in pages (password, TOTP, enrollment, consent) read; larger is `413`.' }),
+      consoleFormKb: setting(kilobytes(), 64, { env: 'CURFEW_CONSOLE_FORM_BODY_KB', parse: 'integer', description: 'Largest form the admin console reads (a policy form with many rules); larger is `413`.' }),
+      accountFormKb: setting(kilobytes(), 4, { env: 'CURFEW_ACCOUNT_FORM_BODY_KB', parse: 'integer', description: 'Largest form the account page reads (sign out); larger is `413`.' }),
     }).prefault({}),
     compliance: z.object({
       controlTestIntervalMinutes: setting(z.number().int().min(0).max(44_640), 0, {

@@ -8,7 +8,7 @@ describe('route limits from settings', () => {
   let adminToken: string;
 
   beforeAll(async () => {
-    h = await startCurfew('memory', { config: { 'bodyLimits.sessionApiKb': 1, 'bodyLimits.adminApiKb': 2, 'activity.reportsPerMinute': 3 } });
+    h = await startCurfew('memory', { config: { 'bodyLimits.sessionApiKb': 1, 'bodyLimits.adminApiKb': 2, 'bodyLimits.signInFormKb': 1, 'bodyLimits.consoleFormKb': 2, 'bodyLimits.accountFormKb': 1, 'activity.reportsPerMinute': 3 } });
     adminToken = (await oidc.clientCredentialsGrant(await h.rp('acme-admin'), { scope: 'admin' })).access_token;
   });
   afterAll(async () => {
@@ -38,6 +38,19 @@ describe('route limits from settings', () => {
     const under = await put(1900);
     expect(under.status).toBe(400);
     expect(JSON.stringify(await under.json())).not.toContain('not valid JSON');
+  });
+
+  // The form limits are checked before anything else of the route (no sign-in page, console session
+  // or account session needed): over the limit is 413, under it the route's own answer.
+  it('refuses forms over bodyLimits.signInFormKb, consoleFormKb and accountFormKb with 413, and reads them under it', async () => {
+    const post = (path: string, bytes: number) =>
+      fetch(`${h.url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=x&pad=${'x'.repeat(bytes)}` });
+    for (const [path, kb] of [['/interaction/nope/login', 1], ['/admin/logout', 2], ['/account/stay', 1]] as const) {
+      expect((await post(path, kb * 1024 + 100)).status, path).toBe(413);
+      const under = await post(path, kb * 1024 - 100);
+      expect(under.status, path).not.toBe(413);
+      expect(under.status, path).toBeLessThan(500);
+    }
   });
 
   it('answers activity.reportsPerMinute activity reports per RP session, and 429 to the next', async () => {

@@ -11,7 +11,6 @@ import type { SessionCheck } from '../../sessions/types.ts';
 import type { DirectoryStore } from '../../store/types.ts';
 import { bodyFields } from '../../http/body.ts';
 
-const forms = bodyParser({ enableTypes: ['form'], formLimit: '4kb' });
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function view(check: SessionCheck) {
@@ -36,7 +35,8 @@ function view(check: SessionCheck) {
  * /account: the signed-in user's session and RP sessions with their deadlines, a countdown
  * from warningAt, and "Stay signed in". Using the page is activity (SPEC §5).
  */
-export function accountRoutes(provider: Provider, sessions: SessionService, directory: DirectoryStore): Router {
+export function accountRoutes(provider: Provider, sessions: SessionService, directory: DirectoryStore, bodyLimitKb: number): Router {
+  const forms = bodyParser({ enableTypes: ['form'], formLimit: `${bodyLimitKb}kb` });
   const router = new Router({ prefix: '/account' });
 
   async function signedIn(ctx: Context) {

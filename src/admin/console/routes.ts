@@ -34,6 +34,8 @@ import { consoleOf } from '../request-state.ts';
 
 export interface ConsoleDeps extends OperationDeps {
   provider: Provider;
+  /** Largest form read (`bodyLimits.consoleFormKb`). */
+  bodyLimitKb: number;
   hash: IdentifierHasher;
   consoleSessions: ConsoleSessions;
   internalBase: () => string;
@@ -62,7 +64,6 @@ interface PolicyPageState {
 const PREVIEW_ROWS = 200;
 /** An export holds at most this many events; a narrower filter reaches older ones. */
 const AUDIT_EXPORT_LIMIT = 10_000;
-const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 const iso = (ms: number) => new Date(ms).toISOString();
 /** For the messages the policy page places in markup it builds (errors beside their inputs). */
 const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -96,6 +97,7 @@ const field = (ctx: Context, name: string) => {
  * page (its own RP session is checked, as activity), and receives back-channel logout.
  */
 export function consoleRoutes(deps: ConsoleDeps): Router {
+  const forms = bodyParser({ enableTypes: ['form'], formLimit: `${deps.bodyLimitKb}kb` });
   const { store, sessions, consoleSessions: cs } = deps;
   const ops = adminOperations(deps);
   const router = new Router({ prefix: '/admin' });

@@ -8,9 +8,9 @@ import { submitContinue, submitEnrollment, submitTotp } from './second-factor.ts
 import { showInteraction } from './show.ts';
 
 /** Forms are small; a larger body is a client mistake answered with 413, not parsed. */
-const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 
-export function interactionRoutes(deps: InteractionDeps): Router {
+export function interactionRoutes(deps: InteractionDeps & { bodyLimitKb: number }): Router {
+  const forms = bodyParser({ enableTypes: ['form'], formLimit: `${deps.bodyLimitKb}kb` });
   const router = new Router({ prefix: '/interaction/:uid' });
   router.get('/', showInteraction(deps));
   router.post('/login', forms, submitLogin(deps));
