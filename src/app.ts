@@ -1,13 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { createServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import { createAuthenticator } from './accounts/authenticate.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import type { Config } from './config/schema.ts';
 import { demoRoutes } from './demo/demo-rp.ts';
-import { errorHandler, retryAfterOnUnavailable } from './http/errors.ts';
+import { answerUnparsableRequest, errorHandler, retryAfterOnUnavailable } from './http/errors.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { opsRoutes } from './ops/ops-routes.ts';
 import { createEnforcement } from './oidc/enforcement/index.ts';
@@ -99,24 +98,6 @@ function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
   return {
     keys: keys.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([name]) => !privateMembers.has(name)))),
   } as JSONWebKeySet;
-}
-
-/**
- * A request Node's HTTP parser refuses (headers over 16 KiB, a malformed request line) never
- * reaches koa; Node would answer a bare 431/400 without a body. Say what was wrong, like every
- * other client mistake, in the JSON shape of Curfew's errors.
- */
-function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const body = JSON.stringify({
-    error: 'invalid_request',
-    error_description: status === 431 ? 'the request headers (or the URL) are too large' : 'the request is not valid HTTP',
-  });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /**
@@ -368,6 +349,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       // Keep-alive longer than typical proxy idle timeouts, so proxies never reuse a closed socket.
       server.keepAliveTimeout = 65_000;
       server.headersTimeout = 66_000;
+      // Node's parser refuses some requests before koa sees them (headers over 16 KiB, a
+      // malformed request line): they get Curfew's error shape too, not a bare status.
       server.on('clientError', answerUnparsableRequest);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);

@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   /** A body over the endpoint's size limit (the `bodyLimits` settings). */
   payload_too_large: 413,
+  /** Request headers (or the URL) larger than Node's HTTP parser takes. */
+  headers_too_large: 431,
   /** Too many attempts; `retryAfterSeconds` says when to come back. */
   rate_limited: 429,
   /** The store could not answer: nothing is known, so nothing is judged (RFC 6749 §4.1.2.1, §5.2). */
@@ -47,6 +49,7 @@ const PUBLIC_MESSAGE: Record<CurfewErrorCode, string> = {
   invalid_credentials: 'Invalid username or password.',
   invalid_cursor: 'the audit cursor is not valid; use nextCursor from a previous page',
   payload_too_large: 'the request body is too large',
+  headers_too_large: 'the request headers (or the URL) are too large',
   bad_request: 'Bad request',
   interaction_expired: 'This sign-in page has expired. Go back to the application and sign in again.',
   invalid_client: 'client authentication failed',

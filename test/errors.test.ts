@@ -34,6 +34,7 @@ describe('the code → status table', () => {
       not_found: 404,
       conflict: 409,
       payload_too_large: 413,
+      headers_too_large: 431,
       rate_limited: 429,
       temporarily_unavailable: 503,
     });

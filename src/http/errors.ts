@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Context, Next } from 'koa';
-import { isCurfewError, isStoreUnavailable, RETRY_AFTER_SECONDS, type FieldError } from '../errors.ts';
+import { CurfewError, isCurfewError, isStoreUnavailable, RETRY_AFTER_SECONDS, type FieldError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { sendPage } from './views.ts';
 
@@ -122,4 +124,18 @@ export function errorHandler(logger: Logger) {
 export async function retryAfterOnUnavailable(ctx: Context, next: Next): Promise<void> {
   await next();
   if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+}
+
+/**
+ * A request Node's HTTP parser refused before any route saw it (Node's `clientError`): answered
+ * on the raw socket, in the OAuth error shape, with the status of its code, then closed.
+ */
+export function answerUnparsableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const a = answerFor(new CurfewError(error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'invalid_request', error.code === 'HPE_HEADER_OVERFLOW' ? undefined : 'the request is not valid HTTP'));
+  const body = JSON.stringify(oidcErrorBody(a));
+  socket.end(`HTTP/1.1 ${a.status} ${STATUS_CODES[a.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
@@ -255,5 +255,29 @@ describe('the model end to end, on a Curfew instance', () => {
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_request', fields: [{ field: 'username' }] });
+  });
+
+  /** A raw request over TCP: what Node's parser refuses never reaches koa. */
+  async function raw(request: string): Promise<{ status: number; type: string | undefined; body: unknown }> {
+    const { hostname, port } = new URL(h.url);
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.end(request));
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    const [head = '', body = ''] = text.split('\r\n\r\n');
+    return { status: Number(head.split(' ')[1]), type: /content-type: ([^\r]+)/i.exec(head)?.[1], body: JSON.parse(body) };
+  }
+
+  it('answers headers too large for Node\'s parser with 431 headers_too_large, in the error shape', async () => {
+    const res = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(res).toEqual({ status: 431, type: 'application/json', body: { error: 'headers_too_large', error_description: 'the request headers (or the URL) are too large' } });
+  });
+
+  it('answers a request that is not HTTP with 400 invalid_request, in the error shape', async () => {
+    const res = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(res).toEqual({ status: 400, type: 'application/json', body: { error: 'invalid_request', error_description: 'the request is not valid HTTP' } });
   });
 });
