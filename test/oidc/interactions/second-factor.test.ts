@@ -1,8 +1,8 @@
 import * as oidc from 'openid-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { totpCode } from '../../src/mfa/totp.ts';
-import { authorizationUrl, completeSignIn, PASSWORDS, startCurfew, STORE_KINDS, testSeed, type Harness } from '../support/curfew.ts';
-import type { Page, UserAgent } from '../support/user-agent.ts';
+import { totpCode } from '../../../src/mfa/totp.ts';
+import { authorizationUrl, completeSignIn, PASSWORDS, startCurfew, STORE_KINDS, testSeed, type Harness } from '../../support/curfew.ts';
+import type { Page, UserAgent } from '../../support/user-agent.ts';
 
 const MIN = 60_000;
 const BOB_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
