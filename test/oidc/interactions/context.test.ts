@@ -60,6 +60,7 @@ describe('what every interaction form handler shares (src/oidc/interactions/cont
           } catch (error) {
             return error;
           }
+          return undefined;
         })();
         expect(refused).toBeInstanceOf(CurfewError);
         expect(refused).toMatchObject({ code: 'csrf_failed', status: 403 });
