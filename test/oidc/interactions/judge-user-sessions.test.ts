@@ -7,19 +7,21 @@ const MIN = 60_000;
 /** alice's sessions s1 (signed in at t0) and s2 (5 minutes later); carol's c1 (at t0). */
 async function world() {
   const w = await enforcementWorld();
+  const t0 = w.clock.now();
   await w.signIn('s1');
   await w.signIn('c1', ['rp'], w.otherUser);
   w.clock.advance(5 * MIN);
   await w.signIn('s2');
-  w.clock.advance(-5 * MIN);
   const deps = { sessions: w.sessions, sessionKeysOfUser: w.store.sessions.keysOfUser };
-  return { ...w, deps };
+  /** Moves the clock to s1's (and c1's) idle deadline plus `ms`. */
+  const atFirstDeadline = (ms = 0) => w.clock.set(t0 + IDLE_SECONDS * 1000 + ms);
+  return { ...w, deps, atFirstDeadline };
 }
 
 describe('judging every session of a user before a sign-in (src/oidc/interactions/judge-user-sessions.ts)', () => {
   it('ends nothing 1 ms before a session\'s idle deadline', async () => {
     const w = await world();
-    w.clock.advance(IDLE_SECONDS * 1000 - 1);
+    w.atFirstDeadline(-1);
     await judgeUserSessions(w.deps, 'alice');
     expect(w.ended).toEqual([]);
     expect(await w.sessions.get('s1')).toBeDefined();
@@ -28,7 +30,7 @@ describe('judging every session of a user before a sign-in (src/oidc/interaction
 
   it('ends, at its deadline, the user\'s session past it — without a sweeper — and only that one', async () => {
     const w = await world();
-    w.clock.advance(IDLE_SECONDS * 1000);
+    w.atFirstDeadline();
     await judgeUserSessions(w.deps, 'alice');
     expect(w.ended.map((e) => [e.scope, e.reason, e.session.user])).toEqual([['sso', 'idle', 'alice']]);
     expect(await w.sessions.get('s1')).toBeUndefined();
@@ -39,16 +41,16 @@ describe('judging every session of a user before a sign-in (src/oidc/interaction
 
   it('judges without touching: a live session\'s deadline does not move', async () => {
     const w = await world();
-    w.clock.advance(IDLE_SECONDS * 1000 - 1);
+    w.atFirstDeadline(-1);
     await judgeUserSessions(w.deps, 'alice');
-    w.clock.advance(1);
+    w.atFirstDeadline();
     await judgeUserSessions(w.deps, 'alice');
     expect(await w.sessions.get('s1')).toBeUndefined();
   });
 
   it('does nothing for a user without sessions', async () => {
     const w = await world();
-    w.clock.advance(IDLE_SECONDS * 1000 * 2);
+    w.atFirstDeadline(IDLE_SECONDS * 1000);
     await judgeUserSessions(w.deps, 'nobody');
     expect(w.ended).toEqual([]);
   });
