@@ -1,8 +1,8 @@
 import * as oidc from 'openid-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { totpCode } from '../../src/mfa/totp.ts';
-import { authorizationUrl, completeSignIn, PASSWORDS, startCurfew, STORE_KINDS, testSeed, type Harness } from '../support/curfew.ts';
-import type { Page, UserAgent } from '../support/user-agent.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../../../src/mfa/totp.ts';
+import { authorizationUrl, completeSignIn, PASSWORDS, startCurfew, STORE_KINDS, testSeed, type Harness } from '../../support/curfew.ts';
+import type { Page, UserAgent } from '../../support/user-agent.ts';
 
 const MIN = 60_000;
 const BOB_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -135,5 +135,62 @@ describe.each(STORE_KINDS)('deadlines around the second factor (%s store)', (kin
       const ended = (await h.store.audit.query({ org: 'acme', type: 'session.ended', limit: 5 })).items;
       expect(ended.map((e) => e.data?.reason)).toContain('idle');
     });
+  });
+});
+
+/** Each second-factor form acts only at its own stage of the sign-in (pendingFor's guards). */
+describe('the second-factor forms at the wrong stage (memory store, mfa: always)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    const s = testSeed();
+    s.orgs[0]!.policy = { ...s.orgs[0]!.policy, mfa: 'always' };
+    h = await startCurfew('memory', { seed: s });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function loginPage(ua: UserAgent) {
+    const rp = await h.rp('acme-app');
+    const request = await authorizationUrl(rp);
+    return { rp, request, page: await ua.navigate(request.url.href) };
+  }
+  const csrfOf = (page: Page) => /name="csrf" value="([^"]+)"/.exec(page.html)?.[1] ?? '';
+  /** Posts the interaction's `stage` form directly, as a browser replaying an old page would. */
+  const post = (ua: UserAgent, page: Page, stage: string, fields: Record<string, string>) =>
+    ua.navigate(`${page.url.replace(/\/interaction\/([^/]+).*$/, '/interaction/$1')}/${stage}`, { form: fields });
+
+  it('a code posted before the password goes back to the password form', async () => {
+    const ua = h.userAgent();
+    const { page } = await loginPage(ua);
+    const back = await post(ua, page, 'totp', { csrf: csrfOf(page), code: '123456' });
+    expect(back.status).toBe(200);
+    expect(hasForm(back, '/login')).toBe(true);
+  });
+
+  it('a code or a continue posted while enrolling goes back to the enrollment page, which still works', async () => {
+    const ua = h.userAgent();
+    const { rp, request, page } = await loginPage(ua);
+    const enroll = await ua.submit(page, '/login', { username: 'alice', password: PASSWORDS.alice });
+    expect(hasForm(enroll, '/enroll')).toBe(true);
+    for (const stage of ['totp', 'continue']) {
+      const back = await post(ua, enroll, stage, { csrf: csrfOf(enroll), code: '123456' });
+      expect(hasForm(back, '/enroll'), stage).toBe(true);
+    }
+    const forged = await post(ua, enroll, 'enroll', { code: '123456' });
+    expect(forged.status).toBe(403);
+
+    const secret = /<code id="secret">([^<]+)<\/code>/.exec(enroll.html)![1]!.replace(/\s/g, '');
+    h.totp.advance(30_000);
+    const codes = await ua.submit(enroll, '/enroll', { code: await totpCode(secret, h.totp.now()) });
+    expect(codes.html).toContain('Save your recovery codes');
+
+    // A reload never shows the recovery codes again: it only offers to continue.
+    const reloaded = await ua.navigate(page.url);
+    expect(hasForm(reloaded, '/continue')).toBe(true);
+    expect(reloaded.html).not.toMatch(/<li><code>[A-Z0-9]{5}-[A-Z0-9]{5}<\/code><\/li>/);
+    const { claims } = await completeSignIn(rp, (await ua.submit(reloaded, '/continue')).leftTo!, request);
+    expect(claims.acr).toBe(MFA);
+    expect(claims.amr).toEqual(['pwd', 'otp']);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { authorizationUrl, PASSWORDS, startCurfew, STORE_KINDS, type Harness } from '../support/curfew.ts';
-import type { UserAgent, Page } from '../support/user-agent.ts';
+import { authorizationUrl, PASSWORDS, startCurfew, STORE_KINDS, type Harness } from '../../support/curfew.ts';
+import type { UserAgent, Page } from '../../support/user-agent.ts';
 
 const GENERIC = 'Invalid username or password.';
 
