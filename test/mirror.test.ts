@@ -54,7 +54,7 @@ const LOGIC_FREE: Record<string, string> = {
   'src/app.ts': 'the composition root: wires modules together; every HTTP test starts it (test/support/curfew.ts)',
   'src/main.ts': 'the process entry; test/e2e and test/config/load.test.ts start it as a process',
   'src/oidc/claims.ts': 'the scopes and claims the provider is configured with (constants); test/oidc/provider.test.ts checks discovery publishes them',
-  'src/oidc/interactions/routes.ts': 'the interaction route table; each handler has its mirrored test, the 16 kB form limit is test/oidc/malformed-requests.test.ts',
+  'src/oidc/interactions/routes.ts': 'the interaction route table; each handler has its mirrored test, its form limit (bodyLimits.signInFormKb) is test/config/settings-applied.test.ts',
 };
 
 /**
