@@ -9,17 +9,16 @@
  *    the shared clock together) — the round trip enforcement adds to a request.
  * 2. Mass expiry: N sessions with 2 RP sessions each expire at the same instant; the sweeper
  *    and the delivery worker of one instance, already running as in production, end them and
- *    deliver 2·N logout tokens to a loopback receiver. The deadline arrives by the real clock
+ *    deliver 2·N logout tokens to a loopback receiver (on its own thread). The deadline arrives by the real clock
  *    (the sessions are signed in under a clock pinned BENCH_LEAD_MS less than their idle limit
  *    in the past, then the pin is lifted), so the sweeper's own wake-up is part of what is
  *    measured. Reported: time from the deadline until the last token arrived, and each token's
  *    lateness.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { createCurfew } from '../src/app.ts';
 import { loadConfig } from '../src/config/load.ts';
@@ -58,6 +57,54 @@ async function profileWave(file: string): Promise<() => Promise<void>> {
   };
 }
 
+/**
+ * The RPs' back-channel endpoint, on its own thread: receiving 2·N requests is the RPs' work, not
+ * Curfew's, so it must not queue behind Curfew on one event loop. It stamps each arrival there.
+ */
+async function startReceiver() {
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    const { createServer } = require('node:http');
+    let arrivals = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        arrivals.push(Date.now());
+        res.writeHead(200).end();
+        parentPort.postMessage({ received: arrivals.length });
+      });
+    });
+    parentPort.on('message', (m) => {
+      if (m === 'reset') arrivals = [];
+      if (m === 'reset' || m === 'arrivals') parentPort.postMessage({ arrivals });
+      if (m === 'close') server.close(() => parentPort.close());
+    });
+    server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+  `, { eval: true });
+  const state = { received: 0 };
+  const replies: Array<(arrivals: number[]) => void> = [];
+  const port = await new Promise<number>((resolve) => {
+    worker.on('message', (m: { port?: number; received?: number; arrivals?: number[] }) => {
+      if (m.port !== undefined) resolve(m.port);
+      if (m.received !== undefined) state.received = Math.max(state.received, m.received);
+      if (m.arrivals) replies.shift()?.(m.arrivals);
+    });
+  });
+  const ask = (what: 'reset' | 'arrivals') => new Promise<number[]>((resolve) => (replies.push(resolve), worker.postMessage(what)));
+  return {
+    base: `http://127.0.0.1:${port}`,
+    get received() {
+      return state.received;
+    },
+    async reset() {
+      await ask('reset');
+      state.received = 0;
+    },
+    arrivals: () => ask('arrivals'),
+    close: () => new Promise<void>((resolve) => (worker.once('exit', () => resolve()), worker.postMessage('close'))),
+  };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -65,20 +112,8 @@ function percentile(sorted: number[], p: number): number {
 const cleanup = () => deletePrefix(prefix);
 
 async function main(): Promise<void> {
-  let received = 0;
-  const arrivals: number[] = [];
-  let lastAt = 0;
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received++;
-      lastAt = Date.now();
-      arrivals.push(lastAt);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  const rpBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const receiver = await startReceiver();
+  const rpBase = receiver.base;
 
   const config = loadConfig({ LOG_LEVEL: 'warn' }, {
     port: 0,
@@ -137,8 +172,7 @@ async function main(): Promise<void> {
   }
   const setupSeconds = (Date.now() - setupStart) / 1000;
   await curfew.sender.tick(); // drain the probe's logout, if any
-  received = 0;
-  arrivals.length = 0;
+  await receiver.reset();
   // The clock runs again; the workers start as an instance's do, and wait for the deadline.
   await redis.del(`${prefix}clock:pinned`);
   const headroomMs = deadline - (await redisNow());
@@ -147,16 +181,18 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 300)));
   const stopProfile = PROFILE ? await profileWave(PROFILE) : undefined;
   const expected = 2 * SESSIONS;
-  while (received < expected && Date.now() - deadline < 600_000) await new Promise((r) => setTimeout(r, 50));
+  while (receiver.received < expected && Date.now() - deadline < 600_000) await new Promise((r) => setTimeout(r, 50));
   await stopProfile?.();
-  const allSeconds = (lastAt - deadline) / 1000;
+  const arrivals = await receiver.arrivals();
+  const received = arrivals.length;
+  const allSeconds = (Math.max(...arrivals) - deadline) / 1000;
   // Lateness of each token: from the deadline to its arrival at the RP.
   const lateness = arrivals.map((at) => at - deadline).sort((a, b) => a - b);
 
   await curfew.close();
   await store.close();
   redis.disconnect();
-  receiver.close();
+  await receiver.close();
   await cleanup();
 
   const rows = [
