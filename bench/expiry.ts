@@ -105,6 +105,13 @@ async function startReceiver() {
   };
 }
 
+/** Redis's own CPU time so far (INFO cpu, all its threads), in ms: the server is shared, so approximate. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1000;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -179,13 +186,20 @@ async function main(): Promise<void> {
   if (headroomMs < 500) throw new Error(`setting up took longer than BENCH_LEAD_MS=${LEAD_MS} (the deadline is ${-headroomMs} ms past): raise it`);
   curfew.startWorkers();
   await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 300)));
+  // What the wave cost, from 300 ms before the deadline to the last arrival.
+  const cpu0 = process.cpuUsage();
+  const loop0 = performance.eventLoopUtilization();
+  const redisCpu0 = await redisCpuMs(redis);
   const stopProfile = PROFILE ? await profileWave(PROFILE) : undefined;
   const expected = 2 * SESSIONS;
   while (receiver.received < expected && Date.now() - deadline < 600_000) await new Promise((r) => setTimeout(r, 50));
   await stopProfile?.();
+  const cpu = process.cpuUsage(cpu0);
+  const loopBusyMs = performance.eventLoopUtilization(loop0).active;
+  const redisCpu = (await redisCpuMs(redis)) - redisCpu0;
   const arrivals = await receiver.arrivals();
   const received = arrivals.length;
-  const allSeconds = (Math.max(...arrivals) - deadline) / 1000;
+  const allSeconds = (arrivals.reduce((a, b) => Math.max(a, b), 0) - deadline) / 1000;
   // Lateness of each token: from the deadline to its arrival at the RP.
   const lateness = arrivals.map((at) => at - deadline).sort((a, b) => a - b);
 
@@ -202,6 +216,7 @@ async function main(): Promise<void> {
     [`${SESSIONS} sessions × 2 RPs expiring at once: deadline → last token delivered`, `${allSeconds.toFixed(1)} s (${received}/${expected} delivered)`],
     ['Delivery throughput', `${Math.round(received / Math.max(allSeconds, 0.001))} tokens/s (${ALG})`],
     ['Lateness of a token (deadline → arrival), p50 / p99 / max', `${percentile(lateness, 50)} / ${percentile(lateness, 99)} / ${lateness.at(-1)} ms`],
+    ['The wave\'s cost: Curfew\'s event loop busy / process CPU (with signing threads and the RPs\' thread) / Redis CPU', `${loopBusyMs.toFixed(0)} / ${((cpu.user + cpu.system) / 1000).toFixed(0)} / ${redisCpu.toFixed(0)} ms`],
   ];
   console.log(`\n| Measure | Result |\n| --- | --- |\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`);
   console.log(`Node ${process.version}, ${SESSIONS} sessions, ${CHECKS} checks, one instance, Redis at ${new URL(REDIS_URL).host}.`);
