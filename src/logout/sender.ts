@@ -54,6 +54,9 @@ export interface LogoutSender {
   wake(): void;
 }
 
+/** The longest an attempt's record waits for the other claimed tokens to go out first (at most a quarter of the lease's margin). */
+const RECORD_WAIT_MS = 1_000;
+
 type Outcome = { kind: 'delivered'; status: number } | { kind: 'permanent' | 'transient'; error: string; status?: number };
 
 /** Validates options once, naming the bad one, as every Curfew factory does. */
@@ -133,22 +136,55 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     }
   }
 
+  /**
+   * Tokens first (issue 14): an attempt's outcome is recorded (store, audit) once no token this
+   * worker claimed is still to be signed and posted, so on one event loop the last token of a
+   * wave does not wait behind the records of the first ones. Bounded by RECORD_WAIT_MS, far
+   * inside a claim's lease: a delivered token is marked long before another worker could claim
+   * it again, and a crash while a record waits loses nothing (the claim is re-taken, at least once).
+   */
+  const recordWaitMs = Math.min(RECORD_WAIT_MS, Math.floor((options.leaseMs - options.timeoutMs) / 4));
+  let unposted = 0;
+  let waiting: Array<() => void> = [];
+  function postedOne(): void {
+    if (--unposted > 0) return;
+    const ready = waiting;
+    waiting = [];
+    for (const resume of ready) resume();
+  }
+  async function tokensFirst(): Promise<void> {
+    if (unposted === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resume) => {
+      waiting.push(resume);
+      timer = setTimeout(resume, recordWaitMs);
+    });
+    clearTimeout(timer);
+  }
+
+  /** Signs and posts (or finds it cannot); counted in `unposted` from its claim until here. */
+  async function send(d: Delivery, now: number, lookup: (id: string) => Promise<Recipient | undefined>): Promise<Outcome> {
+    try {
+      const client = await recipientOf(d, lookup);
+      const target = client?.backchannel_logout_uri ? checkBackchannelUri(client.backchannel_logout_uri, options.allowlist) : undefined;
+      if (!client) return { kind: 'permanent', error: 'the client no longer belongs to the delivery\'s org' };
+      if (!target) return { kind: 'permanent', error: 'the client has no backchannel_logout_uri any more' };
+      if (!target.ok) return { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
+      const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now, lifetimeSeconds: options.logoutTokenSeconds }), client.id_token_signed_response_alg);
+      return await post(target.url, target.allowListed ? allowListedAgent : guardedAgent, token);
+    } finally {
+      postedOne();
+    }
+  }
+
   async function attempt(d: Delivery, now: number, leaseEndsAt: number, lookup: (id: string) => Promise<Recipient | undefined>): Promise<void> {
     const attemptNo = d.attempts + 1;
     const base = { org: d.org, user: d.sub, session: d.session, client: d.client };
-    const client = await recipientOf(d, lookup);
-    const target = client?.backchannel_logout_uri ? checkBackchannelUri(client.backchannel_logout_uri, options.allowlist) : undefined;
-    let outcome: Outcome;
-    if (!client) outcome = { kind: 'permanent', error: 'the client no longer belongs to the delivery\'s org' };
-    else if (!target) outcome = { kind: 'permanent', error: 'the client has no backchannel_logout_uri any more' };
-    else if (!target.ok) outcome = { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
-    else {
-      const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now, lifetimeSeconds: options.logoutTokenSeconds }), client.id_token_signed_response_alg);
-      outcome = await post(target.url, target.allowListed ? allowListedAgent : guardedAgent, token);
-    }
+    const outcome = await send(d, now, lookup);
+    if (outcome.kind === 'delivered') await faults?.('acknowledged', d);
+    await tokensFirst();
 
     if (outcome.kind === 'delivered') {
-      await faults?.('acknowledged', d);
       await markDelivered(d.id, leaseEndsAt);
       lag?.observe({ stage: 'delivered' }, Math.max(0, now - d.endedAt) / 1000);
       signals?.attempted('delivered');
@@ -178,6 +214,7 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     // Local time, for this instance's own retries only: the lease is judged by the shared clock.
     const leaseEndsAt = Date.now() + options.leaseMs - options.timeoutMs;
     const { deliveries, now } = await store.deliveries.claim(room, options.leaseMs);
+    unposted += deliveries.length;
     const clients = new Map<string, Promise<Recipient | undefined>>();
     const lookup = (id: string) => {
       let found = clients.get(id);

@@ -7,7 +7,7 @@ import type { AuditEventType } from '../../src/audit/types.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createLogoutTokenSigner } from '../../src/logout/logout-token.ts';
-import { createLogoutSender, type SenderOptions } from '../../src/logout/sender.ts';
+import { createLogoutSender, type DeliveryFaults, type SenderOptions } from '../../src/logout/sender.ts';
 import { generateJwks } from '../../src/oidc/keys.ts';
 import type { ClientRecord } from '../../src/orgs/types.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
@@ -59,7 +59,7 @@ describe('logout sender', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(rpStatus: number, clientOver: Partial<ClientRecord> = {}, options: Partial<SenderOptions> = {}) {
+  async function setup(rpStatus: number, clientOver: Partial<ClientRecord> = {}, options: Partial<SenderOptions> = {}, faults?: DeliveryFaults) {
     const rp = await receiver(rpStatus);
     cleanups.push(rp.close);
     const clock = new ManualClock(Date.now());
@@ -67,7 +67,7 @@ describe('logout sender', () => {
     cleanups.push(() => store.close());
     await store.directory.putClient(client(rp.uri, clientOver));
     const logger = createLogger('silent');
-    const sender = createLogoutSender({ store, audit: createAudit(store.audit, logger), logger, issuer: ISSUER, sign: createLogoutTokenSigner(generateJwks()), options: { ...OPTIONS, ...options } });
+    const sender = createLogoutSender({ store, audit: createAudit(store.audit, logger), logger, issuer: ISSUER, sign: createLogoutTokenSigner(generateJwks()), options: { ...OPTIONS, ...options }, ...(faults ? { faults } : {}) });
     cleanups.push(() => sender.stop());
     const now = clock.now();
     const delivery: Delivery = {
@@ -121,6 +121,27 @@ describe('logout sender', () => {
     const stopped = t.sender.stop();
     t.rp.control.release();
     await stopped;
+    expect(await t.store.deliveries.get('d1')).toBeUndefined();
+    expect(await t.audited('backchannel.delivered')).toHaveLength(2);
+  });
+
+  it('records a delivered token once the tokens claimed with it went out, waiting at most a bounded time', async () => {
+    const acknowledged: string[] = [];
+    const t = await setup(200, {}, {}, async (_step, d) => void acknowledged.push(d.id));
+    const d2: Delivery = { ...(await t.store.deliveries.get('d1'))!, id: 'd2', sid: 'sid-2' };
+    await t.store.deliveries.enqueue([d2]);
+    t.rp.control.holding = 'sid-1';
+    const ticked = t.sender.tick();
+    await expect.poll(() => acknowledged, { timeout: 5_000, interval: 5 }).toEqual(['d2']);
+    // A few turns of the event loop after d2's acknowledgement, far less than the bound at this
+    // lease (1 s): recorded at once, it would be marked by now; it waits while d1 is still out...
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await t.store.deliveries.get('d2')).toBeDefined();
+    // ...but not for ever: d1's RP still has not answered.
+    await expect.poll(async () => (await t.store.deliveries.get('d2')) === undefined, { timeout: 5_000 }).toBe(true);
+    expect(await t.store.deliveries.get('d1')).toBeDefined();
+    t.rp.control.release();
+    expect(await ticked).toBe(2);
     expect(await t.store.deliveries.get('d1')).toBeUndefined();
     expect(await t.audited('backchannel.delivered')).toHaveLength(2);
   });
