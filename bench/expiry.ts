@@ -33,7 +33,7 @@ const CHECKS = Number(process.env.BENCH_CHECKS ?? 5000);
 /** The clients' ID-token (so logout-token) algorithm: RS256 signs ~10x slower than ES256. */
 const ALG = process.env.BENCH_ALG === 'ES256' ? 'ES256' : 'RS256';
 /** How far ahead of the clock's release the sessions' deadline lies: enough to set them all up. */
-const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 3000 + 2 * SESSIONS);
+const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 2000 + SESSIONS);
 const IDLE_MS = 900_000;
 const prefix = `curfew-bench-${process.pid}:`;
 
