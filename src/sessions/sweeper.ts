@@ -36,6 +36,8 @@ export function createSweeper(deps: { store: SessionStore; sessions: SessionServ
   /** When the index is next due, as the last claim saw it: shared-clock gap, local instant. */
   let next: { inMs: number; seenAt: number } | undefined;
   async function tick(): Promise<number> {
+    // A claim that fails (the store down) tells nothing: the loop waits its tick, never less.
+    next = undefined;
     const { keys, now, nextAt } = await deps.store.claimDue(options.batch, options.leaseMs);
     next = nextAt === undefined ? undefined : { inMs: nextAt - now, seenAt: performance.now() };
     await Promise.all(keys.map((key) => deps.sessions.sweep(key).catch((err: unknown) => log.error({ err }, 'sweeping a session failed; it is claimed again after its lease'))));

@@ -170,6 +170,32 @@ describe('sweeper', () => {
       await t.sweeper.stop();
     });
 
+    it('waits its tick after a claim that failed, not the next deadline it knew of (a store down is not hammered)', async () => {
+      const t = await running();
+      const claims: number[] = [];
+      let failing = false;
+      const claimDue = t.store.sessions.claimDue.bind(t.store.sessions);
+      t.store.sessions.claimDue = async (limit, leaseMs) => {
+        claims.push(Date.now());
+        // Past a handful of claims without time passing, it is spinning: let it out to fail below.
+        if (failing && claims.length < 50) throw new Error('injected store outage');
+        return claimDue(limit, leaseMs);
+      };
+      const start = Date.now();
+      await t.sessions.recordLogin({ uid: 'uid-1', user, org, ip: undefined });
+      await vi.advanceTimersByTimeAsync(IDLE * 1000 - 30_000);
+      t.sweeper.start();
+      await vi.advanceTimersByTimeAsync(0);
+      // It knows of the deadline 30 s away and sleeps until it; the store goes down meanwhile.
+      failing = true;
+      await vi.advanceTimersByTimeAsync(start + IDLE * 1000 - Date.now() + 60_000 * 3);
+      const gaps = claims.slice(2).map((at, i) => at - claims[i + 1]!);
+      expect(gaps.length).toBeGreaterThanOrEqual(2);
+      for (const gap of gaps) expect(gap).toBe(60_000);
+      expect(t.ended).toEqual([]);
+      await t.sweeper.stop();
+    });
+
     it('wakes again when a claimed session\'s lease runs out, if its sweep failed', async () => {
       let fail = true;
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
