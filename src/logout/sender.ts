@@ -145,21 +145,23 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
    */
   const recordWaitMs = Math.min(RECORD_WAIT_MS, Math.floor((options.leaseMs - options.timeoutMs) / 4));
   let unposted = 0;
-  let waiting: Array<() => void> = [];
+  const waiting = new Set<() => void>();
   function postedOne(): void {
     if (--unposted > 0) return;
-    const ready = waiting;
-    waiting = [];
-    for (const resume of ready) resume();
+    for (const resume of waiting) resume();
+    waiting.clear();
   }
   async function tokensFirst(): Promise<void> {
     if (unposted === 0) return;
     let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resume) => {
-      waiting.push(resume);
-      timer = setTimeout(resume, recordWaitMs);
+    let resume: () => void = () => {};
+    await new Promise<void>((resolve) => {
+      resume = resolve;
+      waiting.add(resume);
+      timer = setTimeout(resolve, recordWaitMs);
     });
     clearTimeout(timer);
+    waiting.delete(resume);
   }
 
   /** Signs and posts (or finds it cannot); counted in `unposted` from its claim until here. */
