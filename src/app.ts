@@ -131,6 +131,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     consequences: {
       'deliveries-queued': enqueueLogoutTokens(store, (queued) => {
         for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
+        // This instance's sender takes them at once (other instances' find them at their poll).
+        sender.wake();
       }),
       'step-up-required': stepUpAfterTimeouts(store.directory, mfa),
     },

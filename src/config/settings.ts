@@ -169,7 +169,7 @@ export const configSchema = z
       issuerLabel: setting(z.string().min(1).max(64), 'Curfew', { env: 'CURFEW_TOTP_ISSUER_LABEL', parse: 'text', description: 'Issuer name shown in authenticator apps.' }),
     }).prefault({}),
     sweeper: z.object({
-      tickMs: setting(z.number().int().min(10).max(60_000), 250, { env: 'CURFEW_SWEEPER_TICK_MS', parse: 'integer', description: 'How often each instance looks for sessions past a deadline.' }),
+      tickMs: setting(z.number().int().min(10).max(60_000), 250, { env: 'CURFEW_SWEEPER_TICK_MS', parse: 'integer', description: 'The longest an instance sleeps between looks for sessions past a deadline: it wakes at the next deadline it knows of, and looks this often for those other instances wrote since.' }),
       batch: setting(count().max(10_000), 500, { env: 'CURFEW_SWEEPER_BATCH', parse: 'integer', description: 'Sessions claimed per look.' }),
       leaseMs: setting(count(), 30_000, { env: 'CURFEW_SWEEPER_LEASE_MS', parse: 'integer', description: 'How long a claimed session is hidden from other sweepers.' }),
     }).prefault({}),
@@ -180,7 +180,7 @@ export const configSchema = z
       timeoutMs: setting(count().max(60_000), 5000, { env: 'CURFEW_BACKCHANNEL_TIMEOUT_MS', parse: 'integer', description: 'Per-attempt HTTP timeout.' }),
       concurrencyPerClient: setting(count().max(256), 8, { env: 'CURFEW_BACKCHANNEL_CONCURRENCY', parse: 'integer', description: 'Open connections per RP origin.' }),
       batch: setting(count().max(10_000), 200, { env: 'CURFEW_BACKCHANNEL_BATCH', parse: 'integer', description: 'Deliveries claimed per look.' }),
-      tickMs: setting(z.number().int().min(10).max(60_000), 200, { env: 'CURFEW_BACKCHANNEL_TICK_MS', parse: 'integer', description: 'How often an idle worker looks for due deliveries.' }),
+      tickMs: setting(z.number().int().min(10).max(60_000), 200, { env: 'CURFEW_BACKCHANNEL_TICK_MS', parse: 'integer', description: 'How often an idle worker looks for due deliveries (retries, and tokens other instances queued); tokens its own instance queues are taken at once.' }),
       leaseMs: setting(count(), 30_000, { env: 'CURFEW_BACKCHANNEL_LEASE_MS', parse: 'integer', description: 'After this, a claimed delivery no instance finished is claimable again.' }),
       logoutTokenSeconds: setting(seconds(3600), 120, {
         env: 'CURFEW_LOGOUT_TOKEN_SECONDS',

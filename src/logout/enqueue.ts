@@ -26,11 +26,15 @@ export function deliveryId(session: string, client: string, sid: string): string
  */
 export function enqueueLogoutTokens(store: EnqueueStore, onEnqueued?: (deliveries: Delivery[]) => void): EndListener {
   return async ({ id, reason, session, rps, deadlineAt }) => {
-    const now = await store.now();
-    const deliveries: Delivery[] = [];
-    for (const rp of rps) {
+    // Read together: each is a round trip, and every end of a wave waits on them.
+    const [now, ...clients] = await Promise.all([
+      store.now(),
       // A deleted client's sessions end after its removal: its tombstone keeps the URI it had.
-      const client = (await store.directory.getClient(rp.client)) ?? (await store.directory.getClientTombstone(rp.client));
+      ...rps.map(async (rp) => (await store.directory.getClient(rp.client)) ?? (await store.directory.getClientTombstone(rp.client))),
+    ]);
+    const deliveries: Delivery[] = [];
+    for (const [i, rp] of rps.entries()) {
+      const client = clients[i];
       if (!client?.backchannel_logout_uri) continue;
       deliveries.push({
         id: deliveryId(session.id, rp.client, rp.sid),

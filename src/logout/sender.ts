@@ -52,7 +52,12 @@ export interface LogoutSender {
   tick(): Promise<number>;
   start(): void;
   stop(): Promise<void>;
+  /** Tokens were just queued here: claim them now rather than at the next poll (`tickMs`). */
+  wake(): void;
 }
+
+/** The longest an attempt's record waits for the other claimed tokens to go out first (at most a quarter of the lease's margin). */
+const RECORD_WAIT_MS = 1_000;
 
 type Outcome = { kind: 'delivered'; status: number } | { kind: 'permanent' | 'transient'; error: string; status?: number };
 
@@ -98,13 +103,20 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     }
   }
 
+  type Recipient = Pick<ClientRecord, 'org' | 'backchannel_logout_uri' | 'id_token_signed_response_alg'>;
+  /** The client as it is, or as its tombstone left it. */
+  async function clientNow(id: string): Promise<Recipient | undefined> {
+    return (await store.directory.getClient(id)) ?? (await store.directory.getClientTombstone(id));
+  }
+
   /**
    * Who may receive this token, judged now rather than when it was queued (issue 10 item 8): the
    * client as it is, or as its tombstone left it, and only while it is the delivery's org's.
    * A token names a user and a session of that org: it never goes to a client another org holds.
+   * `lookup` is the claim's: the deliveries claimed together look each client up once.
    */
-  async function recipientOf(d: Delivery): Promise<Pick<ClientRecord, 'backchannel_logout_uri' | 'id_token_signed_response_alg'> | undefined> {
-    const client = (await store.directory.getClient(d.client)) ?? (await store.directory.getClientTombstone(d.client));
+  async function recipientOf(d: Delivery, lookup: (id: string) => Promise<Recipient | undefined>): Promise<Recipient | undefined> {
+    const client = await lookup(d.client);
     return client?.org === d.org ? client : undefined;
   }
 
@@ -126,22 +138,57 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     }
   }
 
-  async function attempt(d: Delivery, now: number, leaseEndsAt: number): Promise<void> {
+  /**
+   * Tokens first (issue 14): an attempt's outcome is recorded (store, audit) once no token this
+   * worker claimed is still to be signed and posted, so on one event loop the last token of a
+   * wave does not wait behind the records of the first ones. Bounded by RECORD_WAIT_MS, far
+   * inside a claim's lease: a delivered token is marked long before another worker could claim
+   * it again, and a crash while a record waits loses nothing (the claim is re-taken, at least once).
+   */
+  const recordWaitMs = Math.min(RECORD_WAIT_MS, Math.floor((options.leaseMs - options.timeoutMs) / 4));
+  let unposted = 0;
+  const waiting = new Set<() => void>();
+  function postedOne(): void {
+    if (--unposted > 0) return;
+    for (const resume of waiting) resume();
+    waiting.clear();
+  }
+  async function tokensFirst(): Promise<void> {
+    if (unposted === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    let resume: () => void = () => {};
+    await new Promise<void>((resolve) => {
+      resume = resolve;
+      waiting.add(resume);
+      timer = setTimeout(resolve, recordWaitMs);
+    });
+    clearTimeout(timer);
+    waiting.delete(resume);
+  }
+
+  /** Signs and posts (or finds it cannot); counted in `unposted` from its claim until here. */
+  async function send(d: Delivery, now: number, lookup: (id: string) => Promise<Recipient | undefined>): Promise<Outcome> {
+    try {
+      const client = await recipientOf(d, lookup);
+      const target = client?.backchannel_logout_uri ? checkBackchannelUri(client.backchannel_logout_uri, options.allowlist) : undefined;
+      if (!client) return { kind: 'permanent', error: 'the client no longer belongs to the delivery\'s org' };
+      if (!target) return { kind: 'permanent', error: 'the client has no backchannel_logout_uri any more' };
+      if (!target.ok) return { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
+      const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now, lifetimeSeconds: options.logoutTokenSeconds }), client.id_token_signed_response_alg);
+      return await post(target.url, target.allowListed ? allowListedAgent : guardedAgent, token);
+    } finally {
+      postedOne();
+    }
+  }
+
+  async function attempt(d: Delivery, now: number, leaseEndsAt: number, lookup: (id: string) => Promise<Recipient | undefined>): Promise<void> {
     const attemptNo = d.attempts + 1;
     const base = { org: d.org, user: d.sub, session: d.session, client: d.client };
-    const client = await recipientOf(d);
-    const target = client?.backchannel_logout_uri ? checkBackchannelUri(client.backchannel_logout_uri, options.allowlist) : undefined;
-    let outcome: Outcome;
-    if (!client) outcome = { kind: 'permanent', error: 'the client no longer belongs to the delivery\'s org' };
-    else if (!target) outcome = { kind: 'permanent', error: 'the client has no backchannel_logout_uri any more' };
-    else if (!target.ok) outcome = { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
-    else {
-      const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now, lifetimeSeconds: options.logoutTokenSeconds }), client.id_token_signed_response_alg);
-      outcome = await post(target.url, target.allowListed ? allowListedAgent : guardedAgent, token);
-    }
+    const outcome = await send(d, now, lookup);
+    if (outcome.kind === 'delivered') await faults?.('acknowledged', d);
+    await tokensFirst();
 
     if (outcome.kind === 'delivered') {
-      await faults?.('acknowledged', d);
       await markDelivered(d.id, leaseEndsAt);
       lag?.observe({ stage: 'delivered' }, Math.max(0, now - d.endedAt) / 1000);
       signals?.attempted('delivered');
@@ -162,23 +209,69 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     await audit({ type: 'backchannel.retrying', ...base, data: { delivery: d.id, attempt: attemptNo, error: outcome.error, nextAttemptAt: new Date(nextAttemptAt).toISOString() } });
   }
 
-  async function tick(): Promise<number> {
+  /**
+   * Claims up to `room` due deliveries and starts an attempt at each; `done` settles when all
+   * of them did. The claim is the lease: a crash anywhere after it leaves the delivery to be
+   * claimed again when the lease runs out.
+   */
+  async function claimAndStart(room: number): Promise<{ claimed: number; done: Promise<void> }> {
     // Local time, for this instance's own retries only: the lease is judged by the shared clock.
     const leaseEndsAt = Date.now() + options.leaseMs - options.timeoutMs;
-    const { deliveries, now } = await store.deliveries.claim(options.batch, options.leaseMs);
-    await Promise.all(
-      deliveries.map((d) => attempt(d, now, leaseEndsAt).catch((err: unknown) => log.error({ err, delivery: d.id }, 'delivery attempt failed; it will be claimed again after its lease'))),
-    );
-    return deliveries.length;
+    const { deliveries, now } = await store.deliveries.claim(room, options.leaseMs);
+    unposted += deliveries.length;
+    const clients = new Map<string, Promise<Recipient | undefined>>();
+    const lookup = (id: string) => {
+      let found = clients.get(id);
+      if (!found) clients.set(id, (found = clientNow(id)));
+      return found;
+    };
+    const attempts = deliveries.map((d) => attempt(d, now, leaseEndsAt, lookup).catch((err: unknown) => log.error({ err, delivery: d.id }, 'delivery attempt failed; it will be claimed again after its lease')));
+    return { claimed: deliveries.length, done: Promise.all(attempts).then(() => undefined) };
   }
 
-  const loop = pollLoop(tick, { batch: options.batch, idleMs: options.tickMs, logger: log, what: 'delivering logout tokens' });
+  async function tick(): Promise<number> {
+    const { claimed, done } = await claimAndStart(options.batch);
+    await done;
+    return claimed;
+  }
+
+  /**
+   * The worker does not wait for a batch's slowest attempt before claiming again: tokens queued
+   * meanwhile (a wake) are claimed at once, as long as fewer than `batch` attempts are in flight.
+   * When every slot is taken, the next finished attempt wakes it.
+   */
+  const inFlight = new Set<Promise<void>>();
+  let attempting = 0;
+  let full = false;
+  async function work(): Promise<number> {
+    const room = options.batch - attempting;
+    full = room <= 0;
+    if (full) return 0;
+    const { claimed, done } = await claimAndStart(room);
+    full = claimed === room;
+    attempting += claimed;
+    inFlight.add(done);
+    void done.then(() => {
+      inFlight.delete(done);
+      attempting -= claimed;
+      if (full) loop.wake();
+    });
+    return claimed;
+  }
+
+  let closed: Promise<void> | undefined;
+  const loop = pollLoop(work, { batch: options.batch, idleMs: options.tickMs, logger: log, what: 'delivering logout tokens' });
   return {
     tick,
     start: loop.start,
+    wake: loop.wake,
     async stop() {
       await loop.stop();
-      await Promise.all([allowListedAgent.close(), guardedAgent.close()]);
+      // The attempts still out finish (they are claimed: leaving them would only delay them a lease).
+      await Promise.all(inFlight);
+      // Once: stopping again must not close the closed connection pools.
+      closed ??= Promise.all([allowListedAgent.close(), guardedAgent.close()]).then(() => undefined);
+      await closed;
     },
   };
 }

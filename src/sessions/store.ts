@@ -83,9 +83,11 @@ export interface SessionStore {
    * The deadline index: keys of sessions whose next deadline (SSO or any live RP) is at or
    * before the shared clock's now, claimed atomically — each claimed key is hidden from other
    * claimers for `leaseMs`, so of many sweeping instances one handles it. Every write to a
-   * session keeps its index entry current; ending a session removes it.
+   * session keeps its index entry current; ending a session removes it. `nextAt`: the index's
+   * earliest entry after the claim (a deadline, or a claim's lease running out), read in the
+   * same step; absent when the index is empty. The sweeper sleeps until then (at most its tick).
    */
-  claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number }>;
+  claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number; nextAt?: number }>;
   /**
    * For the operator's gauges, read in one atomic step (one Lua function in Redis): SSO sessions not
    * yet ended (the deadline index), those whose next deadline has passed and are not claimed by

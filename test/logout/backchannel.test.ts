@@ -205,6 +205,31 @@ describe('back-channel logout timing (redis store)', () => {
   });
 });
 
+describe('back-channel logout: an end reaches its instance\'s sender at once (redis store)', () => {
+  it('delivers a logout token queued after the sender went idle without waiting for its poll', async () => {
+    const rp = new RpReceiver();
+    await rp.start();
+    // Both workers poll once a minute: within the few seconds below, only a wake explains a delivery.
+    const h = await startCurfew('redis', { seed: seed(rp), config: { 'backchannel.allowlist': ['http://127.0.0.1:*'], 'backchannel.tickMs': 60_000, 'sweeper.tickMs': 60_000 } });
+    rp.trust(h.url, `${h.url}/jwks`);
+    try {
+      await signIn(h, h.userAgent(), 'acme-app', 'alice');
+      await signIn(h, h.userAgent(), 'acme-app', 'bob');
+      const [first, second] = await Promise.all((await h.store.sessions.keysOfOrg('acme')).map(async (k) => (await h.store.sessions.get(k))!.id));
+      h.curfew.startWorkers();
+      await h.curfew.sessions.end(first!, 'admin');
+      // Delivered by the sender's first tick or by a wake: either way that first tick is behind it.
+      await rp.waitFor(() => rp.received.length === 1, 5_000);
+      await h.curfew.sessions.end(second!, 'admin');
+      await rp.waitFor(() => rp.received.length === 2, 5_000);
+      expect(rp.received.map((r) => r.payload.sub)).toHaveLength(2);
+    } finally {
+      await h.close();
+      await rp.close();
+    }
+  });
+});
+
 describe('registration of back-channel URIs', () => {
   const withUri = (uri: string) => {
     const s = testSeed();

@@ -7,7 +7,7 @@ import type { AuditEventType } from '../../src/audit/types.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createLogoutTokenSigner } from '../../src/logout/logout-token.ts';
-import { createLogoutSender, type SenderOptions } from '../../src/logout/sender.ts';
+import { createLogoutSender, type DeliveryFaults, type SenderOptions } from '../../src/logout/sender.ts';
 import { generateJwks } from '../../src/oidc/keys.ts';
 import type { ClientRecord } from '../../src/orgs/types.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
@@ -19,21 +19,31 @@ const OPTIONS: SenderOptions = {
   batch: 50, tickMs: 50, leaseMs: 30_000, logoutTokenSeconds: 90, allowlist: ['http://127.0.0.1:*'],
 };
 
-/** An RP's back-channel endpoint on loopback: answers `status`, keeps every token it got. */
+/**
+ * An RP's back-channel endpoint on loopback: answers `status`, keeps every token it got. While
+ * `holding` names a sid, that token's answer waits until the test lets it go.
+ */
 async function receiver(status: number) {
   const tokens: string[] = [];
+  const held: Array<() => void> = [];
+  const control = { holding: undefined as string | undefined, release: () => held.splice(0).forEach((answer) => answer()) };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      tokens.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.statusCode = status;
-      res.end();
+      const token = new URLSearchParams(body).get('logout_token') ?? '';
+      tokens.push(token);
+      const answer = () => {
+        res.statusCode = status;
+        res.end();
+      };
+      if (control.holding !== undefined && decodeJwt(token).sid === control.holding) held.push(answer);
+      else answer();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
-  return { tokens, uri: `http://127.0.0.1:${port}/bcl`, close: () => new Promise((r) => server.close(r)) };
+  return { tokens, control, uri: `http://127.0.0.1:${port}/bcl`, close: () => (control.release(), new Promise((r) => server.close(r))) };
 }
 
 const client = (uri: string | undefined, over: Partial<ClientRecord> = {}): ClientRecord => ({
@@ -49,7 +59,7 @@ describe('logout sender', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(rpStatus: number, clientOver: Partial<ClientRecord> = {}, options: Partial<SenderOptions> = {}) {
+  async function setup(rpStatus: number, clientOver: Partial<ClientRecord> = {}, options: Partial<SenderOptions> = {}, faults?: DeliveryFaults) {
     const rp = await receiver(rpStatus);
     cleanups.push(rp.close);
     const clock = new ManualClock(Date.now());
@@ -57,7 +67,7 @@ describe('logout sender', () => {
     cleanups.push(() => store.close());
     await store.directory.putClient(client(rp.uri, clientOver));
     const logger = createLogger('silent');
-    const sender = createLogoutSender({ store, audit: createAudit(store.audit, logger), logger, issuer: ISSUER, sign: createLogoutTokenSigner(generateJwks()), options: { ...OPTIONS, ...options } });
+    const sender = createLogoutSender({ store, audit: createAudit(store.audit, logger), logger, issuer: ISSUER, sign: createLogoutTokenSigner(generateJwks()), options: { ...OPTIONS, ...options }, ...(faults ? { faults } : {}) });
     cleanups.push(() => sender.stop());
     const now = clock.now();
     const delivery: Delivery = {
@@ -92,6 +102,48 @@ describe('logout sender', () => {
     // Nothing is left to send.
     expect(await t.sender.tick()).toBe(0);
     expect(t.rp.tokens).toHaveLength(1);
+  });
+
+  it('once started, claims at a wake rather than at its poll, and does not wait for an earlier attempt still out', async () => {
+    // The poll is a minute away: only wakes can explain what is sent below.
+    const t = await setup(200, {}, { tickMs: 60_000 });
+    t.rp.control.holding = 'sid-1';
+    t.sender.start();
+    await expect.poll(() => t.rp.tokens.length, { timeout: 5_000 }).toBe(1);
+    // d1's RP has not answered; d2 is queued as an end queues it, and the sender told.
+    const d2: Delivery = { ...(await t.store.deliveries.get('d1'))!, id: 'd2', sid: 'sid-2', state: 'pending', attempts: 0 };
+    await t.store.deliveries.enqueue([d2]);
+    t.sender.wake();
+    await expect.poll(async () => (await t.store.deliveries.get('d2')) === undefined, { timeout: 5_000 }).toBe(true);
+    expect(decodeJwt(t.rp.tokens[1]!).sid).toBe('sid-2');
+    expect(await t.store.deliveries.get('d1')).toBeDefined();
+    // Stopping waits for the attempt still out: it is marked delivered, not dropped.
+    const stopped = t.sender.stop();
+    t.rp.control.release();
+    await stopped;
+    expect(await t.store.deliveries.get('d1')).toBeUndefined();
+    expect(await t.audited('backchannel.delivered')).toHaveLength(2);
+  });
+
+  it('records a delivered token once the tokens claimed with it went out, waiting at most a bounded time', async () => {
+    const acknowledged: string[] = [];
+    const t = await setup(200, {}, {}, async (_step, d) => void acknowledged.push(d.id));
+    const d2: Delivery = { ...(await t.store.deliveries.get('d1'))!, id: 'd2', sid: 'sid-2' };
+    await t.store.deliveries.enqueue([d2]);
+    t.rp.control.holding = 'sid-1';
+    const ticked = t.sender.tick();
+    await expect.poll(() => acknowledged, { timeout: 5_000, interval: 5 }).toEqual(['d2']);
+    // A few turns of the event loop after d2's acknowledgement, far less than the bound at this
+    // lease (1 s): recorded at once, it would be marked by now; it waits while d1 is still out...
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await t.store.deliveries.get('d2')).toBeDefined();
+    // ...but not for ever: d1's RP still has not answered.
+    await expect.poll(async () => (await t.store.deliveries.get('d2')) === undefined, { timeout: 5_000 }).toBe(true);
+    expect(await t.store.deliveries.get('d1')).toBeDefined();
+    t.rp.control.release();
+    expect(await ticked).toBe(2);
+    expect(await t.store.deliveries.get('d1')).toBeUndefined();
+    expect(await t.audited('backchannel.delivered')).toHaveLength(2);
   });
 
   it('retries an RP answering 503 after a backoff delay, and dead-letters after the last attempt', async () => {

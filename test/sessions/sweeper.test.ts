@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAudit } from '../../src/audit/audit.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -22,7 +22,7 @@ afterEach(async () => {
   for (const store of opened.splice(0)) await store.close();
 });
 
-async function setup(wrap: (s: SessionService) => SessionService = (s) => s, stepUp: () => Promise<void> = async () => {}) {
+async function setup(wrap: (s: SessionService) => SessionService = (s) => s, stepUp: () => Promise<void> = async () => {}, options = OPTIONS) {
   const clock = new ManualClock(Date.now());
   const store = createMemoryStore({ clock });
   opened.push(store);
@@ -33,7 +33,7 @@ async function setup(wrap: (s: SessionService) => SessionService = (s) => s, ste
   const ended: string[] = [];
   const consequences = { 'deliveries-queued': async (e: SessionEnded) => void ended.push(e.session.id), 'step-up-required': stepUp };
   const sessions = createSessionService({ store, hash: createIdentifierHasher('k'.repeat(32)), audit: createAudit(store.audit, logger), logger, endLeaseMs: 30_000, consequences });
-  const sweeper = createSweeper({ store: store.sessions, sessions: wrap(sessions), logger }, OPTIONS);
+  const sweeper = createSweeper({ store: store.sessions, sessions: wrap(sessions), logger }, options);
   return { clock, store, sessions, sweeper, ended, logs };
 }
 
@@ -122,5 +122,106 @@ describe('sweeper', () => {
     t.sweeper.start();
     await expect.poll(() => t.ended, { timeout: 5_000 }).toEqual(['uid-1']);
     await t.sweeper.stop();
+  });
+
+  describe('waking at the next deadline', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /**
+     * One clock for the store and the timers: the fake clock moves them together, so a timer
+     * firing is the store's time reaching that instant. The poll (tickMs 60 s) starts 30.5 s
+     * off the deadline's phase: only a wake set for the deadline can end it on time.
+     */
+    async function running() {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+      const t = await setup(undefined, undefined, { ...OPTIONS, tickMs: 60_000 });
+      t.clock.now = () => Date.now();
+      return t;
+    }
+
+    it('ends nothing 1 ms before the deadline and the session at it, the poll being 30 s away', async () => {
+      const t = await running();
+      const start = Date.now();
+      await t.sessions.recordLogin({ uid: 'uid-1', user, org, ip: undefined });
+      await vi.advanceTimersByTimeAsync(30_500);
+      t.sweeper.start();
+      await vi.advanceTimersByTimeAsync(start + IDLE * 1000 - 1 - Date.now());
+      expect(t.ended).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(t.ended).toEqual(['uid-1']);
+      await t.sweeper.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('finds a session written after it went to sleep at its next poll, then wakes at its deadline', async () => {
+      const t = await running();
+      t.sweeper.start();
+      await vi.advanceTimersByTimeAsync(30_500);
+      // As another instance would: the sweeper slept on an empty index and was not told.
+      const start = Date.now();
+      await t.sessions.recordLogin({ uid: 'uid-1', user, org, ip: undefined });
+      await vi.advanceTimersByTimeAsync(IDLE * 1000 - 1);
+      expect(t.ended).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(Date.now()).toBe(start + IDLE * 1000);
+      expect(t.ended).toEqual(['uid-1']);
+      await t.sweeper.stop();
+    });
+
+    it('waits its tick after a claim that failed, not the next deadline it knew of (a store down is not hammered)', async () => {
+      const t = await running();
+      const claims: number[] = [];
+      let failing = false;
+      const claimDue = t.store.sessions.claimDue.bind(t.store.sessions);
+      t.store.sessions.claimDue = async (limit, leaseMs) => {
+        claims.push(Date.now());
+        // Past a handful of claims without time passing, it is spinning: let it out to fail below.
+        if (failing && claims.length < 50) throw new Error('injected store outage');
+        return claimDue(limit, leaseMs);
+      };
+      const start = Date.now();
+      await t.sessions.recordLogin({ uid: 'uid-1', user, org, ip: undefined });
+      await vi.advanceTimersByTimeAsync(IDLE * 1000 - 30_000);
+      t.sweeper.start();
+      await vi.advanceTimersByTimeAsync(0);
+      // It knows of the deadline 30 s away and sleeps until it; the store goes down meanwhile.
+      failing = true;
+      await vi.advanceTimersByTimeAsync(start + IDLE * 1000 - Date.now() + 60_000 * 3);
+      const gaps = claims.slice(2).map((at, i) => at - claims[i + 1]!);
+      expect(gaps.length).toBeGreaterThanOrEqual(2);
+      for (const gap of gaps) expect(gap).toBe(60_000);
+      expect(t.ended).toEqual([]);
+      await t.sweeper.stop();
+    });
+
+    it('wakes again when a claimed session\'s lease runs out, if its sweep failed', async () => {
+      let fail = true;
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+      const t = await setup((s) => ({
+        ...s,
+        sweep: async (key) => {
+          if (fail) {
+            fail = false;
+            throw new Error('injected sweep failure');
+          }
+          return s.sweep(key);
+        },
+      }), undefined, { ...OPTIONS, tickMs: 60_000, leaseMs: 7_000 });
+      t.clock.now = () => Date.now();
+      const start = Date.now();
+      await t.sessions.recordLogin({ uid: 'uid-1', user, org, ip: undefined });
+      await vi.advanceTimersByTimeAsync(30_500);
+      t.sweeper.start();
+      await vi.advanceTimersByTimeAsync(start + IDLE * 1000 - Date.now());
+      expect(t.ended).toEqual([]);
+      expect(t.logs.join('')).toContain('sweeping a session failed');
+      await vi.advanceTimersByTimeAsync(7_000 - 1);
+      expect(t.ended).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(t.ended).toEqual(['uid-1']);
+      await t.sweeper.stop();
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { pollLoop } from '../../src/workers/poll-loop.ts';
 
@@ -62,5 +62,65 @@ describe('poll loop', () => {
     expect(most).toBe(1);
     await new Promise((r) => setTimeout(r, 60));
     expect(finished).toBe(after);
+  });
+
+  describe('waking', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('ticks at once on a wake instead of waiting idleMs, and a wake during a tick ticks again right after it', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { logger: log } = logger();
+      let ticks = 0;
+      let hold: (() => void) | undefined;
+      const loop = pollLoop(async () => {
+        ticks++;
+        if (ticks === 3) await new Promise<void>((r) => (hold = r));
+        return 0;
+      }, { batch: 5, idleMs: 60_000, logger: log, what: 'test' });
+      loop.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(ticks).toBe(1);
+      // No time passes: only the wake can cause the next tick.
+      loop.wake();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(ticks).toBe(2);
+      loop.wake();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(ticks).toBe(3);
+      // A wake while tick 3 runs (it may have looked before what woke it was there).
+      loop.wake();
+      hold!();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(ticks).toBe(4);
+      // Without a wake, it waits idleMs.
+      await vi.advanceTimersByTimeAsync(59_999);
+      expect(ticks).toBe(4);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(ticks).toBe(5);
+      await loop.stop();
+    });
+
+    it('asks idleMs anew after each short tick, and stop cuts an idle wait short', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { logger: log } = logger();
+      const waits = [30, 10, 60_000];
+      let ticks = 0;
+      const loop = pollLoop(async () => (ticks++, 0), { batch: 5, idleMs: () => waits.shift() ?? 60_000, logger: log, what: 'test' });
+      loop.start();
+      await vi.advanceTimersByTimeAsync(29);
+      expect(ticks).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(ticks).toBe(2);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(ticks).toBe(3);
+      let stopped = false;
+      void loop.stop().then(() => (stopped = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(stopped).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(ticks).toBe(3);
+    });
   });
 });

@@ -176,7 +176,9 @@ export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): Sessio
       const now = clock.now();
       const keys = [...index].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]).slice(0, limit).map(([k]) => k);
       for (const key of keys) index.set(key, now + leaseMs);
-      return { keys, now };
+      let nextAt = Infinity;
+      for (const at of index.values()) nextAt = Math.min(nextAt, at);
+      return { keys, now, ...(index.size ? { nextAt } : {}) };
     },
     async liveRpSessions() {
       // Every record here is a session not yet ended; counted afresh, so exact by construction.

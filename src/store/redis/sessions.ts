@@ -58,8 +58,9 @@ export function createRedisSessions(redis: Redis, call: FunctionCall, k: KeySche
     keysOfOrg: (org) => redis.smembers(k.orgSessions(org)),
     keysOfUser: (user) => redis.smembers(k.userSessions(user)),
     async claimDue(limit, leaseMs) {
-      const [now, ...members] = decode(strings, await fn('session_claim_due', [k.clockPin, k.deadlines], [limit, leaseMs]), 'session_claim_due');
-      return { now: decode(int, now, 'session_claim_due[0]'), keys: members.map(sessionKeyOf) };
+      const [now, next, ...members] = decode(strings, await fn('session_claim_due', [k.clockPin, k.deadlines], [limit, leaseMs]), 'session_claim_due');
+      const nextAt = next ? { nextAt: decode(int, next, 'session_claim_due[1]') } : {};
+      return { now: decode(int, now, 'session_claim_due[0]'), keys: members.map(sessionKeyOf), ...nextAt };
     },
     async census() {
       const census = decode(queueCensus, await fn('session_census', [k.clockPin, k.deadlines]), 'session_census');

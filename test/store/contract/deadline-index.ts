@@ -34,7 +34,21 @@ export function describeDeadlineIndexContract(name: string, make: MakeSubject): 
       expect(await claim()).toEqual([]);
       await s.clock.set(t0 + 15 * MIN);
       const claimed = await sessions().claimDue(100, LEASE);
-      expect(claimed).toEqual({ now: t0 + 15 * MIN, keys: ['k1'] });
+      // Its lease is now the index's next entry: if this sweeper dies, the next one looks then.
+      expect(claimed).toEqual({ now: t0 + 15 * MIN, keys: ['k1'], nextAt: t0 + 15 * MIN + LEASE });
+    });
+
+    it('tells when it is next due, read with the claim: the earliest deadline, none when empty', async () => {
+      expect(await sessions().claimDue(100, LEASE)).toEqual({ now: t0, keys: [] });
+      await sessions().login('k1', sso('a'));
+      await sessions().login('k2', sso('b', { idleSeconds: 300 }));
+      expect(await sessions().claimDue(100, LEASE)).toEqual({ now: t0, keys: [], nextAt: t0 + 5 * MIN });
+      // Activity moves a deadline, and the answer with it.
+      await s.clock.set(t0 + MIN);
+      await sessions().check('k2', undefined, 'active');
+      expect((await sessions().claimDue(100, LEASE)).nextAt).toBe(t0 + 6 * MIN);
+      await sessions().end('k2', { id: 'e-k2', reason: 'logout', leaseMs: LEASE });
+      expect((await sessions().claimDue(100, LEASE)).nextAt).toBe(t0 + 15 * MIN);
     });
 
     it('indexes the earliest deadline of the session and its live RP sessions, and follows activity', async () => {

@@ -294,13 +294,15 @@ register_session('session_mark_warned', function(keys, args)
 end)
 
 -- The sweeper's claim: takes due entries and pushes their score a lease ahead in the same step,
--- so concurrent sweepers never take the same session.
--- KEYS: pin, index  ARGV: limit, leaseMs. Returns { now, record key... }.
+-- so concurrent sweepers never take the same session. It also tells when the index is next due
+-- (its earliest score after the claim, '' when empty), so the sweeper can wake right then.
+-- KEYS: pin, index  ARGV: limit, leaseMs. Returns { now, next due or '', record key... }.
 register_session('session_claim_due', function(keys, args)
   local now = now_ms(keys[1])
   local due = redis.call('ZRANGEBYSCORE', keys[2], '-inf', now, 'LIMIT', 0, tonumber(args[1]))
   for _, member in ipairs(due) do redis.call('ZADD', keys[2], now + tonumber(args[2]), member) end
-  return { tostring(now), unpack(due) }
+  local first = redis.call('ZRANGE', keys[2], 0, 0, 'WITHSCORES')
+  return { tostring(now), first[2] or '', unpack(due) }
 end)
 
 -- KEYS: pin, index. Read-only.
