@@ -7,6 +7,9 @@ import { controlReceipts, mountControlReceiver } from '../../src/compliance/cont
 import { logoutTokenClaims } from '../../src/logout/logout-token.ts';
 import { createIdentifierHasher } from '../../src/crypto/identifier-hash.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
+import { createRedisStore } from '../../src/store/redis/index.ts';
+import { errorHandler } from '../../src/http/errors.ts';
+import { createLogger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
 import { serve } from '../support/serve.ts';
 
@@ -88,5 +91,33 @@ describe('the control test\'s back-channel receiver', () => {
     clock.set(start);
     await store.models.upsert('CurfewControlReceipt', createIdentifierHasher('k'.repeat(32))('control-receipt:sid-odd'), { sid: 'sid-odd', client: 7 }, 60, {});
     expect(await receipts.find('sid-odd')).toBeUndefined();
+  });
+});
+
+// A valid token the receiver cannot record is the store's failure, not the token's: 400 would
+// make Curfew's sender dead-letter it at once; 503 + Retry-After makes it retry.
+describe('the control test\'s receiver while the store cannot answer', () => {
+  it('answers a valid logout token 503 temporarily_unavailable with Retry-After, not 400', async () => {
+    const dead = createRedisStore({ url: 'redis://127.0.0.1:1', prefix: 'curfew-test-dead:' });
+    const keys = await generateKeyPair('ES256', { extractable: true });
+    const jwk: JWK = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    const router = new Router();
+    mountControlReceiver(router, { path: PATH, issuer: ISSUER, jwks: { keys: [jwk] }, receipts: controlReceipts(dead.models, createIdentifierHasher('k'.repeat(32))), now: async () => Date.now(), isControlClient: isControl });
+    const app = new Koa();
+    app.use(errorHandler(createLogger('silent')));
+    app.use(router.routes());
+    const server = await serve(app);
+    try {
+      const token = await new SignJWT({ ...logoutTokenClaims({ issuer: ISSUER, clientId: 'curfew-control-acme', sub: 'u-ctl', sid: 'sid-down', nowMs: Date.now(), lifetimeSeconds: 120 }) })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'logout+jwt' })
+        .sign(keys.privateKey);
+      const res = await fetch(`${server.url}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams({ logout_token: token }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(((await res.json()) as { error: string }).error).toBe('temporarily_unavailable');
+    } finally {
+      await server.close();
+      await dead.close();
+    }
   });
 });

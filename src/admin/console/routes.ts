@@ -188,17 +188,21 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   // OIDC Back-Channel Logout 1.0 §2.5, as the console's RP endpoint.
   router.post('/backchannel-logout', forms, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
+    let sid: string;
     try {
       const { payload } = await jwtVerify(field(ctx, 'logout_token'), jwks, { issuer, typ: 'logout+jwt' });
       const events = payload.events as Record<string, unknown> | undefined;
       const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
       if (!events?.[BACKCHANNEL_EVENT] || 'nonce' in payload || typeof payload.sid !== 'string' || !aud || !isConsoleClient(aud)) throw new Error('not a logout token');
-      await cs.endSid(payload.sid);
-      ctx.status = 200;
+      sid = payload.sid;
     } catch (cause) {
       // Back-Channel Logout 1.0 §2.8: a token the RP cannot validate is refused with 400 and OAuth error JSON.
       sendError(ctx, new CurfewError('invalid_request', 'the logout token is not valid', { cause }), 'oidc');
+      return;
     }
+    // Outside the try: a store that cannot answer is a 503 the sender retries, not a bad token it would dead-letter.
+    await cs.endSid(sid);
+    ctx.status = 200;
   });
 
   router.post('/logout', forms, requireConsole, async (ctx) => {
