@@ -159,6 +159,29 @@ describe('Redis store specifics', () => {
     }
   });
 
+  it('keeps an RP session\'s sid key as long as its session record when a policy change lengthens the absolute limit', async () => {
+    const pinned = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true, sessionRetainMs: 60_000 });
+    const clock = await redisSharedClock(prefix);
+    try {
+      const input = { id: 'uid-1', org: 'acme', user: 'usr_a', idleSeconds: 600, absoluteSeconds: 3600, warningSeconds: 60, refreshIsActivity: false };
+      await pinned.sessions.login('k1', input, { id: 'end-1', leaseMs: 1_000 });
+      await pinned.sessions.addRp('k1', { client: 'wiki', sid: 'sid-1', sidKey: 'hsid-1', idleSeconds: 600, absoluteSeconds: 3600, refreshIsActivity: false }, { id: 'end-2', leaseMs: 1_000 });
+      expect(await redis.pttl(`${prefix}sid:hsid-1`)).toBeLessThanOrEqual(3_600_000 + 60_000);
+      // Three days instead of an hour, for the session and the RP session.
+      const days = 3 * 86_400;
+      await pinned.sessions.setLimits('k1', { idleSeconds: 600, absoluteSeconds: days, warningSeconds: 60, refreshIsActivity: false, rps: { wiki: { idleSeconds: 600, absoluteSeconds: days, refreshIsActivity: false } } });
+      const record = await redis.pttl(`${prefix}sso:k1`);
+      const sid = await redis.pttl(`${prefix}sid:hsid-1`);
+      expect(record).toBeGreaterThan(days * 1000);
+      expect(sid).toBeGreaterThan(days * 1000);
+      expect(Math.abs(record - sid)).toBeLessThan(2_000);
+      expect(await pinned.sessions.checkBySid('hsid-1', 'wiki', 'passive')).toMatchObject({ sso: 'alive', rp: 'alive' });
+    } finally {
+      await clock.close();
+      await pinned.close();
+    }
+  });
+
   it('fails fast, not forever, when Redis is unreachable', async () => {
     const dead = createRedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' });
     const started = Date.now();

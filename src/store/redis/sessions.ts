@@ -48,7 +48,7 @@ export function createRedisSessions(redis: Redis, call: FunctionCall, k: KeySche
       const reply = await fn('session_end_rp', [...base(key), k.ended(ending.id), k.endedDue, k.liveRps], [client, JSON.stringify(ending), sidTemplate]);
       return reply === null ? undefined : decode(json(rpSession), reply, 'session_end_rp');
     },
-    setLimits: (key, limits) => check(fn('session_set_limits', base(key), [JSON.stringify(limits)]), 'session_set_limits'),
+    setLimits: (key, limits) => check(fn('session_set_limits', base(key), [JSON.stringify(limits), sidTemplate]), 'session_set_limits'),
     async countActivity(key, source, client) {
       await fn('session_count_activity', [k.session(key), k.clockPin], [source, client ?? '']);
     },

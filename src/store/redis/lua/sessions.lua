@@ -263,6 +263,11 @@ register_session('session_set_limits', function(keys, args)
       end
     end
     save(keys[1], keys[3], s, now)
+    -- A longer absolute limit outlives the sid keys' TTLs set when each RP session started:
+    -- they follow the record, so a status by sid never reads 'missing' for a live session.
+    for _, rp in pairs(s.rps) do
+      if rp.sidKey then redis.call('PEXPIRE', key_from(args[2], rp.sidKey), retain_ms(s, now)) end
+    end
   end
   return result(s, '', now)
 end)
