@@ -8,6 +8,7 @@ import { explain } from '../sessions/effective-limits.ts';
 import { requireAdminToken, type ConsoleAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
 import { adminOperations, findUser, type AdminActor, type OperationDeps } from './operations/index.ts';
+import { notFound } from './operations/context.ts';
 import { parse } from './operations/parse.ts';
 import { previewView, publicClient, publicUser, sessionView } from './operations/views.ts';
 import { auditQuerySchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema } from './schemas.ts';
@@ -22,7 +23,6 @@ export interface AdminDeps extends OperationDeps {
   bodyLimitKb: number;
 }
 
-const notFound = (what: string) => new CurfewError('not_found', `${what} not found`);
 
 const body = (ctx: Context): unknown => ctx.request.body;
 

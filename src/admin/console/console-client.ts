@@ -20,21 +20,7 @@ export async function ensureConsoleClients(directory: DirectoryStore, issuer: st
   for (const org of await directory.listOrgs()) {
     const clientId = consoleClientId(org.id);
     const existing = await directory.getClient(clientId);
-    await directory.putClient({
-      client_id: clientId,
-      org: org.id,
-      client_secret_hash: secrets.seal(consoleClientSecret(hash, clientId)),
-      redirect_uris: [`${issuer}/admin/callback`],
-      post_logout_redirect_uris: [`${issuer}/admin`],
-      backchannel_logout_uri: `${issuer}/admin/backchannel-logout`,
-      backchannel_logout_session_required: true,
-      adminApi: false,
-      firstParty: true,
-      token_endpoint_auth_method: 'client_secret_basic',
-      grant_types: ['authorization_code'],
-      id_token_signed_response_alg: 'RS256',
-      createdAt: existing?.createdAt ?? new Date().toISOString(),
-    });
+    await directory.putClient(consoleClientRecord(clientId, org.id, issuer, secrets.seal(consoleClientSecret(hash, clientId)), existing?.createdAt ?? new Date().toISOString()));
   }
 }
 
@@ -50,10 +36,15 @@ const decoySecret = randomBytes(32).toString('base64url');
  */
 export function decoyConsoleClient(clientId: string, issuer: string): ClientRecord | undefined {
   if (!isConsoleClient(clientId) || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(clientId.slice('curfew-console-'.length))) return undefined;
+  return consoleClientRecord(clientId, NO_ORG, issuer, decoySecret, new Date(0).toISOString());
+}
+
+/** Every console client's registration; the decoy uses it too, so it cannot differ from a real one. */
+function consoleClientRecord(clientId: string, org: string, issuer: string, secretHash: string, createdAt: string): ClientRecord {
   return {
     client_id: clientId,
-    org: NO_ORG,
-    client_secret_hash: decoySecret,
+    org,
+    client_secret_hash: secretHash,
     redirect_uris: [`${issuer}/admin/callback`],
     post_logout_redirect_uris: [`${issuer}/admin`],
     backchannel_logout_uri: `${issuer}/admin/backchannel-logout`,
@@ -63,6 +54,6 @@ export function decoyConsoleClient(clientId: string, issuer: string): ClientReco
     token_endpoint_auth_method: 'client_secret_basic',
     grant_types: ['authorization_code'],
     id_token_signed_response_alg: 'RS256',
-    createdAt: new Date(0).toISOString(),
+    createdAt,
   };
 }
