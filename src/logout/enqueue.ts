@@ -12,6 +12,14 @@ export interface EnqueueStore {
 }
 
 /**
+ * The client a logout token goes to: as it is, or as its tombstone left it — a deleted client's
+ * sessions end after its removal, and the tombstone keeps the URI it had.
+ */
+export async function clientOrTombstone(directory: EnqueueStore['directory'], id: string) {
+  return (await directory.getClient(id)) ?? (await directory.getClientTombstone(id));
+}
+
+/**
  * A delivery's id, derived from what it is owed for (the RP session), so an end processed again
  * after a crash names the same deliveries rather than new ones.
  */
@@ -29,8 +37,7 @@ export function enqueueLogoutTokens(store: EnqueueStore, onEnqueued?: (deliverie
     // Read together: each is a round trip, and every end of a wave waits on them.
     const [now, ...clients] = await Promise.all([
       store.now(),
-      // A deleted client's sessions end after its removal: its tombstone keeps the URI it had.
-      ...rps.map(async (rp) => (await store.directory.getClient(rp.client)) ?? (await store.directory.getClientTombstone(rp.client))),
+      ...rps.map((rp) => clientOrTombstone(store.directory, rp.client)),
     ]);
     const deliveries: Delivery[] = [];
     for (const [i, rp] of rps.entries()) {

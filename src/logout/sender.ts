@@ -7,6 +7,7 @@ import type { DirectoryStore } from '../orgs/store.ts';
 import type { ClientRecord } from '../orgs/types.ts';
 import type { DeliveryStore } from './store.ts';
 import type { Delivery } from './types.ts';
+import { clientOrTombstone } from './enqueue.ts';
 import { isPermanentFailure, retryDelayMs } from './backoff.ts';
 import { logoutTokenClaims, type LogoutTokenSigner } from './logout-token.ts';
 import { checkBackchannelUri, guardedLookup } from './ssrf.ts';
@@ -104,10 +105,6 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
   }
 
   type Recipient = Pick<ClientRecord, 'org' | 'backchannel_logout_uri' | 'id_token_signed_response_alg'>;
-  /** The client as it is, or as its tombstone left it. */
-  async function clientNow(id: string): Promise<Recipient | undefined> {
-    return (await store.directory.getClient(id)) ?? (await store.directory.getClientTombstone(id));
-  }
 
   /**
    * Who may receive this token, judged now rather than when it was queued (issue 10 item 8): the
@@ -222,7 +219,7 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     const clients = new Map<string, Promise<Recipient | undefined>>();
     const lookup = (id: string) => {
       let found = clients.get(id);
-      if (!found) clients.set(id, (found = clientNow(id)));
+      if (!found) clients.set(id, (found = clientOrTombstone(store.directory, id)));
       return found;
     };
     const attempts = deliveries.map((d) => attempt(d, now, leaseEndsAt, lookup).catch((err: unknown) => log.error({ err, delivery: d.id }, 'delivery attempt failed; it will be claimed again after its lease')));
