@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../../../src/mfa/totp.ts';
 import { launchChromium } from '../../support/chromium.ts';
-import { PASSWORDS, signIn, startCurfew, type Harness } from '../../support/curfew.ts';
+import { signIn, startCurfew, type Harness } from '../../support/curfew.ts';
 import type { UserAgent } from '../../support/user-agent.ts';
-import { BOB_SECRET, consoleSeed, signInConsole } from './console-sign-in.ts';
+import { consoleSeed, signInConsole, signInConsoleBrowser } from './console-sign-in.ts';
 
 const MIN = 60_000;
 
@@ -53,17 +52,8 @@ describe('the console sessions page', () => {
     try {
       const page = await browser.newPage();
       page.setDefaultTimeout(5_000);
-      await page.goto(`${h.url}/admin`);
-      await page.getByLabel('Organization').fill('acme');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByLabel('Username').fill('bob');
-      await page.getByLabel('Password').fill(PASSWORDS.bob);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      // A new time step: the HTTP sign-in above spent this step's code (no replay).
-      h.totp.advance(30_000);
-      await page.getByLabel('Verification code').fill(await totpCode(BOB_SECRET, h.totp.now()));
-      await page.getByRole('button', { name: 'Verify' }).click();
-      await page.getByRole('heading', { name: 'Session policy' }).waitFor();
+      // In a new time step: the HTTP sign-in above spent this step's code (no replay).
+      await signInConsoleBrowser(h, page);
       await page.goto(`${h.url}/admin/sessions?client=acme-other`);
       const row = page.locator('tbody tr');
       await expect(row.count()).resolves.toBe(1);
