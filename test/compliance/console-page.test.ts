@@ -1,23 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../../src/mfa/totp.ts';
 import { launchChromium } from '../support/chromium.ts';
-import { signIn, startCurfew, testSeed, type Harness } from '../support/curfew.ts';
-import { ROOT } from '../support/process.ts';
+import { signIn, startCurfew, type Harness } from '../support/curfew.ts';
+import { consoleSeed, screenshotPath, signInConsoleBrowser } from '../admin/console/console-sign-in.ts';
 
 const MIN = 60_000;
-const BOB_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-const shots = process.env.CURFEW_SCREENSHOTS ? join(ROOT, 'docs') : join(ROOT, 'node_modules', '.cache', 'curfew-screens');
 
 /** SPEC §13 in a real browser: an admin reads the evidence for a period and runs the control test. */
 describe('the compliance page of the console in Chromium', () => {
   let h: Harness;
   beforeAll(async () => {
-    const seed = testSeed();
-    (seed.orgs[0]!.users.find((u) => u.username === 'bob') as Record<string, unknown>).totpSecret = BOB_SECRET;
+    const seed = consoleSeed();
     h = await startCurfew('memory', { seed, config: { 'backchannel.allowlist': ['http://127.0.0.1:*'] } });
-    mkdirSync(shots, { recursive: true });
   });
   afterAll(async () => {
     await h?.close();
@@ -33,15 +26,7 @@ describe('the compliance page of the console in Chromium', () => {
     try {
       const page = await browser.newPage();
       page.setDefaultTimeout(5_000);
-      await page.goto(`${h.url}/admin`);
-      await page.getByLabel('Organization').fill('acme');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByLabel('Username').fill('bob');
-      await page.getByLabel('Password').fill('bob password 12');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByLabel('Verification code').fill(await totpCode(BOB_SECRET, h.totp.now()));
-      await page.getByRole('button', { name: 'Verify' }).click();
-      await page.getByRole('heading', { name: 'Session policy' }).waitFor();
+      await signInConsoleBrowser(h, page);
 
       await page.getByRole('link', { name: 'Compliance' }).click();
       await page.getByRole('heading', { name: 'Compliance evidence' }).waitFor();
@@ -84,7 +69,7 @@ describe('the compliance page of the console in Chromium', () => {
         return { type: res.headers.get('content-type'), head: new TextDecoder().decode((await res.arrayBuffer()).slice(0, 5)) };
       }, (await page.getByRole('link', { name: 'PDF' }).getAttribute('href')) ?? '');
       expect(pdf).toEqual({ type: 'application/pdf', head: '%PDF-' });
-      await page.screenshot({ path: join(shots, 'compliance.png'), fullPage: true });
+      await page.screenshot({ path: screenshotPath('compliance.png'), fullPage: true });
     } finally {
       await browser.close();
     }

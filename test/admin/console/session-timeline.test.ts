@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../../../src/mfa/totp.ts';
 import { launchChromium } from '../../support/chromium.ts';
-import { signIn, startCurfew, testSeed, type Harness } from '../../support/curfew.ts';
-import { screenshotPath } from './console-sign-in.ts';
+import { signIn, startCurfew, type Harness } from '../../support/curfew.ts';
+import { consoleSeed, screenshotPath, signInConsoleBrowser } from './console-sign-in.ts';
 
 const MIN = 60_000;
-const BOB_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const basic = `Basic ${Buffer.from('acme-app:acme-app-secret-0123456789').toString('base64')}`;
 
 /** SPEC §10 in the console: one session's story, in order, readable, linked from the sessions list. */
 describe('the console\'s session timeline (Chromium)', () => {
   let h: Harness;
   beforeAll(async () => {
-    const seed = testSeed();
-    (seed.orgs[0]!.users.find((u) => u.username === 'bob') as Record<string, unknown>).totpSecret = BOB_SECRET;
+    const seed = consoleSeed();
     h = await startCurfew('memory', { seed });
   });
   afterAll(async () => {
@@ -31,15 +28,7 @@ describe('the console\'s session timeline (Chromium)', () => {
     try {
       const page = await browser.newPage();
       page.setDefaultTimeout(5_000);
-      await page.goto(`${h.url}/admin`);
-      await page.getByLabel('Organization').fill('acme');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByLabel('Username').fill('bob');
-      await page.getByLabel('Password').fill('bob password 12');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByLabel('Verification code').fill(await totpCode(BOB_SECRET, h.totp.now()));
-      await page.getByRole('button', { name: 'Verify' }).click();
-      await page.getByRole('heading', { name: 'Session policy' }).waitFor();
+      await signInConsoleBrowser(h, page);
 
       await page.getByRole('link', { name: 'Sessions' }).click();
       await page.getByRole('link', { name: 'Timeline of the session of alice' }).click();
