@@ -1,7 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { BACKCHANNEL_EVENT } from '../logout/logout-token.ts';
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { verifyLogoutToken, type VerifiedLogoutToken } from '../logout/logout-token.ts';
 import { CurfewError } from '../errors.ts';
 import { sendError } from '../http/errors.ts';
 import type { IdentifierHasher } from '../crypto/identifier-hash.ts';
@@ -44,20 +44,16 @@ export function mountControlReceiver(router: Router, deps: { path: string; issue
     ctx.set('Cache-Control', 'no-store');
     const body = bodyFields(ctx);
     const token = typeof body.logout_token === 'string' ? body.logout_token : '';
-    let valid: { sid: string; client: string };
+    let valid: VerifiedLogoutToken;
     try {
-      const { payload } = await jwtVerify(token, keys, { issuer: deps.issuer, typ: 'logout+jwt' });
-      const events = payload.events as Record<string, unknown> | undefined;
-      const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
-      if (!events?.[BACKCHANNEL_EVENT] || 'nonce' in payload || typeof payload.sid !== 'string' || !aud || !deps.isControlClient(aud)) throw new Error('not a logout token');
-      valid = { sid: payload.sid, client: aud };
+      valid = await verifyLogoutToken(token, keys, deps.issuer, deps.isControlClient);
     } catch (cause) {
       // Back-Channel Logout 1.0 §2.8: a token the RP cannot validate is refused with 400 and OAuth error JSON.
       sendError(ctx, new CurfewError('invalid_request', 'the logout token is not valid', { cause }), 'oidc');
       return;
     }
     // Outside the try: a store that cannot answer is a 503 the sender retries, not a bad token it would dead-letter.
-    await deps.receipts.record({ ...valid, receivedAt: await deps.now() });
+    await deps.receipts.record({ sid: valid.sid, client: valid.client, receivedAt: await deps.now() });
     ctx.status = 200;
   });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { SigningJwks } from '../oidc/keys.ts';
 
 export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -50,4 +50,29 @@ export function createLogoutTokenSigner(jwks: SigningJwks): LogoutTokenSigner {
     const { key, kid } = await keyFor(alg);
     return new SignJWT({ ...claims }).setProtectedHeader({ alg, kid, typ: 'logout+jwt' }).sign(key);
   };
+}
+
+/** A logout token an RP would accept: who it names, and what it said. */
+export interface VerifiedLogoutToken {
+  sid: string;
+  /** Its audience: the client it was sent to. */
+  client: string;
+  claims: JWTPayload;
+  alg: string;
+}
+
+/**
+ * OIDC Back-Channel Logout 1.0 §2.6, as an RP validates a logout token: signed by the issuer's
+ * keys, `iss`, `typ: logout+jwt`, an audience the receiver accepts, the back-channel event, a
+ * `sid`, and no `nonce`. Throws on anything else. Curfew's own receivers (the console's, the
+ * control test's, the demo app's) all judge tokens with it.
+ */
+export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, issuer: string, acceptsAudience: (client: string) => boolean): Promise<VerifiedLogoutToken> {
+  const { payload, protectedHeader } = await jwtVerify(token, keys, { issuer, typ: 'logout+jwt' });
+  const events = payload.events;
+  const client = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
+  if (typeof events !== 'object' || events === null || !(BACKCHANNEL_EVENT in events) || 'nonce' in payload || typeof payload.sid !== 'string' || !client || !acceptsAudience(client)) {
+    throw new Error('not a logout token');
+  }
+  return { sid: payload.sid, client, claims: payload, alg: protectedHeader.alg };
 }

@@ -1,7 +1,7 @@
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { generateJwks } from '../../src/oidc/keys.ts';
-import { BACKCHANNEL_EVENT, createLogoutTokenSigner, logoutTokenClaims } from '../../src/logout/logout-token.ts';
+import { BACKCHANNEL_EVENT, createLogoutTokenSigner, logoutTokenClaims, verifyLogoutToken } from '../../src/logout/logout-token.ts';
 
 const input = { issuer: 'https://id.example.com', clientId: 'app', sub: 'u1', sid: 's1', lifetimeSeconds: 120 };
 
@@ -38,5 +38,27 @@ describe('logout token signer', () => {
 
   it('refuses an algorithm it has no key for', async () => {
     await expect(sign(logoutTokenClaims({ ...input, nowMs: Date.now() }), 'PS512')).rejects.toThrow(/no signing key for PS512/);
+  });
+});
+
+describe('verifying a logout token as an RP does (Back-Channel Logout 1.0 §2.6)', () => {
+  const jwks = generateJwks();
+  const sign = createLogoutTokenSigner(jwks);
+  const keys = createLocalJWKSet({ keys: jwks.keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }) => pub) as JWK[] });
+  const forApp = (client: string) => client === 'app';
+  const token = (claims: Record<string, unknown>) => sign({ ...logoutTokenClaims({ ...input, nowMs: Date.now() }), ...claims } as never, 'ES256');
+
+  it('accepts a token for an audience the receiver takes, and says whose session it ends', async () => {
+    const verified = await verifyLogoutToken(await token({}), keys, input.issuer, forApp);
+    expect(verified).toMatchObject({ sid: 's1', client: 'app', alg: 'ES256', claims: { sub: 'u1' } });
+  });
+
+  it('refuses another issuer, another audience, no event, a nonce, or no sid', async () => {
+    const { sid: _sid, ...noSid } = logoutTokenClaims({ ...input, nowMs: Date.now() });
+    await expect(verifyLogoutToken(await token({}), keys, 'https://other.example', forApp)).rejects.toThrow();
+    await expect(verifyLogoutToken(await token({ aud: 'other' }), keys, input.issuer, forApp)).rejects.toThrow('not a logout token');
+    await expect(verifyLogoutToken(await token({ events: {} }), keys, input.issuer, forApp)).rejects.toThrow('not a logout token');
+    await expect(verifyLogoutToken(await token({ nonce: 'n' }), keys, input.issuer, forApp)).rejects.toThrow('not a logout token');
+    await expect(verifyLogoutToken(await sign(noSid as never, 'ES256'), keys, input.issuer, forApp)).rejects.toThrow('not a logout token');
   });
 });

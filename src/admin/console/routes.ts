@@ -3,13 +3,13 @@ import { isIP } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import { AUDIT_EVENT_TYPES, type AuditRecord } from '../../audit/types.ts';
 import { CurfewError, ValidationError, type CurfewErrorCode } from '../../errors.ts';
 import { renderPage } from '../../http/views.ts';
 import { sendError } from '../../http/errors.ts';
-import { BACKCHANNEL_EVENT } from '../../logout/logout-token.ts';
+import { verifyLogoutToken } from '../../logout/logout-token.ts';
 import { ACR } from '../../oidc/claims.ts';
 import { internalRp } from '../../oidc/internal-rp.ts';
 import { expiresAt, ssoDeadlines } from '../../sessions/deadlines.ts';
@@ -190,11 +190,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     ctx.set('Cache-Control', 'no-store');
     let sid: string;
     try {
-      const { payload } = await jwtVerify(field(ctx, 'logout_token'), jwks, { issuer, typ: 'logout+jwt' });
-      const events = payload.events as Record<string, unknown> | undefined;
-      const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
-      if (!events?.[BACKCHANNEL_EVENT] || 'nonce' in payload || typeof payload.sid !== 'string' || !aud || !isConsoleClient(aud)) throw new Error('not a logout token');
-      sid = payload.sid;
+      ({ sid } = await verifyLogoutToken(field(ctx, 'logout_token'), jwks, issuer, isConsoleClient));
     } catch (cause) {
       // Back-Channel Logout 1.0 §2.8: a token the RP cannot validate is refused with 400 and OAuth error JSON.
       sendError(ctx, new CurfewError('invalid_request', 'the logout token is not valid', { cause }), 'oidc');
