@@ -110,6 +110,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
   const clientSecrets = createClientSecrets(keys.identifierKey);
+  // What Curfew's own receivers verify logout tokens with: the signing keys' public halves.
+  const verificationKeys = publicJwks(keys.jwks as { keys: Record<string, unknown>[] });
   const audit = createAudit(store.audit, logger);
   const mfa = createMfaService({
     store: store.mfa,
@@ -271,7 +273,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     logger,
     issuer: config.issuer,
     internalBase: () => `http://127.0.0.1:${boundPort}`,
-    publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
+    publicJwks: verificationKeys,
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     // The console's sessions may read the report and start the control test too.
     adminAuth: requireAdminToken(provider, { consoleSessions: consoleSessionStore, sessions, directory: store.directory }),
@@ -287,7 +289,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     hash,
     consoleSessions: consoleSessionStore,
     internalBase: () => `http://127.0.0.1:${boundPort}`,
-    publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
+    publicJwks: verificationKeys,
     changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
     disableUser,
     compliance,
@@ -303,7 +305,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       provider,
       clientSecret: demo.clientSecret,
       internalBase: () => `http://127.0.0.1:${boundPort}`,
-      publicJwks: publicJwks(keys.jwks as { keys: Record<string, unknown>[] }),
+      publicJwks: verificationKeys,
     }));
   }
 
