@@ -140,6 +140,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     },
     ...(endFaults ? { faults: endFaults } : {}),
   });
+  const changeOrgPolicy = (org: string, policy: Policy, actor: string) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor);
   metrics.readFrom({
     ping: () => store.ping(),
     async read() {
@@ -256,7 +257,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       audit,
       backchannelAllowlist: config.backchannel.allowlist,
       clientSecrets,
-      changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
+      changePolicy: changeOrgPolicy,
       disableUser: (id) => disableUser(id),
       deleteUser: (id) => deleteUser(id),
       console: { consoleSessions: consoleSessionStore, sessions },
@@ -274,7 +275,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     issuer: config.issuer,
     internalBase: () => `http://127.0.0.1:${boundPort}`,
     publicJwks: verificationKeys,
-    changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
+    changePolicy: changeOrgPolicy,
     // The console's sessions may read the report and start the control test too.
     adminAuth: requireAdminToken(provider, { consoleSessions: consoleSessionStore, sessions, directory: store.directory }),
     settings: config.compliance,
@@ -290,7 +291,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     consoleSessions: consoleSessionStore,
     internalBase: () => `http://127.0.0.1:${boundPort}`,
     publicJwks: verificationKeys,
-    changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
+    changePolicy: changeOrgPolicy,
     disableUser,
     compliance,
     deleteUser,
@@ -335,7 +336,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     },
     disableUser,
     deleteUser,
-    changePolicy: (org, policy, actor) => changePolicy({ directory: store.directory, sessions, audit }, org, policy, actor),
+    changePolicy: changeOrgPolicy,
     applySeed: applySeedNow,
     rememberSeed(seed) {
       appliedSeed = seed;
