@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { routingPrefix } from '../sessions/ending-id.ts';
 import type { EndListener } from '../sessions/service.ts';
 import type { DirectoryStore } from '../orgs/store.ts';
 import type { LogoutOutbox } from './store.ts';
@@ -21,10 +22,11 @@ export async function clientOrTombstone(directory: EnqueueStore['directory'], id
 
 /**
  * A delivery's id, derived from what it is owed for (the RP session), so an end processed again
- * after a crash names the same deliveries rather than new ones.
+ * after a crash names the same deliveries rather than new ones; it starts with its ending's
+ * routing prefix, so the store finds it where it keeps the ending (src/sessions/ending-id.ts).
  */
-export function deliveryId(session: string, client: string, sid: string): string {
-  return createHash('sha256').update(`${session}\n${client}\n${sid}`).digest('base64url').slice(0, 32);
+export function deliveryId(endingId: string, session: string, client: string, sid: string): string {
+  return routingPrefix(endingId) + createHash('sha256').update(`${session}\n${client}\n${sid}`).digest('base64url').slice(0, 32);
 }
 
 /**
@@ -44,7 +46,7 @@ export function enqueueLogoutTokens(store: EnqueueStore, onEnqueued?: (deliverie
       const client = clients[i];
       if (!client?.backchannel_logout_uri) continue;
       deliveries.push({
-        id: deliveryId(session.id, rp.client, rp.sid),
+        id: deliveryId(id, session.id, rp.client, rp.sid),
         org: session.org,
         client: rp.client,
         uri: client.backchannel_logout_uri,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Audit } from '../audit/audit.ts';
 import type { Logger } from '../logger.ts';
 import type { Policy } from './policy-types.ts';
@@ -208,7 +207,7 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
     return { policy: org.policy, rp, update: { idleSeconds: sso.idle.seconds, absoluteSeconds: sso.absolute.seconds, warningSeconds: org.policy.warningSeconds, refreshIsActivity: org.policy.refreshIsActivity, rps } };
   }
 
-  const ending = (reason: EndReason, deadlineAt: number | undefined): Ending => ({ id: randomUUID(), reason, leaseMs: endLeaseMs, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
+  const ending = (key: string, reason: EndReason, deadlineAt: number | undefined): Ending => ({ id: store.sessions.endingId(key), reason, leaseMs: endLeaseMs, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
 
   async function alreadyAudited({ id, session }: SessionEnded): Promise<boolean> {
     const { items } = await store.audit.query({ org: session.org, session: session.id, type: 'session.ended', limit: 100 });
@@ -262,13 +261,13 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
   }
 
   async function endSso(uid: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
-    const end = ending(reason, deadlineAt);
+    const end = ending(key(uid), reason, deadlineAt);
     const session = await store.sessions.end(key(uid), end);
     return session ? finishNow({ id: end.id, reason, scope: 'sso', session, rps: liveRps(session), ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
   }
 
   async function endRp(uid: string, client: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
-    const end = ending(reason, deadlineAt);
+    const end = ending(key(uid), reason, deadlineAt);
     const session = await store.sessions.get(key(uid));
     const rp = session ? await store.sessions.endRp(key(uid), client, end) : undefined;
     return session && rp ? finishNow({ id: end.id, reason, scope: 'rp', session, rps: [rp], ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
@@ -318,7 +317,7 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
   return {
     async recordLogin({ uid, user, org, ip, client }) {
       const limits = effectiveLimits(org.policy, { roles: user.roles, ...(ip ? { ip } : {}) }).sso;
-      const replacedEnd = { id: randomUUID(), leaseMs: endLeaseMs };
+      const replacedEnd = { id: store.sessions.endingId(key(uid)), leaseMs: endLeaseMs };
       const { session, replaced } = await store.sessions.login(key(uid), {
         id: uid,
         org: org.id,
@@ -369,7 +368,7 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
       const limits = await limitsFor(session, [client]);
       if (!limits) return;
       const rp = limits.update.rps[client]!;
-      const replacedEnd = { id: randomUUID(), leaseMs: endLeaseMs };
+      const replacedEnd = { id: store.sessions.endingId(key(uid)), leaseMs: endLeaseMs };
       const { replaced, session: after, now } = await store.sessions.addRp(key(uid), { client, sid, sidKey: sidKey(sid), ...(grantId ? { grantId } : {}), ...rp }, replacedEnd);
       // A dead RP session of this client that nothing ended yet ends as the new one starts.
       if (replaced && after && replaced.endedAt === undefined) {

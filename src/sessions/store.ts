@@ -24,6 +24,13 @@ import type {
  */
 export interface SessionStore {
   /**
+   * A fresh id for an end of this session (an `Ending`'s or `ReplacedEnding`'s id), made by
+   * the store: it may start with a routing prefix (src/sessions/ending-id.ts) so a store that
+   * keeps a session's outbox entries beside it (Redis Cluster) finds the entry by id alone. An
+   * end must be given an id made for its session. No I/O.
+   */
+  endingId(key: string): string;
+  /**
    * Records a sign-in. A live session of the same user keeps its `signedInAt` (a step-up never
    * extends the absolute limit) and counts the sign-in as activity; a dead, missing or other
    * user's session is replaced by a new one, which is returned as `replaced`. Its end is

@@ -2,8 +2,11 @@ import { StoreUnavailableError } from '../errors.ts';
 
 /** Redis replies that mean "not now", not "no such thing" or "your script is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM)\b/;
-/** ioredis' own words for a command that never got an answer. */
-const NO_ANSWER = /Command timed out|Connection is closed|Stream isn't writeable|max retries per request|connect ETIMEDOUT/i;
+/**
+ * ioredis' own words for a command that never got an answer, a cluster's included (its slot's
+ * primary unreachable through every redirection, or no node reachable at all).
+ */
+const NO_ANSWER = /Command timed out|Connection is closed|Stream isn't writeable|max retries per request|connect ETIMEDOUT|Too many Cluster redirections|None of startup nodes is available|Cluster isn't ready|Failed to refresh slots cache/i;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 /** Whether an error from a Redis command means the store could not answer (as opposed to a bug or a domain refusal). */

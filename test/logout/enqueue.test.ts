@@ -30,12 +30,18 @@ async function setup() {
 
 describe('deliveryId', () => {
   it('is the same for the same RP session, and differs for another', () => {
-    expect(deliveryId('s', 'c', 'sid')).toBe(deliveryId('s', 'c', 'sid'));
-    expect(deliveryId('s', 'c', 'sid')).not.toBe(deliveryId('s', 'c', 'sid2'));
-    expect(deliveryId('s', 'c', 'sid')).not.toBe(deliveryId('s', 'c2', 'sid'));
+    expect(deliveryId('e', 's', 'c', 'sid')).toBe(deliveryId('e', 's', 'c', 'sid'));
+    expect(deliveryId('e', 's', 'c', 'sid')).not.toBe(deliveryId('e', 's', 'c', 'sid2'));
+    expect(deliveryId('e', 's', 'c', 'sid')).not.toBe(deliveryId('e', 's', 'c2', 'sid'));
     // The fields are separated: shifting text between them is another id.
-    expect(deliveryId('ab', 'c', 'sid')).not.toBe(deliveryId('a', 'bc', 'sid'));
-    expect(deliveryId('s', 'c', 'sid')).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(deliveryId('e', 'ab', 'c', 'sid')).not.toBe(deliveryId('e', 'a', 'bc', 'sid'));
+    expect(deliveryId('e', 's', 'c', 'sid')).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  });
+
+  it('starts with its ending\'s routing prefix, so the store finds it where it keeps the ending', () => {
+    expect(deliveryId('s7.0b1c', 's', 'c', 'sid')).toBe(`s7.${deliveryId('0b1c', 's', 'c', 'sid')}`);
+    // The rest does not depend on the ending: processed again, the same end names the same ids.
+    expect(deliveryId('s7.a', 's', 'c', 'sid')).toBe(deliveryId('s7.b', 's', 'c', 'sid'));
   });
 });
 
@@ -45,11 +51,11 @@ describe('enqueueLogoutTokens', () => {
     await t.listener(t.ended);
     expect(t.queued).toHaveLength(1);
     expect(t.queued[0]).toEqual([expect.objectContaining({
-      id: deliveryId('uid-1', 'with-uri', 'sid-a'), org: 'acme', client: 'with-uri', uri: 'http://127.0.0.1:8090/bcl', sub: 'u1', sid: 'sid-a',
+      id: deliveryId('end-1', 'uid-1', 'with-uri', 'sid-a'), org: 'acme', client: 'with-uri', uri: 'http://127.0.0.1:8090/bcl', sub: 'u1', sid: 'sid-a',
       reason: 'idle', session: 'uid-1', endedAt: t.now - 5, enqueuedAt: t.now, attempts: 0, state: 'pending', nextAttemptAt: t.now,
     })]);
-    expect(await t.store.deliveries.get(deliveryId('uid-1', 'no-uri', 'sid-b'))).toBeUndefined();
-    expect((await t.store.deliveries.get(deliveryId('uid-1', 'with-uri', 'sid-a')))?.state).toBe('pending');
+    expect(await t.store.deliveries.get(deliveryId('end-1', 'uid-1', 'no-uri', 'sid-b'))).toBeUndefined();
+    expect((await t.store.deliveries.get(deliveryId('end-1', 'uid-1', 'with-uri', 'sid-a')))?.state).toBe('pending');
   });
 
   it('queues nothing twice when the end is processed again after a crash', async () => {

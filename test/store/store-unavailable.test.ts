@@ -18,6 +18,9 @@ describe('which store errors mean "the store could not answer"', () => {
     ['a read-only replica', reply("READONLY You can't write against a read only replica.")],
     ['a busy script', reply('BUSY Redis is busy running a script.')],
     ['out of memory', reply("OOM command not allowed when used memory > 'maxmemory'.")],
+    ['a cluster slot without a reachable primary', new Error('Too many Cluster redirections. Last error: Error: Connection is closed.')],
+    ['a cluster with no reachable node', new Error('None of startup nodes is available')],
+    ['a cluster that is down', reply('CLUSTERDOWN The cluster is down')],
   ])('%s: unavailable', (_what, error) => {
     expect(meansUnavailable(error)).toBe(true);
   });

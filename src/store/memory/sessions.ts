@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import { deathCause, expiresAt, rpDeadlines, ssoDeadlines, type Deadlines } from '../../sessions/deadlines.ts';
 import { judge, nextDeadline, touched } from '../../sessions/judge.ts';
@@ -41,6 +42,8 @@ export function createMemorySessions(clock: Clock, outbox: MemoryOutbox): Sessio
   };
 
   return {
+    // One process holds every entry: no routing needed.
+    endingId: () => randomUUID(),
     async login(key, input, ending) {
       const now = clock.now();
       const existing = sessions.get(key);

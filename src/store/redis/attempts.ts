@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { RateLimiter, RateLimitOptions, RateLimitState } from '../types.ts';
 import { decode, int, ReplyShapeError, type Decoder } from './decode.ts';
 import type { KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';
+import type { RedisClient } from './connection.ts';
 
 const retryAfter = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
@@ -13,10 +13,10 @@ const attemptReply: Decoder<[number, number, number]> = (v, path) => {
 };
 
 /** The Redis store's attempt limiters (see {@link RateLimiter}): every method is one function call (lua/attempts.lua). */
-export function createRedisAttempts(redis: Redis, fn: FunctionCall, k: KeySchema) {
+export function createRedisAttempts(redis: RedisClient, fn: FunctionCall, k: KeySchema) {
   return (o: RateLimitOptions): RateLimiter => {
     const run = async (key: string, op: 'check' | 'reserve' | 'refund') =>
-      decode(attemptReply, await fn('attempt', [k.attempts(o.name, key), k.clockPin], [op, o.points, o.durationSeconds * 1000, o.blockSeconds * 1000]), 'attempt');
+      decode(attemptReply, await fn('attempt', [k.attempts(o.name, key)], [op, o.points, o.durationSeconds * 1000, o.blockSeconds * 1000]), 'attempt');
     return {
       async check(key): Promise<RateLimitState> {
         const [blocked, ms] = await run(key, 'check');

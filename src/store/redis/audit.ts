@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import type { AuditPage, AuditQuery, AuditRecord, NewAuditRecord } from '../../audit/types.ts';
 import { auditBounds, idMs, matchesAudit, toPage } from '../audit-query.ts';
 import type { AuditStore } from '../types.ts';
 import { decode, str } from './decode.ts';
 import type { KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';
+import type { RedisClient } from './connection.ts';
 
 /** Stream entries read per XREVRANGE while filtering in the client. */
 const PAGE = 200;
@@ -17,11 +17,11 @@ function toAuditRecord(id: string, fields: string[]): AuditRecord {
 }
 
 /** The audit streams, one per org (lua/audit.lua). */
-export function createRedisAudit(redis: Redis, fn: FunctionCall, k: KeySchema): AuditStore {
+export function createRedisAudit(redis: RedisClient, fn: FunctionCall, k: KeySchema): AuditStore {
   return {
     async append(event) {
       const json = JSON.stringify(event);
-      const id = decode(str, await fn('audit_append', [k.audit(event.org), k.clockPin], [json]), 'audit_append');
+      const id = decode(str, await fn('audit_append', [k.audit(event.org)], [json]), 'audit_append');
       return toAuditRecord(id, ['e', json]);
     },
     async query(query: AuditQuery): Promise<AuditPage> {

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
 /** A Sentinel deployment: the sentinels to ask, and the name they know the primary by. */
 export interface SentinelTarget {
@@ -10,20 +10,31 @@ export interface SentinelTarget {
   password?: string;
 }
 
+/** A Redis Cluster: seed nodes to learn the cluster's layout from (any one that answers is enough). */
+export interface ClusterTarget {
+  /** `host:port` of each seed node. */
+  nodes: string[];
+}
+
 /**
  * Where Curfew's Redis is. `url` alone: that server. With `sentinel`: the primary the sentinels
- * name, found again after every failover; the URL then gives only the credentials, database and
- * TLS of the data connection (its host and port are not used).
+ * name, found again after every failover; with `cluster`: the Redis Cluster the seed nodes
+ * belong to. Either way the URL then gives only the credentials and TLS of the data
+ * connections (its host and port are not used; a cluster has database 0 only).
  */
 export interface RedisTarget {
   url: string;
   sentinel?: SentinelTarget;
+  cluster?: ClusterTarget;
 }
+
+/** A connection to one server (standalone, Sentinel) or to a whole cluster: the store uses the commands both share. */
+export type RedisClient = Redis | Cluster;
 
 /** The name every Curfew connection gives itself (CLIENT SETNAME). */
 export const CONNECTION_NAME = 'curfew';
 
-/** `host:port` or `[v6]:port` → ioredis' sentinel address; the config schema has checked the shape. */
+/** `host:port` or `[v6]:port` → ioredis' address of a sentinel or cluster node; the config schema has checked the shape. */
 export function parseSentinelAddress(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(':');
   const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
@@ -42,9 +53,12 @@ export function parseSentinelAddress(address: string): { host: string; port: num
  * replica has it, and one that does not (a primary restarted empty) gets it from the first
  * call that misses it (library.ts).
  */
-export function openRedis(target: RedisTarget, options: RedisOptions = {}): Redis {
+export function openRedis(target: RedisTarget & { cluster?: undefined }, options?: RedisOptions): Redis;
+export function openRedis(target: RedisTarget, options?: RedisOptions): RedisClient;
+export function openRedis(target: RedisTarget, options: RedisOptions = {}): RedisClient {
   // Named, so an operator's CLIENT LIST (and a failover test) tells Curfew's connections apart.
   const named: RedisOptions = { connectionName: CONNECTION_NAME, ...options };
+  if (target.cluster) return openCluster(target.url, target.cluster, named);
   if (!target.sentinel) return new Redis(target.url, named);
   const { hosts, name, password } = target.sentinel;
   return new Redis(target.url, {
@@ -61,8 +75,41 @@ export function openRedis(target: RedisTarget, options: RedisOptions = {}): Redi
   });
 }
 
+/**
+ * A Redis Cluster client: ioredis learns the slots from the seed nodes, sends each command to
+ * the primary of its key's slot, follows MOVED/ASK, and refreshes the layout after a failover.
+ * Every node connection gets the URL's credentials and TLS and the same per-command options
+ * (name, timeout, retries) as a single-server connection; a cluster that is down or
+ * resharding fails a command after a few retries, as StoreUnavailableError (503), never hangs it.
+ */
+function openCluster(url: string, cluster: ClusterTarget, options: RedisOptions): Cluster {
+  const parsed = new URL(url);
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && db !== '0') throw new Error(`a Redis Cluster has database 0 only; REDIS_URL names database ${db}`);
+  const { enableOfflineQueue, lazyConnect, ...node } = options;
+  const clusterOptions: ClusterOptions = {
+    redisOptions: {
+      ...node,
+      ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+      ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+      ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+    // A command to a slot whose primary just failed is retried shortly on the refreshed layout
+    // (up to maxRedirections times) instead of failing the request at once.
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    maxRedirections: 8,
+    slotsRefreshTimeout: 2_000,
+  };
+  return new Cluster(cluster.nodes.map(parseSentinelAddress), clusterOptions);
+}
+
 /** For messages: where the store is, without credentials. */
 export function describeTarget(target: RedisTarget): string {
+  if (target.cluster) return `the Redis Cluster of ${target.cluster.nodes.join(',')}`;
   return target.sentinel
     ? `the primary '${target.sentinel.name}' of sentinels ${target.sentinel.hosts.join(',')}`
     : `Redis at ${new URL(target.url).host}`;
@@ -79,7 +126,7 @@ export const COMMAND_TIMEOUT_MS = 2_000;
  * The store's connection, opened by {@link openRedis}: every sub-store shares this client (and
  * its function library). Connection errors surface through the failing commands, as StoreUnavailableError.
  */
-export function connectRedis(target: RedisTarget, commandTimeout: number): Redis {
+export function connectRedis(target: RedisTarget, commandTimeout: number): RedisClient {
   const redis = openRedis(target, {
     // A request fails after two reconnect attempts instead of waiting forever: a dead Redis
     // must surface as an error (and /readyz 503), not a hung sign-in. The offline queue stays

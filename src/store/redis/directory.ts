@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { ClientRecord, Org, User } from '../../orgs/types.ts';
 import { CLIENT_ID_UNAVAILABLE } from '../client-tombstone.ts';
 import { compareStrings } from '../order.ts';
@@ -7,6 +6,7 @@ import type { ClientTombstone } from '../../orgs/types.ts';
 import { decode, oneOf, str, strings } from './decode.ts';
 import type { KeySchema } from './keys.ts';
 import type { FunctionCall, FunctionName } from './library.ts';
+import type { RedisClient } from './connection.ts';
 
 const parse = <T>(raw: string | null): T | undefined => (raw === null ? undefined : (JSON.parse(raw) as T));
 
@@ -26,7 +26,7 @@ async function deleteIndexed(readOrg: () => Promise<string | undefined>, remove:
  * Orgs, users and clients (lua/directory.lua). Records are Curfew's own JSON, written by this
  * module alone, and parsed back as written; the functions' replies are decoded.
  */
-export function createRedisDirectory(redis: Redis, fn: FunctionCall, k: KeySchema): DirectoryStore {
+export function createRedisDirectory(redis: RedisClient, fn: FunctionCall, k: KeySchema): DirectoryStore {
   const outcome = oneOf('ok', 'conflict', 'org_change', 'deleted', 'missing', 'moved');
   const call = async (name: FunctionName, keys: string[], args: string[]) => decode(outcome, await fn(name, keys, args), name);
   const many = async <T>(keys: string[]): Promise<T[]> =>

@@ -2,11 +2,11 @@ import type { Store } from '../types.ts';
 import { guardStore } from '../store-unavailable.ts';
 import { createRedisAttempts } from './attempts.ts';
 import { createRedisAudit } from './audit.ts';
-import { COMMAND_TIMEOUT_MS, connectRedis, type RedisTarget, type SentinelTarget } from './connection.ts';
+import { COMMAND_TIMEOUT_MS, connectRedis, type ClusterTarget, type RedisTarget, type SentinelTarget } from './connection.ts';
 import { decode, int } from './decode.ts';
 import { createRedisDeliveries } from './deliveries.ts';
 import { createRedisDirectory } from './directory.ts';
-import { keySchema } from './keys.ts';
+import { clusterKeySchema, keySchema } from './keys.ts';
 import { redisFunctions } from './library.ts';
 import { createRedisMarker } from './marker.ts';
 import { createRedisMfa } from './mfa.ts';
@@ -21,6 +21,15 @@ export interface RedisStoreOptions {
   url: string;
   /** Find the primary through these sentinels (see RedisTarget); `url` then gives credentials and database. */
   sentinel?: SentinelTarget;
+  /** A Redis Cluster (see RedisTarget): the cluster key schema (keys.ts), its functions loaded on every primary. */
+  cluster?: ClusterTarget;
+  /** Cluster key schema only: how many shards the sessions and their queues are split into (`redis.cluster.shards`). */
+  shards?: number;
+  /**
+   * Tests only: the cluster key schema on a single server, so the sharded gathering runs
+   * without a cluster. Production picks the schema by `cluster` alone.
+   */
+  clusterKeysOnOneServer?: boolean;
   /** Every key lives under it; default `curfew:`. */
   prefix?: string;
   /**
@@ -48,10 +57,13 @@ export const SESSION_RETAIN_MS = 86_400_000;
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const p = options.prefix ?? 'curfew:';
-  const target: RedisTarget = { url: options.url, ...(options.sentinel ? { sentinel: options.sentinel } : {}) };
+  const target: RedisTarget = { url: options.url, ...(options.sentinel ? { sentinel: options.sentinel } : {}), ...(options.cluster ? { cluster: options.cluster } : {}) };
+  const pinnableClock = options.pinnableClock ?? false;
+  // Checked before connecting: a prefix that breaks the hash tags must not open anything.
+  const k = options.cluster || options.clusterKeysOnOneServer ? clusterKeySchema(p, { pinnableClock, ...(options.shards ? { shards: options.shards } : {}) }) : keySchema(p, { pinnableClock });
   const redis = connectRedis(target, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
-  const k = keySchema(p, { pinnableClock: options.pinnableClock ?? false });
-  const fn = redisFunctions(redis);
+  // Tests only: the pin is read here and handed to each function (library.ts), one round trip more per call.
+  const fn = redisFunctions(redis, k.clockPin ? async () => (await redis.get(k.clockPin)) ?? '' : undefined);
   // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
   return guardStore<Store>({
     kind: 'redis',
@@ -66,9 +78,10 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     ended: createRedisOutbox(redis, fn, k),
     rateLimiter: createRedisAttempts(redis, fn, k),
     async now() {
-      return decode(int, await fn('now', [k.clockPin]), 'now');
+      return decode(int, await fn('now', []), 'now');
     },
     async ping() {
+      // On a cluster PING reaches one node; a cluster that is down answers CLUSTERDOWN there too.
       await redis.ping();
     },
     async close() {

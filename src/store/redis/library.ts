@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 
 /**
  * The library's files, in load order: the prelude's helpers first (the shared clock, key
@@ -26,7 +27,7 @@ const SOURCE = `#!lua name=${LIBRARY}\nlocal FUNCTION_PREFIX = '${PREFIX}'\n${BO
 /** The names the library registers (`register(name, …)` in lua/*.lua). */
 export type FunctionName =
   | 'now'
-  | 'model_upsert' | 'model_consume' | 'model_revoke_grant'
+  | 'model_upsert' | 'model_consume' | 'model_revoke_grant' | 'model_grant_add'
   | 'user_put' | 'user_delete' | 'client_put' | 'client_delete'
   | 'claim_release'
   | 'audit_append'
@@ -34,7 +35,7 @@ export type FunctionName =
   | 'attempt'
   | 'delivery_claim' | 'delivery_complete' | 'delivery_retry_later' | 'delivery_bury' | 'delivery_revive' | 'delivery_census'
   | 'outbox_append' | 'outbox_claim' | 'outbox_queue' | 'outbox_complete'
-  | 'session_login' | 'session_add_rp' | 'session_check' | 'session_check_by_sid' | 'session_end' | 'session_end_rp'
+  | 'session_login' | 'session_add_rp' | 'session_check' | 'session_check_by_sid' | 'session_check_owned' | 'session_end' | 'session_end_rp'
   | 'session_set_limits' | 'session_count_activity' | 'session_mark_warned' | 'session_claim_due' | 'session_census';
 
 /** Calls one function of the library: every key it touches in `keys`, the rest in `args`. */
@@ -45,30 +46,48 @@ const NOT_LOADED = /^ERR Function not found/;
 /** Another instance (or an earlier start) loaded this very version first: the functions are there. */
 const ALREADY_LOADED = /^ERR Library '[^']+' already exists/;
 
+/** The servers a library must be on: the one server, or every primary of a cluster (ioredis' current view). */
+function primaries(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes('master') : [redis];
+}
+
 /**
  * Loads the library into Redis and calls its functions. Loading is asked for at once (the
  * offline queue sends it before any call); a call that finds the functions missing — Redis
- * restarted without persistence, or its functions were flushed — loads them again and retries
- * once. FLUSHALL keeps functions. Concurrent calls share one reload.
+ * restarted without persistence, its functions were flushed, or (Cluster) a primary that is new
+ * or was promoted without them — loads them again and retries once. On a cluster a library is
+ * per primary: it is loaded on every primary ioredis knows, and a miss on any one loads it
+ * again wherever it lacks (ALREADY_LOADED elsewhere). FLUSHALL keeps functions. Concurrent
+ * calls share one reload.
+ *
+ * Every call ends with the shared clock's pin (`readPin`, tests only: '' means the server's
+ * TIME), which the library's `register` takes off before the function sees its arguments: the
+ * pin is one key, and a function may only touch keys of its own slot.
  */
-export function redisFunctions(redis: Redis): FunctionCall {
+export function redisFunctions(redis: RedisClient, readPin: () => Promise<string> | string = () => ''): FunctionCall {
   let loading: Promise<void> | undefined;
+  const loadOn = (server: Redis) =>
+    server.call('FUNCTION', 'LOAD', SOURCE).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!(error instanceof Error && ALREADY_LOADED.test(error.message))) throw error;
+      },
+    );
   const load = () =>
-    (loading ??= redis
-      .call('FUNCTION', 'LOAD', SOURCE)
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          if (!(error instanceof Error && ALREADY_LOADED.test(error.message))) throw error;
-        },
-      )
-      .finally(() => {
-        loading = undefined;
-      }));
+    (loading ??= (async () => {
+      // A cluster client learns its primaries on connect: wait for that before asking for them.
+      if (redis instanceof Cluster && redis.status !== 'ready') await new Promise<void>((resolve, reject) => {
+        redis.once('ready', resolve);
+        redis.once('end', () => reject(new Error('the Redis Cluster connection ended before it was ready')));
+      });
+      await Promise.all(primaries(redis).map(loadOn));
+    })().finally(() => {
+      loading = undefined;
+    }));
   // A failure here (Redis down at start) is the first call's to meet: it reloads then.
   load().catch(() => {});
-  const fcall = (name: FunctionName, keys: readonly string[], args: readonly (string | number)[]) =>
-    redis.call('FCALL', `${PREFIX}${name}`, keys.length, ...keys, ...args);
+  const fcall = async (name: FunctionName, keys: readonly string[], args: readonly (string | number)[]) =>
+    redis.call('fcall', `${PREFIX}${name}`, keys.length, ...keys, ...args, await readPin());
   return async (name, keys, args = []) => {
     try {
       return await fcall(name, keys, args);

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import type { StoreMarker } from '../types.ts';
 import type { KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';
+import type { RedisClient } from './connection.ts';
 
 /** The deployment's marker and the claim on restoring a wiped store (lua/marker.lua). */
-export function createRedisMarker(redis: Redis, fn: FunctionCall, k: KeySchema): StoreMarker {
+export function createRedisMarker(redis: RedisClient, fn: FunctionCall, k: KeySchema): StoreMarker {
   return {
     read: async () => (await redis.get(k.marker)) ?? undefined,
     async settle(value) {

@@ -1,12 +1,12 @@
-import type { Redis } from 'ioredis';
 import type { MfaStore } from '../types.ts';
 import type { TotpEnrollment } from '../../mfa/types.ts';
 import { decode, int } from './decode.ts';
 import type { KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';
+import type { RedisClient } from './connection.ts';
 
 /** TOTP state per user (lua/mfa.lua). */
-export function createRedisMfa(redis: Redis, fn: FunctionCall, k: KeySchema): MfaStore {
+export function createRedisMfa(redis: RedisClient, fn: FunctionCall, k: KeySchema): MfaStore {
   const yes = async (reply: Promise<unknown>, name: string) => decode(int, await reply, name) === 1;
   return {
     async getEnrollment(user) {

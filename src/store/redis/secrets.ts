@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { SecretStore } from '../types.ts';
 import type { KeySchema } from './keys.ts';
+import type { RedisClient } from './connection.ts';
 
-export function createRedisSecrets(redis: Redis, k: KeySchema): SecretStore {
+export function createRedisSecrets(redis: RedisClient, k: KeySchema): SecretStore {
   return {
     async getOrCreate(name, create) {
       const key = k.secret(name);

@@ -47,7 +47,7 @@ export function describeDeadlineIndexContract(name: string, make: MakeSubject): 
       await s.clock.set(t0 + MIN);
       await sessions().check('k2', undefined, 'active');
       expect((await sessions().claimDue(100, LEASE)).nextAt).toBe(t0 + 6 * MIN);
-      await sessions().end('k2', { id: 'e-k2', reason: 'logout', leaseMs: LEASE });
+      await sessions().end('k2', { id: sessions().endingId('k2'), reason: 'logout', leaseMs: LEASE });
       expect((await sessions().claimDue(100, LEASE)).nextAt).toBe(t0 + 15 * MIN);
     });
 
@@ -75,7 +75,7 @@ export function describeDeadlineIndexContract(name: string, make: MakeSubject): 
 
     it('forgets a session once it ends', async () => {
       await sessions().login('k1', sso('a'));
-      await sessions().end('k1', { id: 'end-1', reason: 'admin', leaseMs: 1_000 });
+      await sessions().end('k1', { id: sessions().endingId('k1'), reason: 'admin', leaseMs: 1_000 });
       await s.clock.set(t0 + 2 * 60 * MIN);
       expect(await claim()).toEqual([]);
     });
@@ -85,7 +85,7 @@ export function describeDeadlineIndexContract(name: string, make: MakeSubject): 
       await sessions().login('k1', sso('a'));
       await sessions().login('k2', sso('b', { idleSeconds: 600 }));
       await sessions().login('k3', sso('c'));
-      await sessions().end('k3', { id: 'end-3', reason: 'admin', leaseMs: 1_000 });
+      await sessions().end('k3', { id: sessions().endingId('k3'), reason: 'admin', leaseMs: 1_000 });
       await s.clock.set(t0 + 10 * MIN - 1);
       expect(await s.store.sessions.census()).toEqual({ now: t0 + 10 * MIN - 1, live: 2, size: 2, due: 0 });
       await s.clock.set(t0 + 15 * MIN);

@@ -21,10 +21,16 @@ export function describeOutboxContract(name: string, make: MakeSubject): void {
       await s.cleanup();
     });
     const outbox = () => s.store.ended;
+    /** Ending ids are the store's to make, for their session (SessionStore.endingId): one per name. */
+    let ids = new Map<string, string>();
+    beforeEach(() => {
+      ids = new Map();
+    });
+    const idOf = (name: string, key = 'k1') => ids.get(name) ?? ids.set(name, s.store.sessions.endingId(key)).get(name)!;
     const sso = { id: 'uid-1', org: 'acme', user: 'usr_a', idleSeconds: 900, absoluteSeconds: 3600, warningSeconds: 120, refreshIsActivity: false };
     const rp = (client: string) => ({ client, sid: `sid-${client}`, sidKey: `hsid-${client}`, idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: false });
     const entry = (over: Partial<EndedEntry> = {}): Omit<EndedEntry, 'queued' | 'endedAt'> => ({
-      id: randomUUID(), reason: 'idle', scope: 'sso',
+      id: s.store.sessions.endingId(randomUUID()), reason: 'idle', scope: 'sso',
       session: { ...sso, signedInAt: t0, lastActiveAt: t0, rps: {} }, rps: [], deadlineAt: t0, ...over,
     });
     const delivery = (e: { id: string }, client: string): Delivery => ({
@@ -35,54 +41,54 @@ export function describeOutboxContract(name: string, make: MakeSubject): void {
     it('keeps an end\'s entry with its ender for the lease, then lets one worker take it over', async () => {
       await withEndings(s.store.sessions).login('k1', sso);
       await withEndings(s.store.sessions).addRp('k1', rp('wiki'));
-      await s.store.sessions.end('k1', { id: 'end-1', reason: 'admin', leaseMs: LEASE });
+      await s.store.sessions.end('k1', { id: idOf('end-1'), reason: 'admin', leaseMs: LEASE });
       expect((await outbox().claim(10, LEASE)).entries).toEqual([]);
       await s.clock.set(t0 + LEASE);
       const [first, second] = await Promise.all([outbox().claim(10, LEASE), outbox().claim(10, LEASE)]);
-      expect([...first.entries, ...second.entries].map((e) => e.id)).toEqual(['end-1']);
+      expect([...first.entries, ...second.entries].map((e) => e.id)).toEqual([idOf('end-1')]);
       expect([...first.entries, ...second.entries][0]).toMatchObject({ reason: 'admin', scope: 'sso', endedAt: t0, queued: false, rps: [{ client: 'wiki' }] });
       // Claimed: hidden for the claim's lease, then claimable again (its worker died).
       await s.clock.set(t0 + 2 * LEASE - 1);
       expect((await outbox().claim(10, LEASE)).entries).toEqual([]);
       await s.clock.set(t0 + 2 * LEASE);
-      expect((await outbox().claim(10, LEASE)).entries.map((e) => e.id)).toEqual(['end-1']);
+      expect((await outbox().claim(10, LEASE)).entries.map((e) => e.id)).toEqual([idOf('end-1')]);
     });
 
     it('records an SSO end without live RP sessions with an empty list of them', async () => {
       await withEndings(s.store.sessions).login('k1', sso);
       await withEndings(s.store.sessions).addRp('k1', rp('wiki'));
-      await s.store.sessions.endRp('k1', 'wiki', { id: 'end-rp', reason: 'admin', leaseMs: LEASE });
-      await s.store.sessions.end('k1', { id: 'end-sso', reason: 'idle', deadlineAt: t0, leaseMs: LEASE });
-      expect(await outbox().get('end-sso')).toMatchObject({ scope: 'sso', rps: [], deadlineAt: t0, session: { rps: { wiki: { endedAt: t0 } } } });
-      expect(await outbox().get('end-rp')).toMatchObject({ scope: 'rp', rps: [{ client: 'wiki', endedAt: t0 }] });
+      await s.store.sessions.endRp('k1', 'wiki', { id: idOf('end-rp'), reason: 'admin', leaseMs: LEASE });
+      await s.store.sessions.end('k1', { id: idOf('end-sso'), reason: 'idle', deadlineAt: t0, leaseMs: LEASE });
+      expect(await outbox().get(idOf('end-sso'))).toMatchObject({ scope: 'sso', rps: [], deadlineAt: t0, session: { rps: { wiki: { endedAt: t0 } } } });
+      expect(await outbox().get(idOf('end-rp'))).toMatchObject({ scope: 'rp', rps: [{ client: 'wiki', endedAt: t0 }] });
     });
 
     it('records the end of a session a sign-in replaces, in the same step, by the deadline that passed', async () => {
       await withEndings(s.store.sessions).login('k1', sso);
       await withEndings(s.store.sessions).addRp('k1', rp('wiki'));
       await s.clock.set(t0 + 15 * MIN);
-      const { replaced } = await s.store.sessions.login('k1', sso, { id: 'end-r', leaseMs: LEASE });
+      const { replaced } = await s.store.sessions.login('k1', sso, { id: idOf('end-r'), leaseMs: LEASE });
       expect(replaced?.id).toBe('uid-1');
-      expect(await outbox().get('end-r')).toMatchObject({ reason: 'idle', scope: 'sso', deadlineAt: t0 + 15 * MIN, endedAt: t0 + 15 * MIN, rps: [{ client: 'wiki' }] });
+      expect(await outbox().get(idOf('end-r'))).toMatchObject({ reason: 'idle', scope: 'sso', deadlineAt: t0 + 15 * MIN, endedAt: t0 + 15 * MIN, rps: [{ client: 'wiki' }] });
       // Another user's live session in the same browser: a logout, at no deadline.
-      await s.store.sessions.login('k1', { ...sso, user: 'usr_b' }, { id: 'end-b', leaseMs: LEASE });
-      const other = await outbox().get('end-b');
+      await s.store.sessions.login('k1', { ...sso, user: 'usr_b' }, { id: idOf('end-b'), leaseMs: LEASE });
+      const other = await outbox().get(idOf('end-b'));
       expect(other).toMatchObject({ reason: 'logout', scope: 'sso', rps: [] });
       expect(other?.deadlineAt).toBeUndefined();
       // A sign-in that replaces nothing records nothing.
-      await s.store.sessions.login('k2', sso, { id: 'end-none', leaseMs: LEASE });
-      expect(await outbox().get('end-none')).toBeUndefined();
+      await s.store.sessions.login('k2', sso, { id: idOf('end-none', 'k2'), leaseMs: LEASE });
+      expect(await outbox().get(idOf('end-none', 'k2'))).toBeUndefined();
     });
 
     it('records the end of an RP session a new one replaces, unless it had ended already', async () => {
       await withEndings(s.store.sessions).login('k1', sso);
       await withEndings(s.store.sessions).addRp('k1', rp('wiki'));
       await s.clock.set(t0 + 5 * MIN);
-      await s.store.sessions.addRp('k1', { ...rp('wiki'), sid: 'sid-2', sidKey: 'hsid-2' }, { id: 'end-rp', leaseMs: LEASE });
-      expect(await outbox().get('end-rp')).toMatchObject({ reason: 'idle', scope: 'rp', deadlineAt: t0 + 5 * MIN, rps: [{ client: 'wiki', sid: 'sid-wiki' }] });
-      await s.store.sessions.endRp('k1', 'wiki', { id: 'end-tomb', reason: 'admin', leaseMs: LEASE });
-      await s.store.sessions.addRp('k1', { ...rp('wiki'), sid: 'sid-3', sidKey: 'hsid-3' }, { id: 'end-again', leaseMs: LEASE });
-      expect(await outbox().get('end-again')).toBeUndefined();
+      await s.store.sessions.addRp('k1', { ...rp('wiki'), sid: 'sid-2', sidKey: 'hsid-2' }, { id: idOf('end-rp'), leaseMs: LEASE });
+      expect(await outbox().get(idOf('end-rp'))).toMatchObject({ reason: 'idle', scope: 'rp', deadlineAt: t0 + 5 * MIN, rps: [{ client: 'wiki', sid: 'sid-wiki' }] });
+      await s.store.sessions.endRp('k1', 'wiki', { id: idOf('end-tomb'), reason: 'admin', leaseMs: LEASE });
+      await s.store.sessions.addRp('k1', { ...rp('wiki'), sid: 'sid-3', sidKey: 'hsid-3' }, { id: idOf('end-again'), leaseMs: LEASE });
+      expect(await outbox().get(idOf('end-again'))).toBeUndefined();
       expect(await outbox().size()).toBe(2);
     });
 

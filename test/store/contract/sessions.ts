@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ending, NewSsoSession } from '../../../src/sessions/types.ts';
 import type { ContractSubject, MakeSubject } from './subject.ts';
@@ -12,7 +11,6 @@ const rp = (client: string, over: Record<string, unknown> = {}) => ({
   client, sid: `sid-${client}`, sidKey: `hsid-${client}`, grantId: `g-${client}`, idleSeconds: 300, absoluteSeconds: 1800, refreshIsActivity: false, ...over,
 });
 
-const ending = (over: Partial<Ending> = {}): Ending => ({ id: randomUUID(), reason: 'admin', leaseMs: 30_000, ...over });
 
 /** Session storage semantics, judged by the shared clock; memory and Redis run the same suite. */
 export function describeSessionContract(name: string, make: MakeSubject): void {
@@ -28,6 +26,8 @@ export function describeSessionContract(name: string, make: MakeSubject): void {
     });
     // Whatever these calls replace is recorded under a fresh outbox entry each time.
     const sessions = () => withEndings(s.store.sessions);
+    /** An end of session `key`, under an id the store made for it (SessionStore.endingId). */
+    const ending = (key: string, over: Partial<Ending> = {}): Ending => ({ id: s.store.sessions.endingId(key), reason: 'admin', leaseMs: 30_000, ...over });
     /** The session id a sid of the wiki client leads to, or undefined once its index entry is gone. */
     const sidOwner = async (sidKey: string) => (await sessions().checkBySid(sidKey, 'wiki', 'passive')).session?.id;
 
@@ -116,14 +116,14 @@ export function describeSessionContract(name: string, make: MakeSubject): void {
       // Past its deadline but not yet ended (no sweeper has taken it): still counted, as SSO sessions are.
       await s.clock.set(t0 + 5 * MIN);
       expect(await live()).toBe(3);
-      await sessions().endRp('k1', 'mail', ending());
-      await sessions().endRp('k1', 'mail', ending());
+      await sessions().endRp('k1', 'mail', ending('k1'));
+      await sessions().endRp('k1', 'mail', ending('k1'));
       expect(await live()).toBe(2);
       // A new RP session at a client whose previous one ended is counted again.
       await sessions().addRp('k1', rp('mail', { sid: 'sid-mail-b', sidKey: 'hsid-mail-b' }));
       expect(await live()).toBe(3);
-      await sessions().end('k2', ending());
-      await sessions().end('k2', ending());
+      await sessions().end('k2', ending('k2'));
+      await sessions().end('k2', ending('k2'));
       expect(await live()).toBe(2);
       // A session replaced at sign-in ends its RP sessions with it.
       await sessions().login('k1', sso({ user: 'usr_b' }));
@@ -211,7 +211,7 @@ export function describeSessionContract(name: string, make: MakeSubject): void {
     it('ends a session exactly once, with its indexes', async () => {
       await sessions().login('k1', sso());
       await sessions().addRp('k1', rp('wiki'));
-      const endings = [ending(), ending(), ending()];
+      const endings = [ending('k1'), ending('k1'), ending('k1')];
       const ends = await Promise.all(endings.map((e) => sessions().end('k1', e)));
       expect(ends.filter(Boolean)).toHaveLength(1);
       // The one end recorded what it owes in the same step; the others recorded nothing.
@@ -231,7 +231,7 @@ export function describeSessionContract(name: string, make: MakeSubject): void {
       await sessions().addRp('k1', rp('wiki'));
       await sessions().addRp('k1', rp('mail'));
       await s.clock.set(t0 + MIN);
-      const endings = [ending({ reason: 'idle', deadlineAt: t0 + 30_000 }), ending({ reason: 'idle', deadlineAt: t0 + 30_000 })];
+      const endings = [ending('k1', { reason: 'idle', deadlineAt: t0 + 30_000 }), ending('k1', { reason: 'idle', deadlineAt: t0 + 30_000 })];
       const ends = await Promise.all(endings.map((e) => sessions().endRp('k1', 'wiki', e)));
       expect(ends.filter(Boolean)).toHaveLength(1);
       expect(ends.find(Boolean)).toMatchObject({ client: 'wiki', endedAt: t0 + MIN });
@@ -296,7 +296,7 @@ export function describeSessionContract(name: string, make: MakeSubject): void {
         await sessions().addRp('k1', rp('wiki'));
         expect(await sessions().markWarned('k1', 'blog', t0)).toBe(false);
         expect(await sessions().markWarned('nope', 'wiki', t0)).toBe(false);
-        await sessions().endRp('k1', 'wiki', ending());
+        await sessions().endRp('k1', 'wiki', ending('k1'));
         expect(await sessions().markWarned('k1', 'wiki', t0)).toBe(false);
       });
     });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { SessionStore } from '../../../src/store/types.ts';
 import type { NewRpSession, NewSsoSession } from '../../../src/sessions/types.ts';
 
@@ -7,10 +6,10 @@ import type { NewRpSession, NewSsoSession } from '../../../src/sessions/types.ts
  * session service does), for suites about other things than the replaced session's end.
  */
 export function withEndings(sessions: SessionStore) {
-  const fresh = () => ({ id: randomUUID(), leaseMs: 30_000 });
+  const fresh = (key: string) => ({ id: sessions.endingId(key), leaseMs: 30_000 });
   return {
     ...sessions,
-    login: (key: string, session: NewSsoSession) => sessions.login(key, session, fresh()),
-    addRp: (key: string, rp: NewRpSession) => sessions.addRp(key, rp, fresh()),
+    login: (key: string, session: NewSsoSession) => sessions.login(key, session, fresh(key)),
+    addRp: (key: string, rp: NewRpSession) => sessions.addRp(key, rp, fresh(key)),
   };
 }

@@ -4,10 +4,10 @@
 -- (attempts reserved and not refunded) and `until` (shared-clock ms at which the window or
 -- block ends). `until` decides, not the key's TTL: a pinned (test) clock may run ahead of Redis'
 -- own; the relative PEXPIRE only cleans up.
--- KEYS: counter, pin  ARGV: op ('check'|'reserve'|'refund'), points, windowMs, blockMs
+-- KEYS: counter  ARGV: op ('check'|'reserve'|'refund'), points, windowMs, blockMs
 -- Returns { blocked|granted (0/1), msLeft, last (0/1) }.
 register('attempt', function(keys, args)
-  local now = now_ms(keys[2])
+  local now = now_ms()
   local points = tonumber(args[2])
   local n, until_ms = 0, 0
   local saved = redis.call('HMGET', keys[1], 'n', 'until')

@@ -6,15 +6,15 @@
 
 -- Takes due deliveries and hides them for a lease in one step: concurrent workers never share
 -- one, a dead worker's reappear after the lease.
--- KEYS: pin, due  ARGV: limit, leaseMs, record key template. Returns { now, json... }.
+-- KEYS: due  ARGV: limit, leaseMs, record key template. Returns { now, json... }.
 register('delivery_claim', function(keys, args)
-  local now = now_ms(keys[1])
-  local ids = redis.call('ZRANGEBYSCORE', keys[2], '-inf', now, 'LIMIT', 0, tonumber(args[1]))
+  local now = now_ms()
+  local ids = redis.call('ZRANGEBYSCORE', keys[1], '-inf', now, 'LIMIT', 0, tonumber(args[1]))
   local out = {}
   for _, id in ipairs(ids) do
-    redis.call('ZADD', keys[2], now + tonumber(args[2]), id)
+    redis.call('ZADD', keys[1], now + tonumber(args[2]), id)
     local raw = redis.call('GET', key_from(args[3], id))
-    if raw then table.insert(out, raw) else redis.call('ZREM', keys[2], id) end
+    if raw then table.insert(out, raw) else redis.call('ZREM', keys[1], id) end
   end
   return { tostring(now), unpack(out) }
 end)
@@ -60,11 +60,11 @@ end)
 
 -- A dead letter back into the queue, due now, with a fresh attempt budget: an admin retry after
 -- the cause was fixed deserves the whole retry schedule, not one try.
--- KEYS: record, due, pin  ARGV: id, pending list template, dead list template
+-- KEYS: record, due  ARGV: id, pending list template, dead list template
 register('delivery_revive', function(keys, args)
   local d = load_json(keys[1])
   if not d or d.state ~= 'dead' then return 0 end
-  local now = now_ms(keys[3])
+  local now = now_ms()
   d.state = 'pending'
   d.attempts = 0
   d.nextAttemptAt = now
@@ -75,7 +75,7 @@ register('delivery_revive', function(keys, args)
   return 1
 end)
 
--- KEYS: pin, due. Read-only.
+-- KEYS: due. Read-only.
 register('delivery_census', function(keys)
-  return queue_census(keys[1], keys[2])
+  return queue_census(keys[1])
 end)

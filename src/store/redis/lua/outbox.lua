@@ -16,27 +16,27 @@ local function append_ended(entry_key, due_key, e, now, lease_ms)
   return json
 end
 
--- KEYS: pin, entry, due  ARGV: entry json, leaseMs. Returns the entry's json and its queued flag.
+-- KEYS: entry, due  ARGV: entry json, leaseMs. Returns the entry's json and its queued flag.
 register('outbox_append', function(keys, args)
-  local json = append_ended(keys[2], keys[3], cjson.decode(args[1]), now_ms(keys[1]), tonumber(args[2]))
-  return { json, redis.call('HGET', keys[2], 'queued') }
+  local json = append_ended(keys[1], keys[2], cjson.decode(args[1]), now_ms(), tonumber(args[2]))
+  return { json, redis.call('HGET', keys[1], 'queued') }
 end)
 
 -- Takes entries whose lease ran out and leases each in the same step.
--- KEYS: pin, due  ARGV: limit, leaseMs, entry key template (ids come from the queue).
+-- KEYS: due  ARGV: limit, leaseMs, entry key template (ids come from the queue).
 -- Returns { now, then queued flag and json per entry }.
 register('outbox_claim', function(keys, args)
-  local now = now_ms(keys[1])
-  local ids = redis.call('ZRANGEBYSCORE', keys[2], '-inf', now, 'LIMIT', 0, tonumber(args[1]))
+  local now = now_ms()
+  local ids = redis.call('ZRANGEBYSCORE', keys[1], '-inf', now, 'LIMIT', 0, tonumber(args[1]))
   local out = { tostring(now) }
   for _, id in ipairs(ids) do
     local v = redis.call('HMGET', key_from(args[3], id), 'entry', 'queued')
     if v[1] then
-      redis.call('ZADD', keys[2], now + tonumber(args[2]), id)
+      redis.call('ZADD', keys[1], now + tonumber(args[2]), id)
       table.insert(out, v[2])
       table.insert(out, v[1])
     else
-      redis.call('ZREM', keys[2], id)
+      redis.call('ZREM', keys[1], id)
     end
   end
   return out

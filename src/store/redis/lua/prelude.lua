@@ -2,13 +2,15 @@
 -- shared clock, key templates, JSON records. src/store/redis/library.ts puts this file first,
 -- after the header that names the library and sets FUNCTION_PREFIX.
 
--- The shared clock: a pinned test time if `pin_key` holds one, else the server's TIME, so every
--- instance judges by one clock whatever its own says.
-local function now_ms(pin_key)
-  if pin_key ~= '' then
-    local pinned = redis.call('GET', pin_key)
-    if pinned then return tonumber(pinned) end
-  end
+-- The shared clock's pin for the call being run: epoch ms, or nil for the server's TIME. Set by
+-- `register` from the call's last argument (TypeScript reads the pin key: one key, which a
+-- function of another slot may not touch on Redis Cluster).
+local PINNED = nil
+
+-- The shared clock: the pinned test time if the call carries one, else the server's TIME, so
+-- every instance judges by one clock whatever its own says.
+local function now_ms()
+  if PINNED then return PINNED end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
@@ -28,18 +30,23 @@ end
 
 -- A queue's depth at the shared clock's now: its size, how many are due, the earliest due
 -- score. `queue` is a sorted set scored by when each member is due. Read-only.
-local function queue_census(pin_key, queue)
-  local now = now_ms(pin_key)
+local function queue_census(queue)
+  local now = now_ms()
   local first = redis.call('ZRANGEBYSCORE', queue, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
   return { tostring(now), redis.call('ZCARD', queue), redis.call('ZCOUNT', queue, '-inf', now), first }
 end
 
 -- Registers `callback(keys, args)` under this library version's name: instances of two
--- releases sharing one Redis each call their own functions (see library.ts).
+-- releases sharing one Redis each call their own functions (see library.ts). Every call's last
+-- argument is the clock pin ('' for none), taken off here.
 local function register(name, callback)
-  redis.register_function(FUNCTION_PREFIX .. name, callback)
+  redis.register_function(FUNCTION_PREFIX .. name, function(keys, args)
+    local pinned = table.remove(args)
+    if pinned and pinned ~= '' then PINNED = tonumber(pinned) else PINNED = nil end
+    return callback(keys, args)
+  end)
 end
 
-register('now', function(keys)
-  return now_ms(keys[1])
+register('now', function()
+  return now_ms()
 end)

@@ -2,11 +2,12 @@
 -- the shared clock and the session in one step. The judging mirrors src/sessions/judge.ts
 -- exactly (alive while now < deadline).
 --
--- Keys every function receives: the session record, the pin, the deadline index (a sorted set
--- of record keys scored by each session's next deadline); those that start or end RP sessions
--- also the live RP-session count. Keys derived from the stored session
+-- Keys every function receives: the session record and its shard's deadline index (a sorted
+-- set of record keys scored by each session's next deadline); those that start or end RP
+-- sessions also the shard's live RP-session count. Keys derived from the stored session
 -- (the sid keys of its RP sessions, the org's and user's session lists of a session being
--- replaced or ended) come as templates in ARGV.
+-- replaced or ended) come as templates in ARGV. On Redis Cluster a sid key is another slot:
+-- its template is '' and sessions.ts writes and deletes sid keys by commands of their own.
 
 -- How long a dead session stays readable after its absolute deadline, so whoever ends it (a
 -- request, the sweeper after an outage) still sees what it was: the `redis.sessionRetainSeconds`
@@ -91,6 +92,7 @@ local function count_rps(key, delta)
 end
 
 local function drop_sids(sid_template, s, only)
+  if sid_template == '' then return end
   for client, rp in pairs(s.rps) do
     if (only == nil or only == client) and rp.sidKey then redis.call('DEL', key_from(sid_template, rp.sidKey)) end
   end
@@ -106,11 +108,11 @@ local function replaced_reason(e, now, idle, abs)
   return e
 end
 
--- KEYS: session, pin, index, ended entry, ended due, org sessions, user sessions, live RP count
--- ARGV: input json, session key, ending json, sid template, org sessions template, user sessions template
+-- KEYS: session, index, ended entry, ended due, org sessions, user sessions, live RP count
+-- ARGV: input json, session key, ending json, sid template|'', org sessions template, user sessions template
 register_session('session_login', function(keys, args)
   local input = cjson.decode(args[1])
-  local now = now_ms(keys[2])
+  local now = now_ms()
   local existing = load_json(keys[1])
   if existing and judge(existing, '', now) == 'alive' and existing.user == input.user then
     existing.lastActiveAt = now
@@ -119,7 +121,7 @@ register_session('session_login', function(keys, args)
     existing.warningSeconds = input.warningSeconds
     existing.refreshIsActivity = input.refreshIsActivity
     if input.ip then existing.ip = input.ip end
-    save(keys[1], keys[3], existing, now)
+    save(keys[1], keys[2], existing, now)
     return cjson.encode({ now = now, session = existing })
   end
   if existing then
@@ -129,8 +131,8 @@ register_session('session_login', function(keys, args)
     for _, rp in pairs(existing.rps) do
       if not rp.endedAt then table.insert(e.rps, rp) end
     end
-    append_ended(keys[4], keys[5], e, now, ending.leaseMs)
-    count_rps(keys[8], -#e.rps)
+    append_ended(keys[3], keys[4], e, now, ending.leaseMs)
+    count_rps(keys[7], -#e.rps)
     drop_sids(args[4], existing, nil)
     redis.call('SREM', key_from(args[5], existing.org), args[2])
     redis.call('SREM', key_from(args[6], existing.user), args[2])
@@ -138,17 +140,18 @@ register_session('session_login', function(keys, args)
   input.signedInAt = now
   input.lastActiveAt = now
   input.rps = {}
-  save(keys[1], keys[3], input, now)
+  save(keys[1], keys[2], input, now)
+  redis.call('SADD', keys[5], args[2])
   redis.call('SADD', keys[6], args[2])
-  redis.call('SADD', keys[7], args[2])
   return cjson.encode({ now = now, session = input, replaced = existing })
 end)
 
--- KEYS: session, pin, index, ended entry, ended due, the new RP session's sid, live RP count
--- ARGV: rp json, session key, ending json, sid template
+-- KEYS: session, index, ended entry, ended due, live RP count, the new RP session's sid (not
+-- on Redis Cluster, where sessions.ts writes it after this step)
+-- ARGV: rp json, session key, ending json, sid template|''
 register_session('session_add_rp', function(keys, args)
   local rp = cjson.decode(args[1])
-  local now = now_ms(keys[2])
+  local now = now_ms()
   local s = load_json(keys[1])
   if not s or judge(s, '', now) ~= 'alive' then return cjson.encode({ now = now }) end
   local current = s.rps[rp.client]
@@ -156,29 +159,29 @@ register_session('session_add_rp', function(keys, args)
     local _, state, ridle, rabs = judge(s, rp.client, now)
     if state == 'alive' and current.sid == rp.sid then
       if rp.grantId then current.grantId = rp.grantId end
-      save(keys[1], keys[3], s, now)
+      save(keys[1], keys[2], s, now)
       return cjson.encode({ now = now, session = s })
     end
     if not current.endedAt then
       local ending = cjson.decode(args[3])
       local e = replaced_reason({ id = ending.id, reason = 'logout', scope = 'rp', session = s, rps = { current } }, now, ridle, rabs)
-      append_ended(keys[4], keys[5], e, now, ending.leaseMs)
-      count_rps(keys[7], -1)
+      append_ended(keys[3], keys[4], e, now, ending.leaseMs)
+      count_rps(keys[5], -1)
     end
     drop_sids(args[4], s, rp.client)
   end
   rp.startedAt = now
   rp.lastActiveAt = now
   s.rps[rp.client] = rp
-  count_rps(keys[7], 1)
-  save(keys[1], keys[3], s, now)
-  redis.call('SET', keys[6], args[2], 'PX', retain_ms(s, now))
+  count_rps(keys[5], 1)
+  save(keys[1], keys[2], s, now)
+  if keys[6] then redis.call('SET', keys[6], args[2], 'PX', retain_ms(s, now)) end
   return cjson.encode({ now = now, session = s, replaced = current })
 end)
 
 -- Judges (and for 'active', touches; for 'all', touches every live RP session too).
-local function check(key, pin, index, client, mode)
-  local now = now_ms(pin)
+local function check(key, index, client, mode)
+  local now = now_ms()
   local s = load_json(key)
   if s and mode == 'active' then
     if touch(s, client, now) then save(key, index, s, now) end
@@ -190,28 +193,38 @@ local function check(key, pin, index, client, mode)
   return result(s, client, now)
 end
 
--- KEYS: session, pin, index  ARGV: client|'', 'active'|'passive'|'all'
+-- KEYS: session, index  ARGV: client|'', 'active'|'passive'|'all'
 register_session('session_check', function(keys, args)
-  return check(keys[1], keys[2], keys[3], args[1], args[2])
+  return check(keys[1], keys[2], args[1], args[2])
 end)
 
--- The RP's status in one round trip: the sid's session is found and judged in the same step. A
--- sid that is not the named client's own RP session answers as unknown before anything is
--- written, so no client can keep another's session alive.
--- KEYS: sid, pin, index  ARGV: client, 'active'|'passive', sidKey, session key template
+-- `check` of the client's RP session only if its sid key is `sid_key`; any other answers as
+-- unknown before anything is written, so no client can keep another's session alive.
+local function check_owned(key, index, client, mode, sid_key)
+  local s = key and load_json(key)
+  local rp = s and s.rps[client]
+  if not rp or rp.sidKey ~= sid_key then return cjson.encode({ now = now_ms(), sso = 'missing', rp = 'missing' }) end
+  return check(key, index, client, mode)
+end
+
+-- The RP's status in one round trip: the sid's session is found and judged in the same step.
+-- KEYS: sid, index  ARGV: client, 'active'|'passive', sidKey, session key template
 register_session('session_check_by_sid', function(keys, args)
   local k = redis.call('GET', keys[1])
-  local key = k and key_from(args[4], k)
-  local s = key and load_json(key)
-  local rp = s and s.rps[args[1]]
-  if not rp or rp.sidKey ~= args[3] then return cjson.encode({ now = now_ms(keys[2]), sso = 'missing', rp = 'missing' }) end
-  return check(key, keys[2], keys[3], args[1], args[2])
+  return check_owned(k and key_from(args[4], k), keys[2], args[1], args[2], args[3])
 end)
 
--- KEYS: session, pin, index, ended entry, ended due, live RP count
--- ARGV: session key, ending json, sid template, org sessions template, user sessions template
+-- Redis Cluster's second step of a status by sid, after sessions.ts read the sid key: the
+-- ownership is verified here again, so a stale sid key finds nothing.
+-- KEYS: session, index  ARGV: client, 'active'|'passive', sidKey
+register_session('session_check_owned', function(keys, args)
+  return check_owned(keys[1], keys[2], args[1], args[2], args[3])
+end)
+
+-- KEYS: session, index, ended entry, ended due, live RP count
+-- ARGV: session key, ending json, sid template|'', org sessions template, user sessions template
 register_session('session_end', function(keys, args)
-  redis.call('ZREM', keys[3], keys[1])
+  redis.call('ZREM', keys[2], keys[1])
   local s = load_json(keys[1])
   if not s then return false end
   local ending = cjson.decode(args[2])
@@ -219,8 +232,8 @@ register_session('session_end', function(keys, args)
   for _, rp in pairs(s.rps) do
     if not rp.endedAt then table.insert(live, rp) end
   end
-  append_ended(keys[4], keys[5], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'sso', session = s, rps = live }, now_ms(keys[2]), ending.leaseMs)
-  count_rps(keys[6], -#live)
+  append_ended(keys[3], keys[4], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'sso', session = s, rps = live }, now_ms(), ending.leaseMs)
+  count_rps(keys[5], -#live)
   drop_sids(args[3], s, nil)
   redis.call('DEL', keys[1])
   redis.call('SREM', key_from(args[4], s.org), args[1])
@@ -228,26 +241,26 @@ register_session('session_end', function(keys, args)
   return cjson.encode(s)
 end)
 
--- KEYS: session, pin, index, ended entry, ended due, live RP count  ARGV: client, ending json, sid template
+-- KEYS: session, index, ended entry, ended due, live RP count  ARGV: client, ending json, sid template|''
 register_session('session_end_rp', function(keys, args)
   local s = load_json(keys[1])
   if not s or not s.rps[args[1]] or s.rps[args[1]].endedAt then return false end
   local rp = s.rps[args[1]]
   local ending = cjson.decode(args[2])
-  local now = now_ms(keys[2])
+  local now = now_ms()
   drop_sids(args[3], s, args[1])
   rp.endedAt = now
   redis.call('SET', keys[1], cjson.encode(s), 'KEEPTTL')
-  redis.call('ZADD', keys[3], next_deadline(s), keys[1])
-  append_ended(keys[4], keys[5], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'rp', session = s, rps = { rp } }, now, ending.leaseMs)
-  count_rps(keys[6], -1)
+  redis.call('ZADD', keys[2], next_deadline(s), keys[1])
+  append_ended(keys[3], keys[4], { id = ending.id, reason = ending.reason, deadlineAt = ending.deadlineAt, scope = 'rp', session = s, rps = { rp } }, now, ending.leaseMs)
+  count_rps(keys[5], -1)
   return cjson.encode(rp)
 end)
 
--- KEYS: session, pin, index  ARGV: limits json
+-- KEYS: session, index  ARGV: limits json, sid template|''
 register_session('session_set_limits', function(keys, args)
   local l = cjson.decode(args[1])
-  local now = now_ms(keys[2])
+  local now = now_ms()
   local s = load_json(keys[1])
   if s then
     s.idleSeconds = l.idleSeconds
@@ -262,24 +275,25 @@ register_session('session_set_limits', function(keys, args)
         rp.refreshIsActivity = r.refreshIsActivity
       end
     end
-    save(keys[1], keys[3], s, now)
+    save(keys[1], keys[2], s, now)
     -- A longer absolute limit outlives the sid keys' TTLs set when each RP session started:
-    -- they follow the record, so a status by sid never reads 'missing' for a live session.
+    -- they follow the record, so a status by sid never reads 'missing' for a live session
+    -- (on Redis Cluster sessions.ts does this after the step).
     for _, rp in pairs(s.rps) do
-      if rp.sidKey then redis.call('PEXPIRE', key_from(args[2], rp.sidKey), retain_ms(s, now)) end
+      if rp.sidKey and args[2] ~= '' then redis.call('PEXPIRE', key_from(args[2], rp.sidKey), retain_ms(s, now)) end
     end
   end
   return result(s, '', now)
 end)
 
--- The record keeps its TTL and index entry. KEYS: session, pin  ARGV: source, client|''
+-- The record keeps its TTL and index entry. KEYS: session  ARGV: source, client|''
 register_session('session_count_activity', function(keys, args)
   local s = load_json(keys[1])
   if not s then return 0 end
   if type(s.activity) ~= 'table' or s.activity[1] ~= nil then s.activity = {} end
   local c = s.activity[args[1]] or { count = 0 }
   c.count = c.count + 1
-  c.lastAt = now_ms(keys[2])
+  c.lastAt = now_ms()
   if args[2] ~= '' then c.lastClient = args[2] end
   s.activity[args[1]] = c
   redis.call('SET', keys[1], cjson.encode(s), 'KEEPTTL')
@@ -301,16 +315,16 @@ end)
 -- The sweeper's claim: takes due entries and pushes their score a lease ahead in the same step,
 -- so concurrent sweepers never take the same session. It also tells when the index is next due
 -- (its earliest score after the claim, '' when empty), so the sweeper can wake right then.
--- KEYS: pin, index  ARGV: limit, leaseMs. Returns { now, next due or '', record key... }.
+-- KEYS: index  ARGV: limit, leaseMs. Returns { now, next due or '', record key... }.
 register_session('session_claim_due', function(keys, args)
-  local now = now_ms(keys[1])
-  local due = redis.call('ZRANGEBYSCORE', keys[2], '-inf', now, 'LIMIT', 0, tonumber(args[1]))
-  for _, member in ipairs(due) do redis.call('ZADD', keys[2], now + tonumber(args[2]), member) end
-  local first = redis.call('ZRANGE', keys[2], 0, 0, 'WITHSCORES')
+  local now = now_ms()
+  local due = redis.call('ZRANGEBYSCORE', keys[1], '-inf', now, 'LIMIT', 0, tonumber(args[1]))
+  for _, member in ipairs(due) do redis.call('ZADD', keys[1], now + tonumber(args[2]), member) end
+  local first = redis.call('ZRANGE', keys[1], 0, 0, 'WITHSCORES')
   return { tostring(now), first[2] or '', unpack(due) }
 end)
 
--- KEYS: pin, index. Read-only.
+-- KEYS: index. Read-only.
 register_session('session_census', function(keys)
-  return queue_census(keys[1], keys[2])
+  return queue_census(keys[1])
 end)
