@@ -8,9 +8,9 @@ import { describeStoreContract } from './contract/index.ts';
 import { redisSharedClock } from '../support/shared-clock.ts';
 
 /** A Redis store under a fresh prefix, its shared clock pinned from Redis' own time. */
-async function pinnedRedis(label: string) {
+async function pinnedRedis(label: string, options: { clusterKeysOnOneServer?: boolean; shards?: number } = {}) {
   const prefix = freshPrefix(label);
-  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
+  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true, ...options });
   await store.ping();
   const clock = await redisSharedClock(prefix);
   return {
@@ -27,6 +27,10 @@ async function pinnedRedis(label: string) {
 // No skip on a missing Redis: `ping()` rejects in `make`, and every test of the suite fails.
 // The shared clock is pinned from Redis' own time: a memory suite's start date is ignored.
 describeStoreContract('redis', async () => ({ ...(await pinnedRedis('contract')), modelTtlsInRealTime: true }));
+// The cluster key schema on this one server: every queue sharded (4 shards, so a handful of
+// sessions already spans several) and gathered, the cluster's split steps taken — without a
+// cluster. test/store/redis-cluster.test.ts runs the suite on a real one.
+describeStoreContract('redis, cluster key schema', async () => ({ ...(await pinnedRedis('contract-sharded', { clusterKeysOnOneServer: true, shards: 4 })), modelTtlsInRealTime: true }));
 
 describe('Redis store specifics', () => {
   let prefix: string;

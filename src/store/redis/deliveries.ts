@@ -4,7 +4,7 @@ import type { RedisClient } from './connection.ts';
 import { decode, delivery, int, json, queueCensus, strings } from './decode.ts';
 import { keyTemplate, type KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';
-import { allShards, claimFairly } from './shards.ts';
+import { allShards, claimEarliest, peekQueue } from './shards.ts';
 
 const record = json(delivery);
 
@@ -40,13 +40,11 @@ export function createRedisDeliveries(redis: RedisClient, fn: FunctionCall, k: K
       );
     },
     async claim(limit, leaseMs) {
-      const { items, now } = await claimFairly(k.shards, limit, rotation++, async (shard, share) => {
-        const [now, ...raws] = decode(strings, await fn('delivery_claim', [k.deliveriesDue(shard)], [share, leaseMs, keyTemplate((id) => k.delivery(id, shard))]), 'delivery_claim');
-        const deliveries = raws.map((raw, i) => parse(raw, `delivery_claim[${i + 1}]`));
-        return { items: deliveries, now: decode(int, now, 'delivery_claim[0]'), more: deliveries.length >= share };
+      const { items, now } = await claimEarliest(k.shards, limit, rotation++, (shard, n) => peekQueue(fn, k.deliveriesDue(shard), n), async (shard, count) => {
+        const [now, ...raws] = decode(strings, await fn('delivery_claim', [k.deliveriesDue(shard)], [count, leaseMs, keyTemplate((id) => k.delivery(id, shard))]), 'delivery_claim');
+        return { items: raws.map((raw, i) => parse(raw, `delivery_claim[${i + 1}]`)), now: decode(int, now, 'delivery_claim[0]') };
       });
-      // Oldest due first across shards, as within one.
-      return { now, deliveries: k.shards > 1 ? items.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt) : items };
+      return { now, deliveries: items };
     },
     async complete(id) {
       const { shard, keys } = own(id);

@@ -26,7 +26,7 @@ const SOURCE = `#!lua name=${LIBRARY}\nlocal FUNCTION_PREFIX = '${PREFIX}'\n${BO
 
 /** The names the library registers (`register(name, …)` in lua/*.lua). */
 export type FunctionName =
-  | 'now'
+  | 'now' | 'queue_peek'
   | 'model_upsert' | 'model_consume' | 'model_revoke_grant' | 'model_grant_add'
   | 'user_put' | 'user_delete' | 'client_put' | 'client_delete'
   | 'claim_release'

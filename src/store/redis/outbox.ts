@@ -4,7 +4,7 @@ import type { RedisClient } from './connection.ts';
 import { decode, endedEntry, int, ReplyShapeError, strings } from './decode.ts';
 import { keyTemplate, type KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';
-import { allShards, claimFairly } from './shards.ts';
+import { allShards, claimEarliest, peekQueue } from './shards.ts';
 
 /**
  * The ended-sessions outbox (lua/outbox.lua). Entries are appended by the session functions'
@@ -18,8 +18,7 @@ export function createRedisOutbox(redis: RedisClient, fn: FunctionCall, k: KeySc
     if (flat.length % 2 !== 0) throw new ReplyShapeError('outbox_claim', 'pairs of (queued, entry)', flat);
     const entries: EndedEntry[] = [];
     for (let i = 0; i < flat.length; i += 2) entries.push(endedEntry(flat[i + 1], flat[i], `outbox_claim[${i + 1}]`));
-    // Whether the queue holds more due entries is unknown: a shard that filled its share may.
-    return { items: entries, now: decode(int, now, 'outbox_claim[0]'), more: entries.length >= limit };
+    return { items: entries, now: decode(int, now, 'outbox_claim[0]') };
   };
   return {
     async append(entry, leaseMs) {
@@ -28,7 +27,7 @@ export function createRedisOutbox(redis: RedisClient, fn: FunctionCall, k: KeySc
       return endedEntry(reply[0], reply[1], 'outbox_append');
     },
     async claim(limit, leaseMs) {
-      const { items, now } = await claimFairly(k.shards, limit, rotation++, (shard, share) => claimShard(shard, share, leaseMs));
+      const { items, now } = await claimEarliest(k.shards, limit, rotation++, (shard, n) => peekQueue(fn, k.endedDue(shard), n), (shard, count) => claimShard(shard, count, leaseMs));
       return { now, entries: items };
     },
     async queueDeliveries(id, deliveries) {

@@ -5,7 +5,7 @@ import type { RedisClient } from './connection.ts';
 import { addRpReply, decode, int, json, loginReply, queueCensus, rpSession, sessionCheck, ssoSession, strings } from './decode.ts';
 import { keyTemplate, type KeySchema } from './keys.ts';
 import type { FunctionCall } from './library.ts';
-import { allShards, claimFairly } from './shards.ts';
+import { allShards, claimEarliest, peekQueue } from './shards.ts';
 
 /**
  * SSO and RP sessions (lua/sessions.lua). Every function receives the session's record and its
@@ -113,11 +113,9 @@ export function createRedisSessions(redis: RedisClient, call: FunctionCall, k: K
     keysOfOrg: (org) => union((shard) => redis.smembers(k.orgSessions(org, shard))),
     keysOfUser: (user) => union((shard) => redis.smembers(k.userSessions(user, shard))),
     async claimDue(limit, leaseMs) {
-      const { items, now, nextAt } = await claimFairly(k.shards, limit, rotation++, async (shard, share) => {
-        const [now, next, ...members] = decode(strings, await fn('session_claim_due', [k.deadlines(shard)], [share, leaseMs]), 'session_claim_due');
-        const at = decode(int, now, 'session_claim_due[0]');
-        const nextAt = next ? decode(int, next, 'session_claim_due[1]') : undefined;
-        return { items: members.map(k.sessionKeyOf), now: at, ...(nextAt !== undefined ? { nextAt } : {}), more: nextAt !== undefined && nextAt <= at };
+      const { items, now, nextAt } = await claimEarliest(k.shards, limit, rotation++, (shard, n) => peekQueue(call, k.deadlines(shard), n), async (shard, count) => {
+        const [now, next, ...members] = decode(strings, await fn('session_claim_due', [k.deadlines(shard)], [count, leaseMs]), 'session_claim_due');
+        return { items: members.map(k.sessionKeyOf), now: decode(int, now, 'session_claim_due[0]'), ...(next ? { nextAt: decode(int, next, 'session_claim_due[1]') } : {}) };
       });
       return { now, keys: items, ...(nextAt !== undefined ? { nextAt } : {}) };
     },

@@ -1,65 +1,85 @@
+import { decode, int, strings } from './decode.ts';
+import type { FunctionCall } from './library.ts';
+
 /*
  * Gathering across shards: on Redis Cluster the deadline index, the outbox's due queue and the
- * delivery queue are one per shard (keys.ts), and a claim takes from all of them in parallel.
+ * delivery queue are one per shard (keys.ts), and a claim takes from all of them.
  */
 
 /** The shards 0…n−1. */
 export const allShards = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-/** One shard's answer to a claim of up to `limit`. */
+/** A shard queue's due scores (lua/prelude.lua queue_peek): read-only. */
+export interface QueuePeek {
+  /** The shared clock when the shard was read. */
+  now: number;
+  /** The queue's earliest score, due or not; absent when it is empty. */
+  first?: number;
+  /** The scores of its earliest due members, ascending, at most the limit asked. */
+  due: number[];
+}
+
+/** Peeks one shard's queue (a sorted set scored by when each member is due). */
+export async function peekQueue(fn: FunctionCall, queue: string, limit: number): Promise<QueuePeek> {
+  const [now, first, ...due] = decode(strings, await fn('queue_peek', [queue], [limit]), 'queue_peek');
+  return {
+    now: decode(int, now, 'queue_peek[0]'),
+    ...(first ? { first: Number(first) } : {}),
+    due: due.map(Number),
+  };
+}
+
+/** One shard's claim of its `count` earliest due members (in score order). */
 export interface ShardClaim<T> {
   items: T[];
-  /** The shared clock when the shard was claimed from. */
   now: number;
-  /** The shard's earliest entry after the claim (claimDue only); absent when empty or unknown. */
+  /** The shard's earliest entry after the claim, if the claim reads it (claimDue). */
   nextAt?: number;
-  /** Whether the shard may hold more due items than it gave. */
-  more: boolean;
 }
 
 /**
- * Claims up to `limit` items from `shards` queues, fairly: every shard first gets an equal
- * share of the limit (the remainder, and whole shares when the limit is below the shard count,
- * go to the shards from `offset` on — a caller rotates it per call, so no shard is always
- * last), all in parallel; what the shares left unused goes, in further parallel rounds, to the
- * shards that said they hold more. So one busy shard still gets the whole limit (in two round
- * trips), and a busy shard never starves the others. One shard: one call, as on one primary.
+ * Claims the `limit` earliest due items across `shards` queues, as one queue would: every shard
+ * is peeked in parallel (its due scores, read-only), the `limit` earliest scores of all of them
+ * decide how many each shard gives, and those shards are claimed in parallel — each claim takes
+ * its own shard's earliest, atomically, so concurrent claimers still never share an item (one
+ * that lost a race to another gets fewer, never a duplicate). Earliest-first across shards is
+ * what keeps any shard from starving: whatever waits longest is taken first. Equal scores go
+ * to the shards from `offset` on (a caller rotates it per call). One shard: one claim, as on one
+ * primary.
  *
- * Returns the items, the latest `now` any shard read, and the earliest `nextAt` of any shard's
- * last answer.
+ * Returns the items in score order, the latest `now` read, and the earliest `nextAt`: the
+ * claimed shards' (read after their claim) and the others' first score.
  */
-export async function claimFairly<T>(
+export async function claimEarliest<T>(
   shards: number,
   limit: number,
   offset: number,
-  claim: (shard: number, limit: number) => Promise<ShardClaim<T>>,
+  peek: (shard: number, limit: number) => Promise<QueuePeek>,
+  claim: (shard: number, count: number) => Promise<ShardClaim<T>>,
 ): Promise<{ items: T[]; now: number; nextAt?: number }> {
-  const last = new Map<number, ShardClaim<T>>();
-  const items: T[] = [];
-  const start = ((offset % shards) + shards) % shards;
-  let candidates = allShards(shards).map((i) => (start + i) % shards);
-  // Each round either spends budget or drops a shard that had nothing more: it ends.
-  for (let round = 0; candidates.length && (round === 0 || items.length < limit); round++) {
-    const budget = limit - items.length;
-    const base = Math.floor(budget / candidates.length);
-    const extra = budget % candidates.length;
-    const shares = candidates.map((shard, i) => ({ shard, share: base + (i < extra ? 1 : 0) }));
-    // After the first round (which reads every shard's nextAt), a shard with no share waits.
-    const asked = round === 0 ? shares : shares.filter((s) => s.share > 0);
-    const replies = await Promise.all(asked.map(async ({ shard, share }) => ({ shard, share, reply: await claim(shard, share) })));
-    for (const { shard, reply } of replies) {
-      last.set(shard, reply);
-      items.push(...reply.items);
-    }
-    const gave = new Map(replies.map(({ shard, share, reply }) => [shard, reply.more && reply.items.length >= share]));
-    // Still candidates: those that filled their share and have more, and those not asked yet.
-    candidates = shares.filter(({ shard }) => gave.get(shard) ?? true).map((s) => s.shard);
-  }
-  let now = 0;
+  if (shards === 1) return claim(0, limit);
+  const peeks = await Promise.all(allShards(shards).map((shard) => peek(shard, limit)));
+  const turn = (shard: number) => (((shard - offset) % shards) + shards) % shards;
+  const earliest = peeks
+    .flatMap((p, shard) => p.due.map((score) => ({ score, shard })))
+    .sort((a, b) => a.score - b.score || turn(a.shard) - turn(b.shard))
+    .slice(0, Math.max(0, limit));
+  const counts = new Map<number, number>();
+  for (const { shard } of earliest) counts.set(shard, (counts.get(shard) ?? 0) + 1);
+  const claims = await Promise.all([...counts].map(async ([shard, count]) => ({ shard, reply: await claim(shard, count) })));
+
+  // Each claim gave its shard's earliest in order: the peeked scores order them across shards.
+  const scored = claims.flatMap(({ shard, reply }) => reply.items.map((item, i) => ({ item, score: peeks[shard]!.due[i] ?? Infinity, shard })));
+  scored.sort((a, b) => a.score - b.score || turn(a.shard) - turn(b.shard));
+  let now = Math.max(...peeks.map((p) => p.now), ...claims.map((c) => c.reply.now));
   let nextAt: number | undefined;
-  for (const reply of last.values()) {
-    now = Math.max(now, reply.now);
-    if (reply.nextAt !== undefined) nextAt = nextAt === undefined ? reply.nextAt : Math.min(nextAt, reply.nextAt);
-  }
-  return { items, now, ...(nextAt !== undefined ? { nextAt } : {}) };
+  const consider = (at: number | undefined) => {
+    if (at !== undefined) nextAt = nextAt === undefined ? at : Math.min(nextAt, at);
+  };
+  for (const { reply } of claims) consider(reply.nextAt);
+  peeks.forEach((p, shard) => {
+    if (!counts.has(shard)) consider(p.first);
+  });
+  now = Number.isFinite(now) ? now : 0;
+  return { items: scored.map((s) => s.item), now, ...(nextAt !== undefined ? { nextAt } : {}) };
 }

@@ -50,3 +50,15 @@ end
 register('now', function()
   return now_ms()
 end)
+
+-- One shard's due scores, for a claim across shards (src/store/redis/shards.ts): the shared
+-- clock's now, the queue's earliest score ('' when empty), and the scores of up to `limit` due
+-- members, ascending. Read-only. KEYS: queue  ARGV: limit
+register('queue_peek', function(keys, args)
+  local now = now_ms()
+  local due = redis.call('ZRANGEBYSCORE', keys[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(args[1]))
+  local first = redis.call('ZRANGE', keys[1], 0, 0, 'WITHSCORES')
+  local out = { tostring(now), first[2] or '' }
+  for i = 2, #due, 2 do table.insert(out, due[i]) end
+  return out
+end)
