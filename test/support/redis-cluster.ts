@@ -1,0 +1,160 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import type { RedisTarget } from '../../src/store/redis/connection.ts';
+import { freePort, withoutFaketime } from './process.ts';
+import { RedisServer } from './redis-server.ts';
+
+const run = promisify(execFile);
+
+/** The nodes' password (`requirepass` and `masterauth`), given to Curfew in REDIS_URL, as in production. */
+export const CLUSTER_PASSWORD = 'cluster-setup-password';
+
+/** A direct connection to one node, failing fast (no reconnect storm in a test's cleanup). */
+function direct(port: number): Redis {
+  const redis = new Redis({ host: '127.0.0.1', port, password: CLUSTER_PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  return redis;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A Redis Cluster of a test's own: three primaries (no replicas) from Debian's redis-server on
+ * free loopback ports, each with its cluster bus on a port of its own and its node file in its
+ * own temp dir, joined by `redis-cli --cluster create`. Persistent (AOF, fsync always), so a
+ * primary killed and started again comes back with what it acknowledged; and
+ * `cluster-require-full-coverage no`, so while one primary is down the others keep serving
+ * their slots.
+ */
+export class RedisCluster {
+  readonly primaries: RedisServer[] = [];
+
+  /** Seed nodes and credentials, as Curfew is configured (CURFEW_REDIS_CLUSTER, REDIS_URL). */
+  get target(): RedisTarget & { cluster: { nodes: string[] } } {
+    return { url: this.url, cluster: { nodes: this.primaries.map((p) => `127.0.0.1:${p.port}`) } };
+  }
+
+  /** REDIS_URL with a cluster: the password; the host is one seed among the others. */
+  get url(): string {
+    return `redis://:${CLUSTER_PASSWORD}@127.0.0.1:${this.primaries[0]!.port}`;
+  }
+
+  async start(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
+      const bus = await freePort();
+      const server = new RedisServer({
+        persistent: true,
+        password: CLUSTER_PASSWORD,
+        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(bus), '--cluster-node-timeout', '1000', '--cluster-require-full-coverage', 'no'],
+      });
+      await server.start();
+      this.primaries.push(server);
+    }
+    const nodes = this.primaries.map((p) => `127.0.0.1:${p.port}`);
+    await run('/usr/bin/redis-cli', ['-a', CLUSTER_PASSWORD, '--no-auth-warning', '--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { env: withoutFaketime(), timeout: 20_000 });
+    for (const p of this.primaries) await this.#untilOk(p.port);
+  }
+
+  async #untilOk(port: number): Promise<void> {
+    await until(`node ${port} to see the cluster ok`, async () => {
+      const r = direct(port);
+      try {
+        const info = (await r.call('CLUSTER', 'INFO')) as string;
+        return /cluster_state:ok/.test(info) && /cluster_known_nodes:3/.test(info) ? true : undefined;
+      } finally {
+        r.disconnect();
+      }
+    });
+  }
+
+  /** The primary serving a key's slot (CLUSTER KEYSLOT, then CLUSTER SLOTS). */
+  async primaryOf(key: string): Promise<RedisServer> {
+    const r = direct(this.primaries[0]!.port);
+    try {
+      const slot = (await r.call('CLUSTER', 'KEYSLOT', key)) as number;
+      const ranges = (await r.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      const server = this.primaries.find((p) => p.port === range?.[2][1]);
+      if (!server) throw new Error(`no primary serves slot ${slot}`);
+      return server;
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** The keys under `prefix` on one primary (SCAN). */
+  async keysOn(server: RedisServer, prefix: string): Promise<string[]> {
+    const r = direct(server.port);
+    try {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        found.push(...keys);
+      } while (cursor !== '0');
+      return found;
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** Whether one primary holds the function library `name` (FUNCTION LIST). */
+  async hasLibrary(server: RedisServer, name: string): Promise<boolean> {
+    const r = direct(server.port);
+    try {
+      return ((await r.call('FUNCTION', 'LIST', 'LIBRARYNAME', name)) as unknown[]).length > 0;
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** FUNCTION FLUSH on one primary: its libraries are gone, its clients stay connected. */
+  async flushFunctions(server: RedisServer): Promise<void> {
+    const r = direct(server.port);
+    try {
+      await r.call('FUNCTION', 'FLUSH');
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** Deletes every key under the prefix on every primary (each key alone: they span slots). */
+  async deletePrefix(prefix: string): Promise<void> {
+    for (const server of this.primaries) {
+      if (!(await server.alive())) continue;
+      const keys = await this.keysOn(server, prefix);
+      const r = direct(server.port);
+      try {
+        for (const key of keys) await r.unlink(key);
+      } finally {
+        r.disconnect();
+      }
+    }
+  }
+
+  /** Starts a killed primary again on its port and directory (its node file, its AOF), and waits for the cluster to be whole. */
+  async restart(server: RedisServer): Promise<void> {
+    await server.start();
+    for (const p of this.primaries) await this.#untilOk(p.port);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.primaries.map((p) => p.close()));
+  }
+}
