@@ -23,13 +23,23 @@ async function demoSeed(issuer: string): Promise<Seed> {
 
 async function openStore(config: Config): Promise<Store> {
   if (!config.redis.url) return createMemoryStore();
-  const target: RedisTarget = { url: config.redis.url, ...(config.redis.sentinel ? { sentinel: config.redis.sentinel } : {}) };
-  const store = createRedisStore({ ...target, prefix: config.redis.prefix, sessionRetainMs: config.redis.sessionRetainSeconds * 1000, pinnableClock: config.testing.pinnableClock });
+  const target: RedisTarget = {
+    url: config.redis.url,
+    ...(config.redis.sentinel ? { sentinel: config.redis.sentinel } : {}),
+    ...(config.redis.cluster ? { cluster: { nodes: config.redis.cluster } } : {}),
+  };
+  const store = createRedisStore({
+    ...target,
+    prefix: config.redis.prefix,
+    sessionRetainMs: config.redis.sessionRetainSeconds * 1000,
+    pinnableClock: config.testing.pinnableClock,
+    ...(target.cluster ? { shards: config.redis.clusterShards } : {}),
+  });
   try {
     await store.ping();
   } catch (cause) {
     await store.close().catch(() => {});
-    const settings = target.sentinel ? 'REDIS_URL, CURFEW_REDIS_SENTINELS, CURFEW_REDIS_SENTINEL_NAME' : 'REDIS_URL';
+    const settings = target.sentinel ? 'REDIS_URL, CURFEW_REDIS_SENTINELS, CURFEW_REDIS_SENTINEL_NAME' : target.cluster ? 'REDIS_URL, CURFEW_REDIS_CLUSTER' : 'REDIS_URL';
     throw new Error(`${describeTarget(target)} does not answer (${settings}): ${(cause as Error).message}`);
   }
   return store;

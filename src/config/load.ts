@@ -131,6 +131,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Raw 
   if (getPath(raw, 'redis.sentinel') !== undefined && getPath(raw, 'redis.url') === undefined) {
     problems.push(`redis.sentinel (CURFEW_REDIS_SENTINELS): needs REDIS_URL too, e.g. redis://:password@primary/0 (with Sentinel its host and port are not used: the sentinels name the primary)`);
   }
+  // As with Sentinel: REDIS_URL turns Redis on and carries the nodes' password and TLS.
+  if (getPath(raw, 'redis.cluster') !== undefined && getPath(raw, 'redis.url') === undefined) {
+    problems.push(`redis.cluster (CURFEW_REDIS_CLUSTER): needs REDIS_URL too, e.g. redis://:password@any-node:6379 (with a cluster its host and port are not used: the seed nodes are)`);
+  }
+  if (getPath(raw, 'redis.cluster') !== undefined && getPath(raw, 'redis.sentinel') !== undefined) {
+    problems.push(`redis.cluster (CURFEW_REDIS_CLUSTER) and redis.sentinel (CURFEW_REDIS_SENTINELS): one or the other; a Redis Cluster fails over by itself`);
+  }
   if (problems.length || !result.success) throw new ConfigError(problems);
   return result.data;
 }

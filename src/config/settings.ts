@@ -114,6 +114,17 @@ export const configSchema = z
           description: 'The sentinels\' own password (their `requirepass`), if they have one.',
         }),
       }).optional(),
+      cluster: optional(z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/i, 'each cluster node must be host:port')).min(1), {
+        env: 'CURFEW_REDIS_CLUSTER',
+        parse: 'list',
+        unsetMeans: 'unset (no Cluster)',
+        description: 'Redis Cluster: seed nodes, `host:port,host:port` (`[v6]:port` too); Curfew learns the rest of the cluster from them and follows its failovers and resharding. `REDIS_URL` is still required: it turns Redis on and gives the nodes\' password and TLS (`rediss://`); its host and port are not used, and its database must be 0. Not with Sentinel. See [Redis: persistence, Sentinel, Cluster](#redis-persistence-sentinel-cluster).',
+      }),
+      clusterShards: setting(z.number().int().min(1).max(1024), 16, {
+        env: 'CURFEW_REDIS_SHARDS',
+        parse: 'integer',
+        description: 'Redis Cluster only: how many shards sessions and their queues are split into (hash tags `{s0}`…), which the cluster spreads over its primaries. More shards spread load over more primaries; each claim reads every shard. Fixed for a deployment\'s life: changing it strands existing sessions and queued logout tokens.',
+      }),
     }).prefault({}),
     seedFile: optional(z.string().min(1), { env: 'CURFEW_SEED', parse: 'text', unsetMeans: 'unset', description: 'A seed file of orgs, users and clients, applied at start (idempotent).' }),
     secrets: z.object({

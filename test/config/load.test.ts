@@ -176,4 +176,20 @@ describe('Redis Sentinel settings', () => {
     expect(problems).toMatch(/redis\.sentinel\.name \(CURFEW_REDIS_SENTINEL_NAME\)/);
     expect(problems).toMatch(/CURFEW_REDIS_SENTINELS\): needs REDIS_URL/);
   });
+
+  it('reads the cluster\'s seed nodes and shard count', () => {
+    const config = loadConfig({ REDIS_URL: 'redis://:pw@node-a:6379', CURFEW_REDIS_CLUSTER: 'node-a:6379, 10.0.0.8:7000,[::1]:7001', CURFEW_REDIS_SHARDS: '32' });
+    expect(config.redis.cluster).toEqual(['node-a:6379', '10.0.0.8:7000', '[::1]:7001']);
+    expect(config.redis.clusterShards).toBe(32);
+    const plain = loadConfig({ REDIS_URL: 'redis://x' });
+    expect([plain.redis.cluster, plain.redis.clusterShards]).toEqual([undefined, 16]);
+  });
+
+  it('names a cluster node that is no host:port, a missing REDIS_URL, Sentinel beside a cluster, and a shard count out of range', () => {
+    const problems = configError(() => loadConfig({ CURFEW_REDIS_CLUSTER: 'node-a, b:7000', CURFEW_REDIS_SENTINELS: 's:26379', CURFEW_REDIS_SENTINEL_NAME: 'm', CURFEW_REDIS_SHARDS: '0' })).problems.join('\n');
+    expect(problems).toMatch(/redis\.cluster\.0 \(CURFEW_REDIS_CLUSTER\): each cluster node must be host:port/);
+    expect(problems).toMatch(/CURFEW_REDIS_CLUSTER\): needs REDIS_URL/);
+    expect(problems).toMatch(/one or the other/);
+    expect(problems).toMatch(/CURFEW_REDIS_SHARDS/);
+  });
 });
