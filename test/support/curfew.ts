@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.ts';
 import { parseSeed } from '../../src/provisioning/seed.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 import { createRedisStore } from '../../src/store/redis/index.ts';
-import type { RedisTarget, SentinelTarget } from '../../src/store/redis/connection.ts';
+import type { ClusterTarget, RedisTarget, SentinelTarget } from '../../src/store/redis/connection.ts';
 import type { Store } from '../../src/store/types.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from './redis.ts';
@@ -84,7 +84,7 @@ export interface Harness {
 /** A Curfew instance on a free loopback port over a fresh store, seeded with {@link testSeed}. */
 export async function startCurfew(
   kind: StoreKind,
-  options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number; redis?: { url?: string; sentinel?: SentinelTarget; commandTimeoutMs?: number } } & Pick<CurfewOptions, 'endFaults' | 'deliveryFaults'> = {},
+  options: { seed?: unknown; config?: Record<string, unknown>; prefix?: string; port?: number; redis?: { url?: string; sentinel?: SentinelTarget; cluster?: ClusterTarget; commandTimeoutMs?: number } } & Pick<CurfewOptions, 'endFaults' | 'deliveryFaults'> = {},
 ): Promise<Harness> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
@@ -95,7 +95,7 @@ export async function startCurfew(
   const start = Date.now();
   const manual = new ManualClock(start);
   const redisUrl = options.redis?.url ?? REDIS_URL;
-  const target: RedisTarget = { url: redisUrl, ...(options.redis?.sentinel ? { sentinel: options.redis.sentinel } : {}) };
+  const target: RedisTarget = { url: redisUrl, ...(options.redis?.sentinel ? { sentinel: options.redis.sentinel } : {}), ...(options.redis?.cluster ? { cluster: options.redis.cluster } : {}) };
   const store = kind === 'memory' ? createMemoryStore({ clock: manual }) : createRedisStore({ ...target, prefix, pinnableClock: true, ...(options.redis?.commandTimeoutMs ? { commandTimeoutMs: options.redis.commandTimeoutMs } : {}) });
   const clock = kind === 'memory' ? manualSharedClock(manual) : await redisSharedClock(prefix, start, target);
   const logs: string[] = [];

@@ -10,6 +10,19 @@ const run = promisify(execFile);
 /** The nodes' password (`requirepass` and `masterauth`), given to Curfew in REDIS_URL, as in production. */
 export const CLUSTER_PASSWORD = 'cluster-setup-password';
 
+/** Redis' key slot: CRC16 (XMODEM) of the key's hash tag if it has a non-empty one, else of the key, mod 16384. */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
+  let crc = 0;
+  for (const byte of Buffer.from(hashed)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
 /** A direct connection to one node, failing fast (no reconnect storm in a test's cleanup). */
 function direct(port: number): Redis {
   const redis = new Redis({ host: '127.0.0.1', port, password: CLUSTER_PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null });
@@ -82,16 +95,18 @@ export class RedisCluster {
     });
   }
 
-  /** The primary serving a key's slot (CLUSTER KEYSLOT, then CLUSTER SLOTS). */
-  async primaryOf(key: string): Promise<RedisServer> {
+  /** The primary serving each key's slot (CLUSTER SLOTS, asked once). */
+  async primariesOf(keys: string[]): Promise<RedisServer[]> {
     const r = direct(this.primaries[0]!.port);
     try {
-      const slot = (await r.call('CLUSTER', 'KEYSLOT', key)) as number;
       const ranges = (await r.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
-      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-      const server = this.primaries.find((p) => p.port === range?.[2][1]);
-      if (!server) throw new Error(`no primary serves slot ${slot}`);
-      return server;
+      return keys.map((key) => {
+        const slot = keySlot(key);
+        const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+        const server = this.primaries.find((p) => p.port === range?.[2][1]);
+        if (!server) throw new Error(`no primary serves slot ${slot}`);
+        return server;
+      });
     } finally {
       r.disconnect();
     }
@@ -109,6 +124,16 @@ export class RedisCluster {
         found.push(...keys);
       } while (cursor !== '0');
       return found;
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** One key's string value, read on a given primary. */
+  async getOn(server: RedisServer, key: string): Promise<string | null> {
+    const r = direct(server.port);
+    try {
+      return await r.get(key);
     } finally {
       r.disconnect();
     }

@@ -47,6 +47,10 @@ export interface ShardClaim<T> {
  * to the shards from `offset` on (a caller rotates it per call). One shard: one claim, as on one
  * primary.
  *
+ * A shard that does not answer (its primary down) is left out, so the others' items are still
+ * claimed and handled; only when no shard answers does the claim fail. Its items wait, leased
+ * or not, in its queue until it is back.
+ *
  * Returns the items in score order, the latest `now` read, and the earliest `nextAt`: the
  * claimed shards' (read after their claim) and the others' first score.
  */
@@ -58,28 +62,35 @@ export async function claimEarliest<T>(
   claim: (shard: number, count: number) => Promise<ShardClaim<T>>,
 ): Promise<{ items: T[]; now: number; nextAt?: number }> {
   if (shards === 1) return claim(0, limit);
-  const peeks = await Promise.all(allShards(shards).map((shard) => peek(shard, limit)));
+  const peeked = await settled(allShards(shards).map(async (shard) => ({ shard, peek: await peek(shard, limit) })));
+  const peeks = new Map(peeked.map(({ shard, peek }) => [shard, peek]));
   const turn = (shard: number) => (((shard - offset) % shards) + shards) % shards;
-  const earliest = peeks
-    .flatMap((p, shard) => p.due.map((score) => ({ score, shard })))
+  const earliest = [...peeks]
+    .flatMap(([shard, p]) => p.due.map((score) => ({ score, shard })))
     .sort((a, b) => a.score - b.score || turn(a.shard) - turn(b.shard))
     .slice(0, Math.max(0, limit));
   const counts = new Map<number, number>();
   for (const { shard } of earliest) counts.set(shard, (counts.get(shard) ?? 0) + 1);
-  const claims = await Promise.all([...counts].map(async ([shard, count]) => ({ shard, reply: await claim(shard, count) })));
+  const claims = counts.size ? await settled([...counts].map(async ([shard, count]) => ({ shard, reply: await claim(shard, count) }))) : [];
 
   // Each claim gave its shard's earliest in order: the peeked scores order them across shards.
-  const scored = claims.flatMap(({ shard, reply }) => reply.items.map((item, i) => ({ item, score: peeks[shard]!.due[i] ?? Infinity, shard })));
+  const scored = claims.flatMap(({ shard, reply }) => reply.items.map((item, i) => ({ item, score: peeks.get(shard)!.due[i] ?? Infinity, shard })));
   scored.sort((a, b) => a.score - b.score || turn(a.shard) - turn(b.shard));
-  let now = Math.max(...peeks.map((p) => p.now), ...claims.map((c) => c.reply.now));
+  const now = Math.max(...[...peeks.values()].map((p) => p.now), ...claims.map((c) => c.reply.now));
   let nextAt: number | undefined;
   const consider = (at: number | undefined) => {
     if (at !== undefined) nextAt = nextAt === undefined ? at : Math.min(nextAt, at);
   };
   for (const { reply } of claims) consider(reply.nextAt);
-  peeks.forEach((p, shard) => {
-    if (!counts.has(shard)) consider(p.first);
-  });
-  now = Number.isFinite(now) ? now : 0;
+  for (const [shard, p] of peeks) if (!counts.has(shard)) consider(p.first);
   return { items: scored.map((s) => s.item), now, ...(nextAt !== undefined ? { nextAt } : {}) };
+}
+
+/** The answers of the calls that succeeded; the first error if none did. */
+async function settled<T>(calls: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(calls);
+  const answered = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!answered.length && failed) throw failed.reason;
+  return answered;
 }

@@ -61,3 +61,17 @@ describe('claimEarliest', () => {
     expect(await claimEarliest(2, 10, 0, q.peek, q.claim)).toEqual({ items: [], now: 5 });
   });
 });
+
+describe('claimEarliest with a shard that does not answer', () => {
+  it('claims from the others, and fails only when no shard answers', async () => {
+    const q = queues([[[1, 'a1']], [[2, 'b2']], [[3, 'c3']]], 10);
+    const down = new Set([0]);
+    const peek = (shard: number, limit: number) => (down.has(shard) ? Promise.reject(new Error('Connection is closed.')) : q.peek(shard, limit));
+    const claim = (shard: number, count: number) => (down.has(shard) ? Promise.reject(new Error('Connection is closed.')) : q.claim(shard, count));
+    expect((await claimEarliest(3, 10, 0, peek, claim)).items).toEqual(['b2', 'c3']);
+    down.add(1).add(2);
+    await expect(claimEarliest(3, 10, 0, peek, claim)).rejects.toThrow('Connection is closed.');
+    down.clear();
+    expect((await claimEarliest(3, 10, 0, peek, claim)).items).toEqual(['a1']);
+  });
+});
