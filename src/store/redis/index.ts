@@ -62,8 +62,8 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   // Checked before connecting: a prefix that breaks the hash tags must not open anything.
   const k = options.cluster || options.clusterKeysOnOneServer ? clusterKeySchema(p, { pinnableClock, ...(options.shards ? { shards: options.shards } : {}) }) : keySchema(p, { pinnableClock });
   const redis = connectRedis(target, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
-  // Tests only: the pin is read here and handed to each function (library.ts), one round trip more per call.
-  const fn = redisFunctions(redis, k.clockPin ? async () => (await redis.get(k.clockPin)) ?? '' : undefined);
+  // Tests only: on a cluster the pin is read here and handed to each function, one round trip more per call (library.ts).
+  const fn = redisFunctions(redis, !k.clockPin ? { kind: 'none' } : options.cluster ? { kind: 'read', key: k.clockPin } : { kind: 'key', key: k.clockPin });
   // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
   return guardStore<Store>({
     kind: 'redis',

@@ -16,9 +16,10 @@ import type { DeliveryState } from '../../logout/types.ts';
  */
 export interface KeySchema {
   /**
-   * Tests only: the pinned shared clock (see RedisStoreOptions.pinnableClock), read by
-   * TypeScript and handed to every function as its last argument; '' when the store's clock is
-   * not pinnable, which the functions read as "use the server's TIME".
+   * Tests only: the pinned shared clock (see RedisStoreOptions.pinnableClock); '' when the
+   * store's clock is not pinnable, which the functions read as "use the server's TIME". Every
+   * function learns it from its last argument (library.ts): the key's name on one server, the
+   * pinned time on a cluster.
    */
   clockPin: string;
   /**

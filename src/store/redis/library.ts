@@ -46,6 +46,12 @@ const NOT_LOADED = /^ERR Function not found/;
 /** Another instance (or an earlier start) loaded this very version first: the functions are there. */
 const ALREADY_LOADED = /^ERR Library '[^']+' already exists/;
 
+/**
+ * How functions learn the test clock's pin (RedisStoreOptions.pinnableClock): not at all, by
+ * reading its key themselves (one server), or from TypeScript, which reads the key first (cluster).
+ */
+export type ClockPin = { kind: 'none' } | { kind: 'key'; key: string } | { kind: 'read'; key: string };
+
 /** The servers a library must be on: the one server, or every primary of a cluster (ioredis' current view). */
 function primaries(redis: RedisClient): Redis[] {
   return redis instanceof Cluster ? redis.nodes('master') : [redis];
@@ -60,11 +66,13 @@ function primaries(redis: RedisClient): Redis[] {
  * again wherever it lacks (ALREADY_LOADED elsewhere). FLUSHALL keeps functions. Concurrent
  * calls share one reload.
  *
- * Every call ends with the shared clock's pin (`readPin`, tests only: '' means the server's
- * TIME), which the library's `register` takes off before the function sees its arguments: the
- * pin is one key, and a function may only touch keys of its own slot.
+ * Every call ends with the shared clock's pin (tests only; '' for none), which the library's
+ * `register` takes off before the function sees its arguments: on one server the pin key's
+ * name (`k<key>`), read inside the function as any key; on Redis Cluster the pinned time
+ * itself (`v<ms>`), read by TypeScript first — the pin is one key, and a function may only
+ * touch keys of its own slot.
  */
-export function redisFunctions(redis: RedisClient, readPin: () => Promise<string> | string = () => ''): FunctionCall {
+export function redisFunctions(redis: RedisClient, pin: ClockPin = { kind: 'none' }): FunctionCall {
   let loading: Promise<void> | undefined;
   const loadOn = (server: Redis) =>
     server.call('FUNCTION', 'LOAD', SOURCE).then(
@@ -86,8 +94,16 @@ export function redisFunctions(redis: RedisClient, readPin: () => Promise<string
     }));
   // A failure here (Redis down at start) is the first call's to meet: it reloads then.
   load().catch(() => {});
+  const pinArgument = async () => {
+    if (pin.kind === 'key') return `k${pin.key}`;
+    if (pin.kind === 'read') {
+      const pinned = await redis.get(pin.key);
+      return pinned === null ? '' : `v${pinned}`;
+    }
+    return '';
+  };
   const fcall = async (name: FunctionName, keys: readonly string[], args: readonly (string | number)[]) =>
-    redis.call('fcall', `${PREFIX}${name}`, keys.length, ...keys, ...args, await readPin());
+    redis.call('fcall', `${PREFIX}${name}`, keys.length, ...keys, ...args, await pinArgument());
   return async (name, keys, args = []) => {
     try {
       return await fcall(name, keys, args);

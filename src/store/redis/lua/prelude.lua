@@ -2,15 +2,22 @@
 -- shared clock, key templates, JSON records. src/store/redis/library.ts puts this file first,
 -- after the header that names the library and sets FUNCTION_PREFIX.
 
--- The shared clock's pin for the call being run: epoch ms, or nil for the server's TIME. Set by
--- `register` from the call's last argument (TypeScript reads the pin key: one key, which a
--- function of another slot may not touch on Redis Cluster).
+-- The shared clock's pin for the call being run (tests only), from the call's last argument
+-- (see `register`): nil for none, else the pin key to read (one server) or the pinned ms itself
+-- (Redis Cluster, where TypeScript reads the pin: one key, which a function of another slot
+-- may not touch).
+local PIN_KEY = nil
 local PINNED = nil
 
 -- The shared clock: the pinned test time if the call carries one, else the server's TIME, so
 -- every instance judges by one clock whatever its own says.
 local function now_ms()
-  if PINNED then return PINNED end
+  if PIN_KEY then
+    local pinned = redis.call('GET', PIN_KEY)
+    if pinned then return tonumber(pinned) end
+  elseif PINNED then
+    return PINNED
+  end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
@@ -38,11 +45,13 @@ end
 
 -- Registers `callback(keys, args)` under this library version's name: instances of two
 -- releases sharing one Redis each call their own functions (see library.ts). Every call's last
--- argument is the clock pin ('' for none), taken off here.
+-- argument is the clock pin, taken off here: '' none, 'k<key>' a pin key, 'v<ms>' a pinned time.
 local function register(name, callback)
   redis.register_function(FUNCTION_PREFIX .. name, function(keys, args)
-    local pinned = table.remove(args)
-    if pinned and pinned ~= '' then PINNED = tonumber(pinned) else PINNED = nil end
+    local pin = table.remove(args) or ''
+    local kind, body = string.sub(pin, 1, 1), string.sub(pin, 2)
+    PIN_KEY, PINNED = nil, nil
+    if kind == 'k' then PIN_KEY = body elseif kind == 'v' then PINNED = tonumber(body) end
     return callback(keys, args)
   end)
 end
