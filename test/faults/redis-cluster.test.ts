@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTION_NAME } from '../../src/store/redis/connection.ts';
 import { LIBRARY } from '../../src/store/redis/library.ts';
+import { freePort, runMain, startMain } from '../support/process.ts';
 import { signIn, startCurfew, type Harness } from '../support/curfew.ts';
 import { freshPrefix } from '../support/redis.ts';
-import { RedisCluster } from '../support/redis-cluster.ts';
+import { CLUSTER_PASSWORD, RedisCluster } from '../support/redis-cluster.ts';
 import type { RedisServer } from '../support/redis-server.ts';
 import { RpReceiver } from '../support/rp-receiver.ts';
 import { ALLOW, CLIENTS, drain, eventually, seedFor, sidOf, startSessions, tally } from './wave.ts';
@@ -136,5 +141,69 @@ describe('Redis Cluster: Curfew on three primaries, one of them killed and start
     await drain(h, rp, queued, 30_000);
     expect(await tally(h, rp, queued, queued.length)).toMatchObject({ owed: queued.length * CLIENTS.length, delivered: queued.length * CLIENTS.length, lost: 0, duplicates: 0 });
     for (const uid of live) expect(await eventually(async () => (await statusOf(sidOf(uid, 'acme-app'))).active)).toBe(true);
+  });
+
+  it('answers 503 (readiness too, liveness holds) while the whole cluster is down, and resumes when it is back, without a restart', { timeout: 60_000 }, async () => {
+    const [uid] = await startSessions(h, 'outage', 1);
+    const sid = sidOf(uid!, 'acme-app');
+    expect(await statusOf(sid)).toMatchObject({ status: 200, active: true });
+    for (const server of cluster.primaries) await server.kill();
+    try {
+      // Answered, not held until the cluster is back.
+      expect(await eventually(async () => {
+        const s = await statusOf(sid);
+        if (s.status !== 503) throw new Error(`status ${s.status}`);
+        return s;
+      })).toMatchObject({ status: 503, retryAfter: expect.any(String) });
+      expect((await fetch(`${h.url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+    } finally {
+      for (const server of cluster.primaries) await server.start();
+      await cluster.untilWhole();
+    }
+    expect(await eventually(async () => {
+      const s = await statusOf(sid);
+      if (s.status !== 200) throw new Error(`status ${s.status}`);
+      return s;
+    }, 20_000)).toMatchObject({ status: 200, active: true });
+  });
+
+  it('npm start opens the cluster from CURFEW_REDIS_CLUSTER, with the password from REDIS_URL_FILE', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'curfew-cluster-secrets-'));
+    const urlFile = join(dir, 'redis_url');
+    // The host is not used: the seed nodes are.
+    writeFileSync(urlFile, `redis://:${CLUSTER_PASSWORD}@any-node.invalid:6379\n`, { mode: 0o600 });
+    const port = await freePort();
+    const mainPrefix = freshPrefix('cluster-main');
+    const app = await startMain(
+      {
+        PORT: String(port),
+        ISSUER: `http://127.0.0.1:${port}`,
+        REDIS_URL_FILE: urlFile,
+        CURFEW_REDIS_CLUSTER: cluster.target.cluster.nodes.join(','),
+        CURFEW_REDIS_SHARDS: '8',
+        CURFEW_REDIS_PREFIX: mainPrefix,
+      },
+      /Curfew is serving/,
+    );
+    try {
+      expect(app.output()).toContain('"store":"redis"');
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      // Its directory and marker are in the cluster, and it holds a named connection to every primary.
+      const keys = (await Promise.all(cluster.primaries.map((p) => cluster.keysOn(p, mainPrefix)))).flat();
+      expect(keys).toEqual(expect.arrayContaining([`${mainPrefix}marker`]));
+      for (const server of cluster.primaries) expect(await cluster.clientsNamed(server, CONNECTION_NAME)).toBeGreaterThan(0);
+    } finally {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+      await cluster.deletePrefix(mainPrefix);
+    }
+  });
+
+  it('stops with a clear message when no seed node answers', async () => {
+    const { code, output } = await runMain({ PORT: '0', REDIS_URL: 'redis://any-node.invalid', CURFEW_REDIS_CLUSTER: `127.0.0.1:${await freePort()}` });
+    expect(code).toBe(1);
+    expect(output).toContain('the Redis Cluster of 127.0.0.1:');
+    expect(output).toContain('does not answer (REDIS_URL, CURFEW_REDIS_CLUSTER)');
   });
 });

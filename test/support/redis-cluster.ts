@@ -129,6 +129,17 @@ export class RedisCluster {
     }
   }
 
+  /** How many connections named `name` (CLIENT SETNAME) one primary has. */
+  async clientsNamed(server: RedisServer, name: string): Promise<number> {
+    const r = direct(server.port);
+    try {
+      const list = (await r.call('CLIENT', 'LIST', 'TYPE', 'normal')) as string;
+      return list.split('\n').filter((line) => line.split(' ').includes(`name=${name}`)).length;
+    } finally {
+      r.disconnect();
+    }
+  }
+
   /** One key's string value, read on a given primary. */
   async getOn(server: RedisServer, key: string): Promise<string | null> {
     const r = direct(server.port);
@@ -176,6 +187,11 @@ export class RedisCluster {
   /** Starts a killed primary again on its port and directory (its node file, its AOF), and waits for the cluster to be whole. */
   async restart(server: RedisServer): Promise<void> {
     await server.start();
+    await this.untilWhole();
+  }
+
+  /** Waits until every primary sees the cluster ok again. */
+  async untilWhole(): Promise<void> {
     for (const p of this.primaries) await this.#untilOk(p.port);
   }
 

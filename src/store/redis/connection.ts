@@ -104,7 +104,32 @@ function openCluster(url: string, cluster: ClusterTarget, options: RedisOptions)
     maxRedirections: 8,
     slotsRefreshTimeout: 2_000,
   };
-  return new Cluster(cluster.nodes.map(parseSentinelAddress), clusterOptions);
+  const client = new Cluster(cluster.nodes.map(parseSentinelAddress), clusterOptions);
+  // A cluster client queues commands while it has no node at all, and (unlike one server's
+  // connection) gives them no timeout: a cluster that went down would hold every request until
+  // it is back. So commands queue only until the cluster is first ready (the first request's,
+  // sent at start); after that, a command with no node to go to fails at once, as
+  // StoreUnavailableError (503). `ping` bounds the wait at start (see pingWithin).
+  if (clusterOptions.enableOfflineQueue !== false) client.once('ready', () => {
+    client.options.enableOfflineQueue = false;
+  });
+  return client;
+}
+
+/**
+ * PING, failing after `ms`: on a cluster that never answered, a queued PING would wait forever
+ * (see openCluster), and readiness must answer.
+ */
+export async function pingWithin(redis: RedisClient, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('Command timed out')), ms);
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** For messages: where the store is, without credentials. */

@@ -2,7 +2,7 @@ import type { Store } from '../types.ts';
 import { guardStore } from '../store-unavailable.ts';
 import { createRedisAttempts } from './attempts.ts';
 import { createRedisAudit } from './audit.ts';
-import { COMMAND_TIMEOUT_MS, connectRedis, type ClusterTarget, type RedisTarget, type SentinelTarget } from './connection.ts';
+import { COMMAND_TIMEOUT_MS, connectRedis, pingWithin, type ClusterTarget, type RedisTarget, type SentinelTarget } from './connection.ts';
 import { decode, int } from './decode.ts';
 import { createRedisDeliveries } from './deliveries.ts';
 import { createRedisDirectory } from './directory.ts';
@@ -61,7 +61,8 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const pinnableClock = options.pinnableClock ?? false;
   // Checked before connecting: a prefix that breaks the hash tags must not open anything.
   const k = options.cluster || options.clusterKeysOnOneServer ? clusterKeySchema(p, { pinnableClock, ...(options.shards ? { shards: options.shards } : {}) }) : keySchema(p, { pinnableClock });
-  const redis = connectRedis(target, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
+  const commandTimeout = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
+  const redis = connectRedis(target, commandTimeout);
   // Tests only: on a cluster the pin is read here and handed to each function, one round trip more per call (library.ts).
   const fn = redisFunctions(redis, !k.clockPin ? { kind: 'none' } : options.cluster ? { kind: 'read', key: k.clockPin } : { kind: 'key', key: k.clockPin });
   // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
@@ -81,8 +82,8 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       return decode(int, await fn('now', []), 'now');
     },
     async ping() {
-      // On a cluster PING reaches one node; a cluster that is down answers CLUSTERDOWN there too.
-      await redis.ping();
+      // On a cluster PING reaches one node (a cluster that is down answers CLUSTERDOWN there too).
+      await pingWithin(redis, commandTimeout);
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
