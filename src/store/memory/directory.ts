@@ -2,6 +2,7 @@ import type { ClientRecord, Org, User } from '../../orgs/types.ts';
 import { CLIENT_ID_UNAVAILABLE, tombstoneOf } from '../client-tombstone.ts';
 import { compareStrings } from '../order.ts';
 import { ConflictError, type DirectoryStore } from '../types.ts';
+import { checkedChange } from '../user-update.ts';
 import type { ClientTombstone } from '../../orgs/types.ts';
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -40,6 +41,13 @@ export function createMemoryDirectory(): DirectoryStore {
       if (existing) userIds.delete(nameKey(existing.org, existing.username));
       userIds.set(nameKey(user.org, user.username), user.id);
       users.set(user.id, clone(user));
+    },
+    async updateUser(id, change) {
+      const existing = users.get(id);
+      if (!existing) return undefined;
+      const after = checkedChange(clone(existing), change);
+      users.set(id, clone(after));
+      return clone(after);
     },
     async deleteUser(id) {
       const existing = users.get(id);

@@ -3,10 +3,18 @@ import type { ClientRecord, Org, User } from '../../orgs/types.ts';
 import { CLIENT_ID_UNAVAILABLE } from '../client-tombstone.ts';
 import { compareStrings } from '../order.ts';
 import { ConflictError, type DirectoryStore } from '../types.ts';
+import { checkedChange } from '../user-update.ts';
 import type { ClientTombstone } from '../../orgs/types.ts';
 import { decode, oneOf, str, strings } from './decode.ts';
 import type { KeySchema } from './keys.ts';
 import type { FunctionCall, FunctionName } from './library.ts';
+
+/**
+ * How often updateUser re-reads a record another write changed under it. Every failed attempt
+ * means someone else's write landed, so contention ends; the bound only keeps a pathological
+ * writer from holding a request forever (it then answers 409).
+ */
+const UPDATE_ATTEMPTS = 100;
 
 const parse = <T>(raw: string | null): T | undefined => (raw === null ? undefined : (JSON.parse(raw) as T));
 
@@ -27,7 +35,7 @@ async function deleteIndexed(readOrg: () => Promise<string | undefined>, remove:
  * module alone, and parsed back as written; the functions' replies are decoded.
  */
 export function createRedisDirectory(redis: Redis, fn: FunctionCall, k: KeySchema): DirectoryStore {
-  const outcome = oneOf('ok', 'conflict', 'org_change', 'deleted', 'missing', 'moved');
+  const outcome = oneOf('ok', 'changed', 'conflict', 'org_change', 'deleted', 'missing', 'moved');
   const call = async (name: FunctionName, keys: string[], args: string[]) => decode(outcome, await fn(name, keys, args), name);
   const many = async <T>(keys: string[]): Promise<T[]> =>
     keys.length ? (await redis.mget(...keys)).flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T])) : [];
@@ -54,6 +62,17 @@ export function createRedisDirectory(redis: Redis, fn: FunctionCall, k: KeySchem
       const result = await call('user_put', [k.user(user.id), k.usernames(user.org), k.users(user.org)], [JSON.stringify(user), user.id, user.username, user.org]);
       if (result === 'conflict') throw new ConflictError('username', `username "${user.username}" is taken in org ${user.org}`);
       if (result === 'org_change') throw new Error(`user ${user.id} belongs to another org; a user never changes org`);
+    },
+    async updateUser(id, change) {
+      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+        const raw = await redis.get(k.user(id));
+        if (raw === null) return undefined;
+        const after = checkedChange(JSON.parse(raw) as User, change);
+        const result = await call('user_update', [k.user(id)], [raw, JSON.stringify(after)]);
+        if (result === 'ok') return after;
+        if (result === 'missing') return undefined;
+      }
+      throw new ConflictError('user', `user ${id} kept changing while being updated; try again`);
     },
     async deleteUser(id) {
       await deleteIndexed(
