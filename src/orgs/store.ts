@@ -53,6 +53,13 @@ export interface DirectoryStore {
    */
   putClient(client: ClientRecord): Promise<void>;
   /**
+   * Changes an existing client's record as `change` says, against the record as stored: atomic
+   * compare-and-set, as updateUser. A secret rotation racing a change of the redirect URIs keeps
+   * both (a read, then putClient, could restore the old secret). `change` may not alter the
+   * client_id or org. Undefined if no such client (or it was deleted: it stays deleted).
+   */
+  updateClient(clientId: string, change: (client: ClientRecord) => ClientRecord): Promise<ClientRecord | undefined>;
+  /**
    * Removes the client and leaves its tombstone in one atomic step; returns what was removed. Its
    * org is read first, as deleteUser's.
    */

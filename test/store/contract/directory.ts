@@ -67,6 +67,23 @@ export function describeDirectoryContract(name: string, make: MakeSubject): void
       expect(new Set(after?.roles).size).toBe(59);
     });
 
+    it('updates a client against the record as stored; a deleted one stays deleted; client_id and org stay', async () => {
+      await store.directory.putOrg(org('acme'));
+      await store.directory.createClient(client());
+      expect(await store.directory.updateClient('wiki', (c) => ({ ...c, redirect_uris: [] }))).toEqual(client({ redirect_uris: [] }));
+      expect(await store.directory.getClient('wiki')).toEqual(client({ redirect_uris: [] }));
+      await expect(store.directory.updateClient('wiki', (c) => ({ ...c, org: 'globex' }))).rejects.toThrow(/org/);
+      await store.directory.deleteClient('wiki');
+      expect(await store.directory.updateClient('wiki', (c) => ({ ...c, firstParty: false }))).toBeUndefined();
+      expect(await store.directory.getClient('wiki')).toBeUndefined();
+    });
+
+    it('60 concurrent client updates each land', async () => {
+      await store.directory.createClient(client({ redirect_uris: [] }));
+      await Promise.all(Array.from({ length: 60 }, (_, i) => store.directory.updateClient('wiki', (c) => ({ ...c, redirect_uris: [...c.redirect_uris, `https://wiki.example/${i}`] }))));
+      expect(new Set((await store.directory.getClient('wiki'))?.redirect_uris).size).toBe(60);
+    });
+
     it('refuses a username another user of the org holds', async () => {
       await store.directory.putUser(user());
       const taken = store.directory.putUser(user({ id: 'usr_9' }));

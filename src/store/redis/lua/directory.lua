@@ -18,11 +18,12 @@ register('user_put', function(keys, args)
   return 'ok'
 end)
 
--- Compare-and-set of a user's record (DirectoryStore.updateUser): written only if the record is
--- still byte for byte the one the caller changed, so no concurrent write is overwritten. Names
--- and org are unchanged by contract, so the indexes stay as they are.
--- KEYS: user  ARGV: expected json, new json.  Returns 'ok', 'changed' or 'missing'.
-register('user_update', function(keys, args)
+-- Compare-and-set of a user's or client's record (DirectoryStore.updateUser, updateClient):
+-- written only if the record is still byte for byte the one the caller changed, so no concurrent
+-- write is overwritten. What indexes hold it by (org, username) is unchanged by contract, so the
+-- indexes stay as they are; a deleted record stays deleted ('missing').
+-- KEYS: record  ARGV: expected json, new json.  Returns 'ok', 'changed' or 'missing'.
+register('record_replace_if', function(keys, args)
   local raw = redis.call('GET', keys[1])
   if not raw then return 'missing' end
   if raw ~= args[1] then return 'changed' end
