@@ -180,9 +180,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
   }, metrics.signIns);
 
   async function disableUser(userId: string): Promise<void> {
-    const user = await store.directory.getUser(userId);
-    if (!user) return;
-    await store.directory.putUser({ ...user, disabled: true });
+    // A compare-and-set: a concurrent edit of the user (roles, password) cannot re-enable them.
+    if (!(await store.directory.updateUser(userId, (user) => ({ ...user, disabled: true })))) return;
     await sessions.endUserSessions(userId, 'user_disabled');
   }
   async function deleteUser(userId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { statusOf, type CurfewErrorCode } from '../errors.ts';
 import { policySchema } from '../sessions/policy-validate.ts';
 import { auditQuerySchema, clientCreateSchema, clientPatchSchema, deliveriesQuerySchema, explainQuerySchema, sessionsQuerySchema, userCreateSchema, userPatchSchema } from './schemas.ts';
 
@@ -17,13 +18,35 @@ const orgParam = { name: 'org', in: 'path', required: true, schema: { type: 'str
 /** SPEC §11: a user is named by id (`sub`) or username, wherever the API names one. */
 const userParam = { name: 'user', in: 'path', required: true, description: 'The user\'s id (`sub`) or username', schema: { type: 'string' } };
 const ok = (description: string) => ({ description, content: { 'application/json': {} } });
-const errors = {
-  400: { description: 'Invalid request: `fields` names every bad field' },
-  401: { description: 'No valid bearer token' },
-  403: { description: 'The token lacks the admin scope' },
-  404: { description: 'Not found (or another org\'s)' },
-  409: { description: 'Conflict: the operation does not apply to this resource now' },
+/**
+ * The error answers every admin operation may give, by code: their statuses come from
+ * ERROR_STATUS (src/errors.ts), the one place statuses live, so this document cannot drift from
+ * what the API sends.
+ */
+const ADMIN_ERRORS: Array<[CurfewErrorCode, string]> = [
+  ['invalid_request', 'Invalid request: `fields` names every bad field'],
+  ['invalid_token', 'No valid bearer token'],
+  ['insufficient_scope', 'The token lacks the admin scope'],
+  ['not_found', 'Not found (or another org\'s)'],
+  ['conflict', 'Conflict: the operation does not apply to this resource now'],
+  ['payload_too_large', 'The body is over the admin API\'s limit (`CURFEW_ADMIN_API_BODY_KB`)'],
+  ['temporarily_unavailable', 'The store could not answer; nothing was changed or judged. `Retry-After` says when to come back'],
+];
+const errorBody = {
+  type: 'object',
+  required: ['error', 'error_description'],
+  properties: {
+    error: { type: 'string', description: 'The error code' },
+    error_description: { type: 'string' },
+    fields: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+  },
 };
+const errors = Object.fromEntries(
+  ADMIN_ERRORS.map(([code, description]) => [
+    String(statusOf(code)),
+    { description: `\`${code}\`: ${description}`, content: { 'application/json': { schema: errorBody } } },
+  ]),
+);
 const body = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
 const op = (summary: string, extra: Record<string, unknown> = {}, status = '200') => ({ summary, parameters: [orgParam], responses: { [status]: ok(summary), ...errors }, ...extra });
 

@@ -137,6 +137,18 @@ function controlRun(e: AuditRecord): ControlTestRun {
   };
 }
 
+/** The first event of each end id; events without one (older releases) are all kept. */
+function onePerEnd(events: AuditRecord[]): AuditRecord[] {
+  const seen = new Set<string>();
+  return events.filter((e) => {
+    const end = data(e).end;
+    if (typeof end !== 'string') return true;
+    if (seen.has(end)) return false;
+    seen.add(end);
+    return true;
+  });
+}
+
 export function complianceReport(input: ReportInput): ComplianceReport {
   const sinceMs = Date.parse(input.period.since);
   const untilMs = Date.parse(input.period.until);
@@ -157,7 +169,9 @@ export function complianceReport(input: ReportInput): ComplianceReport {
   const atStart = changes[0] ? changes[0].before : atEnd;
 
   const started = of('session.started');
-  const ended = of('session.ended');
+  // An end is counted once: a slow ender and the worker that took its outbox lease over may both
+  // have audited it (src/sessions/service.ts finish); `data.end` names the end they share.
+  const ended = onePerEnd(of('session.ended'));
   const byReason: Record<EndReason, number> = { logout: 0, idle: 0, absolute: 0, admin: 0, policy: 0, user_disabled: 0, client_deleted: 0 };
   const late: Record<'idle' | 'absolute', number[]> = { idle: [], absolute: [] };
   for (const e of ended) {

@@ -24,6 +24,14 @@ export interface DirectoryStore {
    */
   putUser(user: User): Promise<void>;
   /**
+   * Changes an existing user's record as `change` says, against the record as stored: atomic
+   * compare-and-set (Redis: one Lua function writes only if the record is still the one `change`
+   * was applied to; otherwise it is read again and `change` re-applied, bounded). Two admins'
+   * concurrent edits (a disable and a role change) therefore never undo each other, as a read,
+   * then putUser, would. `change` may not alter the id, org or username. Undefined if no such user.
+   */
+  updateUser(id: string, change: (user: User) => User): Promise<User | undefined>;
+  /**
    * Atomic delete of the user with its indexes (one Lua function); the org whose indexes it edits is
    * read first, and the delete retried should the user be recreated in another org meanwhile.
    */
@@ -44,6 +52,13 @@ export interface DirectoryStore {
    * org or was deleted (a write racing a delete never resurrects it). Atomic.
    */
   putClient(client: ClientRecord): Promise<void>;
+  /**
+   * Changes an existing client's record as `change` says, against the record as stored: atomic
+   * compare-and-set, as updateUser. A secret rotation racing a change of the redirect URIs keeps
+   * both (a read, then putClient, could restore the old secret). `change` may not alter the
+   * client_id or org. Undefined if no such client (or it was deleted: it stays deleted).
+   */
+  updateClient(clientId: string, change: (client: ClientRecord) => ClientRecord): Promise<ClientRecord | undefined>;
   /**
    * Removes the client and leaves its tombstone in one atomic step; returns what was removed. Its
    * org is read first, as deleteUser's.

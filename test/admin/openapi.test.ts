@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../src/admin/openapi.ts';
+import { statusOf } from '../../src/errors.ts';
+import { adminErrorBody } from '../../src/http/errors.ts';
 
 type Operation = { summary: string; parameters: Array<{ name: string; in: string; required: boolean; schema: Record<string, unknown> }>; responses: Record<string, unknown>; requestBody?: { content: { 'application/json': { schema: Record<string, unknown> } } } };
 const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, Operation>>; security: unknown[] };
@@ -41,8 +43,18 @@ describe('the admin API\'s OpenAPI document', () => {
     for (const ops of Object.values(doc.paths)) {
       for (const operation of Object.values(ops)) {
         expect(operation.parameters[0]).toMatchObject({ name: 'org', in: 'path', required: true });
-        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409']));
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409', '413', '503']));
       }
+    }
+  });
+
+  it('takes each error answer\'s status from ERROR_STATUS and describes the body the API sends', () => {
+    const responses = op('/users', 'post').responses as Record<string, { description: string; content: { 'application/json': { schema: { required: string[]; properties: Record<string, unknown> } } } }>;
+    for (const code of ['invalid_request', 'invalid_token', 'insufficient_scope', 'not_found', 'conflict', 'payload_too_large', 'temporarily_unavailable'] as const) {
+      const answer = responses[String(statusOf(code))];
+      expect(answer?.description, code).toContain(`\`${code}\``);
+      expect(answer?.content['application/json'].schema.required).toEqual(['error', 'error_description']);
+      expect(Object.keys(answer?.content['application/json'].schema.properties ?? {})).toEqual(Object.keys(adminErrorBody({ status: 400, code, message: 'm', fields: [{ field: 'f', message: 'm' }] })));
     }
   });
 

@@ -54,6 +54,13 @@ describe('lateness', () => {
 });
 
 describe('compliance report', () => {
+  it('counts an end audited twice (a slow ender and the worker that took its lease over) once', () => {
+    const twice = (at: string, end: string, lateMs: number) => ev(at, { type: 'session.ended', user: 'usr_a', session: 's', data: { reason: 'idle', scope: 'sso', end, lateMs } });
+    const r = complianceReport(input([twice('2030-01-02T00:00:00.000Z', 'end-1', 40), twice('2030-01-02T00:00:31.000Z', 'end-1', 31_040), twice('2030-01-03T00:00:00.000Z', 'end-2', 10), ended('2030-01-04T00:00:00.000Z', 'idle', 20)]));
+    expect(r.sessions.ended.byReason.idle).toBe(3);
+    expect(r.lateEnds.idle).toMatchObject({ ends: 3, maxMs: 40 });
+  });
+
   it('an empty period: every figure zero, the current policy in force, no changes', () => {
     const r = complianceReport(input([]));
     expect(r.policy).toEqual({ atStart: policy(900), atEnd: policy(900), changes: [] });

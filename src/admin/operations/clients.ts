@@ -37,41 +37,44 @@ export async function createClient(deps: OperationDeps, by: AdminActor, input: u
   return { client: publicClient(record), ...(generated ? { client_secret: generated } : {}) };
 }
 
-/** Changes only the fields sent; never the console's own client. */
+/**
+ * Changes only the fields sent; never the console's own client. Applied to the record as stored
+ * in one compare-and-set (DirectoryStore.updateClient), so it never undoes a concurrent change
+ * (a secret rotation) and never brings back a client deleted meanwhile.
+ */
 export async function updateClient(deps: OperationDeps, by: AdminActor, clientId: string, input: unknown): Promise<PublicClient> {
   await requireOrg(deps, by);
-  const before = editable(await clientOf(deps, by, clientId));
+  const found = editable(await clientOf(deps, by, clientId));
   const patch = parse(clientPatchSchema, input);
   checkBackchannel(deps, patch.backchannel_logout_uri);
-  const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, ...current } = before;
-  const after = clientRecord({ ...current, ...patch }, before.org, createdAt, deps.clientSecrets, before);
-  try {
-    await deps.store.directory.putClient(after);
-  } catch (err) {
-    // Deleted since it was read: a change never brings a client back.
-    if (err instanceof ConflictError) throw notFound('client');
-    throw err;
-  }
+  let before = found;
+  const after = await deps.store.directory.updateClient(found.client_id, (stored) => {
+    before = structuredClone(stored);
+    const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, ...current } = stored;
+    return clientRecord({ ...current, ...patch }, stored.org, createdAt, deps.clientSecrets, stored);
+  });
+  // Deleted since it was read: a change never brings a client back.
+  if (!after) throw notFound('client');
   await recordWrite(deps, by, { action: 'client.update', target: before.client_id, before: publicClient(before), after: publicClient(after) });
   return publicClient(after);
 }
 
 /**
  * Replaces a client's secret with a generated one, returned once; the old secret stops working
- * at once. A public client becomes confidential. Neither secret is audited or logged.
+ * at once, even against a concurrent change of the client (one compare-and-set). A public client
+ * becomes confidential. Neither secret is audited or logged.
  */
 export async function rotateClientSecret(deps: OperationDeps, by: AdminActor, clientId: string): Promise<{ client: PublicClient; client_secret: string }> {
   await requireOrg(deps, by);
-  const before = editable(await clientOf(deps, by, clientId));
+  const found = editable(await clientOf(deps, by, clientId));
   const secret = generateClientSecret();
-  const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, client_secret_hash: _h, ...current } = before;
-  const after = clientRecord({ ...current, client_secret: secret }, before.org, createdAt, deps.clientSecrets, before);
-  try {
-    await deps.store.directory.putClient(after);
-  } catch (err) {
-    if (err instanceof ConflictError) throw notFound('client');
-    throw err;
-  }
+  let before = found;
+  const after = await deps.store.directory.updateClient(found.client_id, (stored) => {
+    before = structuredClone(stored);
+    const { org: _org, token_endpoint_auth_method: _m, grant_types: _g, createdAt, client_secret_hash: _h, ...current } = stored;
+    return clientRecord({ ...current, client_secret: secret }, stored.org, createdAt, deps.clientSecrets, stored);
+  });
+  if (!after) throw notFound('client');
   await recordWrite(deps, by, { action: 'client.secret.rotate', target: before.client_id, before: { hasSecret: before.client_secret_hash !== undefined }, after: { hasSecret: true } });
   return { client: publicClient(after), client_secret: secret };
 }

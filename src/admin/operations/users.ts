@@ -3,12 +3,11 @@ import { z } from 'zod';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { newUser } from '../../accounts/users.ts';
 import { ValidationError } from '../../errors.ts';
-import type { User } from '../../orgs/types.ts';
 import { ConflictError } from '../../store/types.ts';
 import { endConsoleSessions } from '../console/console-admin.ts';
 import { userCreateSchema, userPatchSchema } from '../schemas.ts';
 import type { AdminActor } from './actions.ts';
-import { recordWrite, requireOrg, userOf, type OperationDeps } from './context.ts';
+import { notFound, recordWrite, requireOrg, userOf, type OperationDeps } from './context.ts';
 import { parse } from './parse.ts';
 import { publicUser, type PublicUser } from './views.ts';
 
@@ -27,22 +26,29 @@ export async function createUser(deps: OperationDeps, by: AdminActor, input: unk
 }
 
 /**
- * Changes only what was sent (roles, password, disabled). Disabling ends every session of the
- * user (SPEC §9, reason `user_disabled`); a user who loses `admin` loses their console sessions.
+ * Changes only what was sent (roles, password, disabled), applied to the record as stored in one
+ * compare-and-set (DirectoryStore.updateUser), so an edit racing another admin's never undoes it.
+ * Disabling ends every session of the user (SPEC §9, reason `user_disabled`); a user who loses
+ * `admin` loses their console sessions.
  */
 export async function updateUser(deps: OperationDeps, by: AdminActor, userRef: string, input: unknown): Promise<PublicUser> {
   await requireOrg(deps, by);
-  const before = await userOf(deps, by, userRef);
+  const found = await userOf(deps, by, userRef);
   const patch = parse(userPatchSchema, input);
-  const after: User = {
-    ...before,
-    ...(patch.roles ? { roles: patch.roles } : {}),
-    ...(patch.password ? { passwordHash: await hashPassword(patch.password) } : {}),
-  };
-  await deps.store.directory.putUser(after);
-  if (patch.disabled === true && !before.disabled) await deps.disableUser(before.id);
-  else if (patch.disabled === false && before.disabled) await deps.store.directory.putUser({ ...after, disabled: false });
-  const now = (await deps.store.directory.getUser(before.id)) ?? after;
+  const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
+  // The record the change was last applied to: what this edit really changed, for the audit.
+  let before = found;
+  const now = await deps.store.directory.updateUser(found.id, (current) => {
+    before = structuredClone(current);
+    return {
+      ...current,
+      ...(patch.roles ? { roles: patch.roles } : {}),
+      ...(passwordHash ? { passwordHash } : {}),
+      ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
+    };
+  });
+  if (!now) throw notFound('user');
+  if (now.disabled && !before.disabled) await deps.disableUser(now.id);
   // An admin no more: their console sessions end now (issue 10 item 2).
   const endedConsoleSessions = before.roles.includes('admin') && !now.roles.includes('admin') ? await endConsoleSessions(deps.sessions, now) : 0;
   await recordWrite(deps, by, {
@@ -69,7 +75,8 @@ export async function setPassword(deps: OperationDeps, by: AdminActor, userRef: 
   const user = await userOf(deps, by, userRef);
   const { password: chosen } = parse(passwordSchema, input);
   const generated = chosen === undefined ? randomBytes(15).toString('base64url') : undefined;
-  await deps.store.directory.putUser({ ...user, passwordHash: await hashPassword(chosen ?? generated ?? '') });
+  const passwordHash = await hashPassword(chosen ?? generated ?? '');
+  if (!(await deps.store.directory.updateUser(user.id, (current) => ({ ...current, passwordHash })))) throw notFound('user');
   await recordWrite(deps, by, { action: 'user.password.set', target: user.id, after: { generated: generated !== undefined } });
   return { user: user.id, ...(generated ? { password: generated } : {}) };
 }

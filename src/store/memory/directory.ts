@@ -2,6 +2,7 @@ import type { ClientRecord, Org, User } from '../../orgs/types.ts';
 import { CLIENT_ID_UNAVAILABLE, tombstoneOf } from '../client-tombstone.ts';
 import { compareStrings } from '../order.ts';
 import { ConflictError, type DirectoryStore } from '../types.ts';
+import { checkedChange } from '../record-update.ts';
 import type { ClientTombstone } from '../../orgs/types.ts';
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -41,6 +42,13 @@ export function createMemoryDirectory(): DirectoryStore {
       userIds.set(nameKey(user.org, user.username), user.id);
       users.set(user.id, clone(user));
     },
+    async updateUser(id, change) {
+      const existing = users.get(id);
+      if (!existing) return undefined;
+      const after = checkedChange(existing, change, ['id', 'org', 'username']);
+      users.set(id, clone(after));
+      return clone(after);
+    },
     async deleteUser(id) {
       const existing = users.get(id);
       if (!existing) return;
@@ -59,6 +67,13 @@ export function createMemoryDirectory(): DirectoryStore {
       const existing = clients.get(client.client_id);
       if ((existing && existing.org !== client.org) || tombstones.has(client.client_id)) throw new ConflictError('client_id', CLIENT_ID_UNAVAILABLE);
       clients.set(client.client_id, clone(client));
+    },
+    async updateClient(clientId, change) {
+      const existing = clients.get(clientId);
+      if (!existing) return undefined;
+      const after = checkedChange(existing, change, ['client_id', 'org']);
+      clients.set(clientId, clone(after));
+      return clone(after);
     },
     async deleteClient(clientId) {
       const existing = clients.get(clientId);

@@ -2,6 +2,7 @@ import type { ClientRecord, Org, User } from '../../orgs/types.ts';
 import { CLIENT_ID_UNAVAILABLE } from '../client-tombstone.ts';
 import { compareStrings } from '../order.ts';
 import { ConflictError, type DirectoryStore } from '../types.ts';
+import { checkedChange, UPDATE_ATTEMPTS } from '../record-update.ts';
 import type { ClientTombstone } from '../../orgs/types.ts';
 import { decode, oneOf, str, strings } from './decode.ts';
 import type { KeySchema } from './keys.ts';
@@ -27,10 +28,23 @@ async function deleteIndexed(readOrg: () => Promise<string | undefined>, remove:
  * module alone, and parsed back as written; the functions' replies are decoded.
  */
 export function createRedisDirectory(redis: RedisClient, fn: FunctionCall, k: KeySchema): DirectoryStore {
-  const outcome = oneOf('ok', 'conflict', 'org_change', 'deleted', 'missing', 'moved');
+  const outcome = oneOf('ok', 'changed', 'conflict', 'org_change', 'deleted', 'missing', 'moved');
   const call = async (name: FunctionName, keys: string[], args: string[]) => decode(outcome, await fn(name, keys, args), name);
   const many = async <T>(keys: string[]): Promise<T[]> =>
     keys.length ? (await redis.mget(...keys)).flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T])) : [];
+
+  /** Compare-and-set (lua record_replace_if): re-read and re-applied while another write lands in between. */
+  async function replaceIf<T>(key: string, change: (record: T) => T): Promise<T | undefined> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const raw = await redis.get(key);
+      if (raw === null) return undefined;
+      const after = change(JSON.parse(raw) as T);
+      const result = await call('record_replace_if', [key], [raw, JSON.stringify(after)]);
+      if (result === 'ok') return after;
+      if (result === 'missing') return undefined;
+    }
+    throw new ConflictError('record', 'the record kept changing while being updated; try again');
+  }
 
   return {
     getOrg: async (id) => parse<Org>(await redis.get(k.org(id))),
@@ -55,6 +69,7 @@ export function createRedisDirectory(redis: RedisClient, fn: FunctionCall, k: Ke
       if (result === 'conflict') throw new ConflictError('username', `username "${user.username}" is taken in org ${user.org}`);
       if (result === 'org_change') throw new Error(`user ${user.id} belongs to another org; a user never changes org`);
     },
+    updateUser: (id, change) => replaceIf<User>(k.user(id), (u) => checkedChange(u, change, ['id', 'org', 'username'])),
     async deleteUser(id) {
       await deleteIndexed(
         async () => parse<User>(await redis.get(k.user(id)))?.org,
@@ -74,6 +89,7 @@ export function createRedisDirectory(redis: RedisClient, fn: FunctionCall, k: Ke
       const result = await call('client_put', [k.client(client.client_id), k.clients(client.org), k.clientTombstone(client.client_id)], [JSON.stringify(client), client.org, client.client_id, 'put']);
       if (result === 'conflict') throw new ConflictError('client_id', CLIENT_ID_UNAVAILABLE);
     },
+    updateClient: (clientId, change) => replaceIf<ClientRecord>(k.client(clientId), (c) => checkedChange(c, change, ['client_id', 'org'])),
     async deleteClient(clientId) {
       let deleted: ClientRecord | undefined;
       await deleteIndexed(

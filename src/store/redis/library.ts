@@ -28,7 +28,7 @@ const SOURCE = `#!lua name=${LIBRARY}\nlocal FUNCTION_PREFIX = '${PREFIX}'\n${BO
 export type FunctionName =
   | 'now' | 'queue_peek'
   | 'model_upsert' | 'model_consume' | 'model_revoke_grant' | 'model_grant_add'
-  | 'user_put' | 'user_delete' | 'client_put' | 'client_delete'
+  | 'user_put' | 'record_replace_if' | 'user_delete' | 'client_put' | 'client_delete'
   | 'claim_release'
   | 'audit_append'
   | 'totp_use_step' | 'totp_enroll'

@@ -86,6 +86,34 @@ describe('client operations', () => {
     expect(await fieldsOf(updateClient(t.deps, t.byAcme, 'acme-wiki', { backchannel_logout_uri: 'http://wiki.example/bcl' }))).toEqual(['backchannel_logout_uri']);
   });
 
+  it('a secret rotation racing 49 changes of the client keeps its new secret: no change restores the old one', async () => {
+    t = await operationsFixture();
+    await createClient(t.deps, t.byAcme, { ...NEW, client_secret: 'the old secret 1234' });
+    let secret = '';
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        if (i === 25) secret = (await rotateClientSecret(t.deps, t.byAcme, 'acme-wiki')).client_secret;
+        else await updateClient(t.deps, t.byAcme, 'acme-wiki', { redirect_uris: [`https://wiki.example/cb/${i}`] });
+      }),
+    );
+    const hash = (await t.store.directory.getClient('acme-wiki'))?.client_secret_hash;
+    expect(t.deps.clientSecrets.matches(hash, secret)).toBe(true);
+    expect(t.deps.clientSecrets.matches(hash, 'the old secret 1234')).toBe(false);
+  });
+
+  it('a change racing the client\'s deletion never brings it back', async () => {
+    t = await operationsFixture();
+    await createClient(t.deps, t.byAcme, NEW);
+    const results = await Promise.allSettled([
+      deleteClient(t.deps, t.byAcme, 'acme-wiki'),
+      ...Array.from({ length: 30 }, (_, i) => updateClient(t.deps, t.byAcme, 'acme-wiki', { redirect_uris: [`https://wiki.example/cb/${i}`] })),
+    ]);
+    expect(results[0]?.status).toBe('fulfilled');
+    for (const r of results.slice(1)) if (r.status === 'rejected') expect(isCurfewError(r.reason) && r.reason.code).toBe('not_found');
+    expect(await t.store.directory.getClient('acme-wiki')).toBeUndefined();
+    expect(await t.store.directory.getClientTombstone('acme-wiki')).toBeDefined();
+  });
+
   it('rotates a secret: the new one matches at once, the old one no more; a public client becomes confidential', async () => {
     t = await operationsFixture();
     await createClient(t.deps, t.byAcme, { ...NEW, client_secret: 'the old secret 1234' });

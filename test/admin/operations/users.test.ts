@@ -71,6 +71,21 @@ describe('user operations', () => {
     expect(await t.audited('session.ended')).toHaveLength(1);
   });
 
+  it('a disable racing 49 other edits of the user (roles, passwords) stays: no edit re-enables the user', async () => {
+    t = await operationsFixture();
+    await t.signIn('uid-1', t.bob, ['acme-app']);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        if (i === 25) return setDisabled(t.deps, t.byAcme, 'bob', true);
+        return i % 2 ? setRoles(t.deps, t.byAcme, 'bob', ['staff', `team-${i}`]) : setPassword(t.deps, t.byAcme, 'bob', {});
+      }),
+    );
+    const bob = await t.store.directory.getUser('u-bob');
+    expect(bob?.disabled).toBe(true);
+    expect(bob?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(await t.sessions.get('uid-1')).toBeUndefined();
+  });
+
   it('an admin demoted loses their console sessions only; their other apps keep theirs', async () => {
     t = await operationsFixture();
     await t.store.directory.putClient(client(consoleClientId('acme'), 'acme'));

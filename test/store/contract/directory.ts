@@ -45,6 +45,45 @@ export function describeDirectoryContract(name: string, make: MakeSubject): void
       expect(await store.directory.listUsers('acme')).toHaveLength(1);
     });
 
+    it('updates a user against the record as stored; a missing user is undefined; id, org and username stay', async () => {
+      await store.directory.putUser(user({ roles: ['staff'] }));
+      expect(await store.directory.updateUser('usr_1', (u) => ({ ...u, roles: [] }))).toEqual(user({ roles: [] }));
+      expect(await store.directory.getUser('usr_1')).toEqual(user({ roles: [] }));
+      expect(await store.directory.updateUser('usr_404', (u) => ({ ...u, disabled: true }))).toBeUndefined();
+      await expect(store.directory.updateUser('usr_1', (u) => ({ ...u, username: 'mallory' }))).rejects.toThrow(/username/);
+      expect((await store.directory.findUserByName('acme', 'alice'))?.id).toBe('usr_1');
+    });
+
+    it('60 concurrent updates of one user each land: none is overwritten by another read before it', async () => {
+      await store.directory.putUser(user({ roles: [] }));
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          store.directory.updateUser('usr_1', (u) => (i === 0 ? { ...u, disabled: true } : { ...u, roles: [...u.roles, `role-${i}`] })),
+        ),
+      );
+      const after = await store.directory.getUser('usr_1');
+      expect(after?.disabled).toBe(true);
+      expect(after?.roles).toHaveLength(59);
+      expect(new Set(after?.roles).size).toBe(59);
+    });
+
+    it('updates a client against the record as stored; a deleted one stays deleted; client_id and org stay', async () => {
+      await store.directory.putOrg(org('acme'));
+      await store.directory.createClient(client());
+      expect(await store.directory.updateClient('wiki', (c) => ({ ...c, redirect_uris: [] }))).toEqual(client({ redirect_uris: [] }));
+      expect(await store.directory.getClient('wiki')).toEqual(client({ redirect_uris: [] }));
+      await expect(store.directory.updateClient('wiki', (c) => ({ ...c, org: 'globex' }))).rejects.toThrow(/org/);
+      await store.directory.deleteClient('wiki');
+      expect(await store.directory.updateClient('wiki', (c) => ({ ...c, firstParty: false }))).toBeUndefined();
+      expect(await store.directory.getClient('wiki')).toBeUndefined();
+    });
+
+    it('60 concurrent client updates each land', async () => {
+      await store.directory.createClient(client({ redirect_uris: [] }));
+      await Promise.all(Array.from({ length: 60 }, (_, i) => store.directory.updateClient('wiki', (c) => ({ ...c, redirect_uris: [...c.redirect_uris, `https://wiki.example/${i}`] }))));
+      expect(new Set((await store.directory.getClient('wiki'))?.redirect_uris).size).toBe(60);
+    });
+
     it('refuses a username another user of the org holds', async () => {
       await store.directory.putUser(user());
       const taken = store.directory.putUser(user({ id: 'usr_9' }));

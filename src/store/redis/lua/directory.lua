@@ -18,6 +18,19 @@ register('user_put', function(keys, args)
   return 'ok'
 end)
 
+-- Compare-and-set of a user's or client's record (DirectoryStore.updateUser, updateClient):
+-- written only if the record is still byte for byte the one the caller changed, so no concurrent
+-- write is overwritten. What indexes hold it by (org, username) is unchanged by contract, so the
+-- indexes stay as they are; a deleted record stays deleted ('missing').
+-- KEYS: record  ARGV: expected json, new json.  Returns 'ok', 'changed' or 'missing'.
+register('record_replace_if', function(keys, args)
+  local raw = redis.call('GET', keys[1])
+  if not raw then return 'missing' end
+  if raw ~= args[1] then return 'changed' end
+  redis.call('SET', keys[1], args[2])
+  return 'ok'
+end)
+
 -- Deletes a user and its index entries. The caller read the org first (its index keys depend
 -- on it); 'moved' means the user was deleted and recreated in another org meanwhile.
 -- KEYS: user, orgUsernames(hash), orgUsers(set)  ARGV: id, org.  Returns 'deleted', 'missing' or 'moved'.
