@@ -28,7 +28,7 @@ export interface LogoutOutbox extends EndedOutbox {
  * racing an admin's revive or a late worker's bury never writes over the other.
  */
 export interface DeliveryStore {
-  /** Queues every delivery, all or none (one MULTI). */
+  /** Queues every delivery, all or none (one MULTI; on Redis Cluster one per shard). */
   enqueue(deliveries: Delivery[]): Promise<void>;
   /**
    * Takes up to `limit` deliveries due by the shared clock, oldest due first, and hides each for

@@ -47,9 +47,10 @@ export interface SessionStore {
   /** Judges the session (and the client's RP session) now; `active` moves lastActiveAt of the live ones. */
   check(key: string, client: string | undefined, activity: Activity): Promise<SessionCheck>;
   /**
-   * `check` of the session an RP's `sid` belongs to, found and judged in one atomic step. The
-   * sid must be `client`'s own RP session (`rps[client].sidKey === sidKey`), verified in that
-   * same step before anything is written: any other sid answers `missing` and touches nothing.
+   * `check` of the session an RP's `sid` belongs to, found and judged in one atomic step (on
+   * Redis Cluster two: the sid is looked up first). The sid must be `client`'s own RP session
+   * (`rps[client].sidKey === sidKey`), verified in the judging step before anything is written:
+   * any other sid answers `missing` and touches nothing.
    */
   checkBySid(sidKey: string, client: string, activity: Activity): Promise<SessionCheck>;
   /** Moves every live RP session's lastActiveAt too ("stay signed in" on the account page). Atomic, as `check`. */
@@ -83,7 +84,7 @@ export interface SessionStore {
    * session is missing or ended. Keeps the record's expiry.
    */
   markWarned(key: string, client: string, warningAt: number): Promise<boolean>;
-  /** Keys of the org's / user's sessions (possibly including ended ones not yet cleaned up). One read each. */
+  /** Keys of the org's / user's sessions (possibly including ended ones not yet cleaned up). One read each (per shard on Redis Cluster). */
   keysOfOrg(org: string): Promise<string[]>;
   keysOfUser(user: string): Promise<string[]>;
   /**
@@ -96,7 +97,7 @@ export interface SessionStore {
    */
   claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number; nextAt?: number }>;
   /**
-   * For the operator's gauges, read in one atomic step (one Lua function in Redis): SSO sessions not
+   * For the operator's gauges, read in one atomic step (one Lua function in Redis; one per shard on Redis Cluster): SSO sessions not
    * yet ended (the deadline index), those whose next deadline has passed and are not claimed by
    * a sweeper, and the earliest such deadline. Never changes anything.
    */
@@ -106,7 +107,7 @@ export interface SessionStore {
    * by their SSO session's end, nor replaced). A count kept by the very steps that start and end
    * RP sessions (in Redis, inside their functions), so it is one cheap read and never drifts from
    * them; a record left to expire unended (a day past its deadline, with no sweeper running)
-   * would stay counted. One read.
+   * would stay counted. One read (per shard on Redis Cluster).
    */
   liveRpSessions(): Promise<number>;
 }
@@ -138,6 +139,6 @@ export interface EndedOutbox {
   complete(id: string): Promise<void>;
   /** One read. */
   get(id: string): Promise<EndedEntry | undefined>;
-  /** How many entries are waiting (claimed or not). One read. */
+  /** How many entries are waiting (claimed or not). One read (per shard on Redis Cluster). */
   size(): Promise<number>;
 }

@@ -41,7 +41,10 @@ export interface ModelIndexes {
  * and is refreshed by every upsert, so a sliding session stays findable by uid.
  */
 export interface ModelStore {
-  /** Atomic: the record, its indexes and its grant set in one Lua function. */
+  /**
+   * Atomic: the record, its indexes and its grant set in one Lua function. On Redis Cluster
+   * three steps (each its own slot): the grant set, the indexes, then the record.
+   */
   upsert(model: string, id: string, payload: ModelPayload, expiresInSeconds: number | undefined, indexes: ModelIndexes): Promise<void>;
   /** One read. */
   find(model: string, id: string): Promise<ModelPayload | undefined>;
@@ -53,7 +56,10 @@ export interface ModelStore {
   consume(model: string, id: string, atEpochSeconds: number): Promise<void>;
   /** One command. Leaves its indexes to expire with their TTL: they lead to nothing once the record is gone. */
   destroy(model: string, id: string): Promise<void>;
-  /** Deletes every record of any model that was upserted with this grantId. Atomic (one Lua function). */
+  /**
+   * Deletes every record of any model that was upserted with this grantId. Atomic (one Lua
+   * function); on Redis Cluster the set is read, then each record deleted.
+   */
   revokeByGrantId(grantId: string): Promise<void>;
 }
 
