@@ -88,7 +88,10 @@ export function redisFunctions(redis: RedisClient, pin: ClockPin = { kind: 'none
         redis.once('ready', resolve);
         redis.once('end', () => reject(new Error('the Redis Cluster connection ended before it was ready')));
       });
-      await Promise.all(primaries(redis).map(loadOn));
+      // A primary that is down (its slots fail anyway) must not keep the others from loading.
+      const results = await Promise.allSettled(primaries(redis).map(loadOn));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed && results.every((r) => r.status === 'rejected')) throw failed.reason;
     })().finally(() => {
       loading = undefined;
     }));
