@@ -18,6 +18,7 @@ import { changePolicy, type PolicyChange } from './sessions/change-policy.ts';
 import type { Policy } from './sessions/policy-types.ts';
 import { applySeed, type Seed } from './provisioning/seed.ts';
 import { createClientSecrets, sealLegacyClientSecrets } from './orgs/client-secret.ts';
+import { createDirectoryCache } from './orgs/directory-cache.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createSecretBox, parseKeyring } from './mfa/secret-box.ts';
 import { createMfaService, type MfaService } from './mfa/service.ts';
@@ -106,7 +107,12 @@ function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
  */
 export async function createCurfew({ config, store: untimed, logger, demo, totpClock, endFaults, deliveryFaults, wipeCheckMs }: CurfewOptions): Promise<Curfew> {
   const metrics = createMetrics();
-  const store = timeStoreCalls(untimed, metrics.storeCall);
+  const timed = timeStoreCalls(untimed, metrics.storeCall);
+  // Clients and orgs are answered from memory, dropped on the change feed's word (issue 14: a
+  // refresh or a userinfo must not pay a client read); every part of the instance reads through it.
+  const directoryCache = createDirectoryCache(timed.directory, timed.changes);
+  await directoryCache.start();
+  const store: Store = { ...timed, directory: directoryCache.directory };
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
   const clientSecrets = createClientSecrets(keys.identifierKey);
@@ -378,6 +384,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       // Requests still running after the grace period, and idle keep-alive sockets, are cut.
       server?.closeAllConnections();
       await closed;
+      await directoryCache.close();
     },
   };
 }

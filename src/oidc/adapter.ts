@@ -4,6 +4,7 @@ import type { DirectoryStore, ModelIndexes, ModelStore } from '../store/types.ts
 import { StoreUnavailableError } from '../errors.ts';
 import { providerMetadata } from './client-metadata.ts';
 import type { ClientRecord } from '../orgs/types.ts';
+import { userInRequest } from './request-user.ts';
 
 /**
  * A record's `jti` is its bearer value: the token or code itself, the session cookie. The key
@@ -55,6 +56,8 @@ export function createAdapter(
   explainMissingClient: ExplainMissingClient = async () => 'missing',
   /** Stands in for a client that does not exist, where telling so would reveal something. */
   decoyClient: (id: string) => ClientRecord | undefined = () => undefined,
+  /** The request being served, if any (the library's `Provider.ctx`). */
+  currentRequest: () => object | undefined = () => undefined,
 ): AdapterFactory {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -109,6 +112,9 @@ export function createAdapter(
       if (!payload || !SESSION_BOUND.has(this.name) || typeof payload.sessionUid !== 'string' || typeof payload.clientId !== 'string') {
         return payload;
       }
+      // The library reads the token's account next (findAccount): read it now, beside the
+      // session check, rather than one round trip after it.
+      if (typeof payload.accountId === 'string') void userInRequest(currentRequest(), payload.accountId, (user) => directory.getUser(user)).catch(() => {});
       if (await enforcement.tokenLoaded({ sessionUid: payload.sessionUid, clientId: payload.clientId })) return payload;
       // The grant's tokens go with the session (SPEC §6): none of them is usable any more.
       if (typeof payload.grantId === 'string') await models.revokeByGrantId(hash(payload.grantId));

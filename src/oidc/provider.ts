@@ -84,7 +84,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
-    adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient),
+    adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient, () => Provider.ctx),
     findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {

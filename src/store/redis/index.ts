@@ -1,7 +1,9 @@
 import type { Store } from '../types.ts';
 import { guardStore } from '../store-unavailable.ts';
+import { publishDirectoryChanges } from '../publish-directory-changes.ts';
 import { createRedisAttempts } from './attempts.ts';
 import { createRedisAudit } from './audit.ts';
+import { createRedisChanges } from './changes.ts';
 import { COMMAND_TIMEOUT_MS, connectRedis, type RedisTarget, type SentinelTarget } from './connection.ts';
 import { decode, int } from './decode.ts';
 import { createRedisDeliveries } from './deliveries.ts';
@@ -52,11 +54,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const redis = connectRedis(target, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
   const k = keySchema(p, { pinnableClock: options.pinnableClock ?? false });
   const fn = redisFunctions(redis);
+  // A pub/sub channel, not a key: it needs no slot, and one prefix's instances share it.
+  const changes = createRedisChanges(redis, `${p}changes`);
   // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
   return guardStore<Store>({
     kind: 'redis',
     models: createRedisModels(redis, fn, k),
-    directory: createRedisDirectory(redis, fn, k),
+    directory: publishDirectoryChanges(createRedisDirectory(redis, fn, k), changes),
     secrets: createRedisSecrets(redis, k),
     marker: createRedisMarker(redis, fn, k),
     audit: createRedisAudit(redis, fn, k),
@@ -64,6 +68,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     mfa: createRedisMfa(redis, fn, k),
     deliveries: createRedisDeliveries(redis, fn, k),
     ended: createRedisOutbox(redis, fn, k),
+    changes,
     rateLimiter: createRedisAttempts(redis, fn, k),
     async now() {
       return decode(int, await fn('now', [k.clockPin]), 'now');
