@@ -68,11 +68,11 @@ describe('directory cache', () => {
 
   it('a change heard drops that record: the next read is the store\'s', async () => {
     await cache.directory.getClient('app1');
-    // Another instance renamed it: the store has the new record, this cache the old one until told.
-    await store.directory.putClient(client({ client_id: 'app1', client_name: 'Renamed' }));
-    expect((await cache.directory.getClient('app1'))?.client_name).not.toBe('Renamed');
+    // Another instance changed it: the store has the new record, this cache the old one until told.
+    await store.directory.putClient(client({ client_id: 'app1', backchannel_logout_uri: 'https://renamed.example/bc' }));
+    expect((await cache.directory.getClient('app1'))?.backchannel_logout_uri).not.toBe('https://renamed.example/bc');
     feed.hear().changed({ kind: 'client', id: 'app1' });
-    expect((await cache.directory.getClient('app1'))?.client_name).toBe('Renamed');
+    expect((await cache.directory.getClient('app1'))?.backchannel_logout_uri).toBe('https://renamed.example/bc');
     expect(backing.reads.client).toBe(2);
   });
 
@@ -108,8 +108,8 @@ describe('directory cache', () => {
 
   it("this instance's own write is seen by its next read at once, before any message comes back", async () => {
     await cache.directory.getClient('app1');
-    await cache.directory.putClient(client({ client_id: 'app1', client_name: 'Mine' }));
-    expect((await cache.directory.getClient('app1'))?.client_name).toBe('Mine');
+    await cache.directory.putClient(client({ client_id: 'app1', backchannel_logout_uri: 'https://mine.example/bc' }));
+    expect((await cache.directory.getClient('app1'))?.backchannel_logout_uri).toBe('https://mine.example/bc');
     await cache.directory.getOrg('acme');
     await cache.directory.putOrg(org('acme', 'Mine'));
     expect((await cache.directory.getOrg('acme'))?.name).toBe('Mine');

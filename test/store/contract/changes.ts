@@ -36,7 +36,7 @@ export function describeChangesContract(name: string, make: MakeSubject): void {
       await store.directory.putUser(user());
       await store.directory.deleteUser('usr_1');
       await store.directory.createClient(client({ client_id: 'app1' }));
-      await store.directory.putClient(client({ client_id: 'app1', client_name: 'Renamed' }));
+      await store.directory.putClient(client({ client_id: 'app1', backchannel_logout_uri: 'https://renamed.example/bc' }));
       await store.directory.deleteClient('app1');
       const expected = [
         { kind: 'org', id: 'acme' },
