@@ -10,7 +10,7 @@ import { createAdapter, type ExplainMissingClient } from './adapter.ts';
 import { findAccount } from './account.ts';
 import { ACR, CLAIMS, SCOPES } from './claims.ts';
 import type { KeyMaterial } from './keys.ts';
-import { autoConsentFirstParty } from './first-party-consent.ts';
+import { autoConsentFirstParty, readGrantAhead } from './first-party-consent.ts';
 import type { SessionService } from '../sessions/service.ts';
 import type { ClientRecord } from '../orgs/types.ts';
 import type { Enforcement } from './enforcement/index.ts';
@@ -85,7 +85,11 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const configuration: Configuration = {
     adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient, () => Provider.ctx),
-    findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
+    findAccount: (ctx, sub) => {
+      // The library loads the grant right after the account: both are read at once.
+      readGrantAhead(ctx);
+      return findAccount(store.directory, ctx, sub);
+    },
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,
