@@ -52,6 +52,10 @@ async function footprint(redis: Redis, prefix: string): Promise<Footprint> {
 interface Measured {
   bytesPerSession: number;
   keysPerSession: number;
+  /** The redeemed authorization codes: kept only for their lifetime (60 s), to refuse a replay. */
+  codeBytesPerSession: number;
+  /** The audit log's events of the sign-ins (Curfew's; kept for its retention, not the session's life). */
+  auditBytesPerSession: number;
   /** Per SSO session, by key kind (largest first). */
   breakdown: Array<{ kind: string; bytes: number; keys: number }>;
 }
@@ -72,8 +76,17 @@ async function measure(server: Server, redis: Redis): Promise<Measured> {
     })
     .filter((k) => k.keys !== 0 || Math.abs(k.bytes) >= 1)
     .sort((a, b) => b.bytes - a.bytes);
-  return { bytesPerSession: (after.bytes - before.bytes) / USERS, keysPerSession: (after.keys - before.keys) / USERS, breakdown };
+  const of = (match: RegExp) => breakdown.filter((k) => match.test(k.kind)).reduce((sum, k) => sum + k.bytes, 0);
+  return {
+    bytesPerSession: (after.bytes - before.bytes) / USERS,
+    keysPerSession: (after.keys - before.keys) / USERS,
+    codeBytesPerSession: of(/(^|:)AuthorizationCode:/),
+    auditBytesPerSession: of(/^audit:/),
+    breakdown,
+  };
 }
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
@@ -82,15 +95,15 @@ async function main(): Promise<void> {
   try {
     const rows = [];
     for (const s of servers) rows.push({ server: s.name, ...(await measure(s, redis)) });
-    const result = { machine: machine(), users: USERS, rows };
+    const result = { machine: machine(), users: USERS, prefixes: { curfew: 'cb<port>:', bare: 'bb<port>:' }, rows };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/memory.json'), JSON.stringify(result, null, 2) + '\n');
     process.stdout.write([
       `Redis per SSO session with 2 RP sessions and their live tokens, ${USERS} sessions (${result.machine})`,
       '',
-      '| Server | bytes / session | keys / session |',
-      '| --- | --- | --- |',
-      ...rows.map((r) => `| ${r.server === 'bare' ? 'bare oidc-provider 9' : 'Curfew'} | ${(r.bytesPerSession / 1024).toFixed(1)} KiB | ${r.keysPerSession.toFixed(1)} |`),
+      '| Server | bytes / session | keys / session | of which redeemed codes (gone after 60 s) | of which audit events |',
+      '| --- | --- | --- | --- | --- |',
+      ...rows.map((r) => `| ${r.server === 'bare' ? 'bare oidc-provider 9' : 'Curfew'} | ${kib(r.bytesPerSession)} | ${r.keysPerSession.toFixed(1)} | ${kib(r.codeBytesPerSession)} | ${kib(r.auditBytesPerSession)} |`),
       '',
       ...rows.flatMap((r) => [
         `${r.server === 'bare' ? 'bare oidc-provider 9' : 'Curfew'}, by key (MEMORY USAGE, per SSO session):`,

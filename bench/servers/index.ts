@@ -72,7 +72,8 @@ export interface CurfewOptions {
 
 export async function startCurfew(options: CurfewOptions = {}): Promise<Server> {
   const port = await freePort();
-  const prefix = `curfew-bench-${process.pid}-${port}:`;
+  // As long as production's default `curfew:`: key names are part of every key's bytes (bench:memory).
+  const prefix = `cb${port}:`;
   const seedFile = join(mkdtempSync(join(tmpdir(), 'curfew-bench-')), 'seed.json');
   writeFileSync(seedFile, JSON.stringify({
     orgs: [{
@@ -89,7 +90,7 @@ export async function startCurfew(options: CurfewOptions = {}): Promise<Server> 
 
 export async function startBare(options: Pick<CurfewOptions, 'nodeArgs' | 'env'> = {}): Promise<Server> {
   const port = await freePort();
-  const prefix = `bare-bench-${process.pid}-${port}:`;
+  const prefix = `bb${port}:`;
   const child = await start('bare', [...(options.nodeArgs ?? []), 'bench/servers/bare-provider.ts'], { PORT: String(port), REDIS_URL, BENCH_PREFIX: prefix, ...options.env }, /listening/);
   return server('bare', `http://127.0.0.1:${port}`, child, prefix);
 }

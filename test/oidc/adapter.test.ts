@@ -49,13 +49,24 @@ describe('the provider adapter over the store (src/oidc/adapter.ts)', () => {
 
       expect(await store.models.find('Session', 'the-cookie-value')).toBeUndefined();
       const stored = await store.models.find('Session', hash('the-cookie-value'));
-      expect(stored).toEqual({ uid: 'the-uid', accountId: 'alice', kind: 'Session' });
+      // Nor its kind: the model's name, which the library puts back itself.
+      expect(stored).toEqual({ uid: 'the-uid', accountId: 'alice' });
       expect(JSON.stringify(stored)).not.toContain('the-cookie-value');
 
-      expect(await adapter.find('the-cookie-value')).toEqual(payload);
+      const { kind: _kind, ...found } = payload;
+      expect(await adapter.find('the-cookie-value')).toEqual(found);
       // Found by uid (hashed too), without the bearer value the library does not need there.
-      expect(await adapter.findByUid('the-uid')).toEqual({ uid: 'the-uid', accountId: 'alice', kind: 'Session' });
+      expect(await adapter.findByUid('the-uid')).toEqual({ uid: 'the-uid', accountId: 'alice' });
       expect(await store.models.findByUid('Session', 'the-uid')).toBeUndefined();
+    });
+
+    it('stores no expiresWithSession a session-bound record always carries (nor its kind), and gives it back', async () => {
+      const { adapter } = adapterFor('ClientCredentials');
+      await adapter.upsert('bound', { jti: 'bound', sessionUid: 's1', clientId: 'rp', expiresWithSession: true, kind: 'ClientCredentials' }, 60);
+      await adapter.upsert('free', { jti: 'free', clientId: 'rp', kind: 'ClientCredentials' }, 60);
+      expect(await store.models.find('ClientCredentials', hash('bound'))).toEqual({ sessionUid: 's1', clientId: 'rp' });
+      expect(await adapter.find('bound')).toEqual({ jti: 'bound', sessionUid: 's1', clientId: 'rp', expiresWithSession: true });
+      expect(await adapter.find('free')).toEqual({ jti: 'free', clientId: 'rp' });
     });
 
     it('drops the session cookie an Interaction copies', async () => {
