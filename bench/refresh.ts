@@ -25,8 +25,8 @@ const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 10);
 const basic = basicAuth('bench-app');
 
 /** The server's own Redis traffic (bench/servers/round-trips.ts, preloaded): not other clients' of a shared Redis. */
-async function redisCounts(counter: string): Promise<{ roundTrips: number; commands: number }> {
-  return (await (await fetch(counter)).json()) as { roundTrips: number; commands: number };
+async function redisCounts(counter: string): Promise<{ roundTrips: number; commands: number; cpuMicros: number }> {
+  return (await (await fetch(counter)).json()) as { roundTrips: number; commands: number; cpuMicros: number };
 }
 
 interface RoundResult {
@@ -35,6 +35,8 @@ interface RoundResult {
   seconds: number;
   latenciesMs: number[];
   redisCommands: number;
+  /** The server process's CPU time over the round (user + system), ms. */
+  cpuMs: number;
 }
 
 /** CHAINS chains of rotating refresh grants for ROUND_SECONDS; tokens carry over to the next round. */
@@ -64,18 +66,18 @@ async function round(server: Server, tokens: string[], counter: string, agent: A
   }));
   const seconds = (performance.now() - started) / 1000;
   const after = await redisCounts(counter);
-  return { grants: latenciesMs.length, failures, seconds, latenciesMs, redisCommands: after.commands - before.commands };
+  return { grants: latenciesMs.length, failures, seconds, latenciesMs, redisCommands: after.commands - before.commands, cpuMs: (after.cpuMicros - before.cpuMicros) / 1000 };
 }
 
 
 async function main(): Promise<void> {
-  // BENCH_CPU_PROF=dir: Curfew writes a V8 CPU profile there when it stops (issue 14: profile first).
+  // BENCH_CPU_PROF=dir: both servers write a V8 CPU profile there when they stop (issue 14: profile first).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const preload = ['--import', './bench/servers/round-trips.ts'];
   const ports = [await freePort(), await freePort()] as const;
   const servers = [
     await startCurfew({ nodeArgs: [...profile, ...preload], env: { BENCH_RTT_PORT: String(ports[0]) } }),
-    await startBare({ nodeArgs: preload, env: { BENCH_RTT_PORT: String(ports[1]) } }),
+    await startBare({ nodeArgs: [...profile, ...preload], env: { BENCH_RTT_PORT: String(ports[1]) } }),
   ];
   const counters = new Map(servers.map((s, i) => [s, `http://127.0.0.1:${ports[i]}/`]));
   const agent = new Agent({ connections: CHAINS, keepAliveTimeout: 30_000 });
@@ -92,15 +94,15 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? servers : [...servers].reverse();
       for (const s of order) {
         const res = await round(s, tokens.get(s)!, counters.get(s)!, agent);
-        const t = totals.get(s) ?? { grants: 0, failures: 0, seconds: 0, latenciesMs: [], redisCommands: 0, rounds: [] as number[] };
-        totals.set(s, { grants: t.grants + res.grants, failures: t.failures + res.failures, seconds: t.seconds + res.seconds, latenciesMs: t.latenciesMs.concat(res.latenciesMs), redisCommands: t.redisCommands + res.redisCommands, rounds: [...t.rounds, res.grants / res.seconds] });
+        const t = totals.get(s) ?? { grants: 0, failures: 0, seconds: 0, latenciesMs: [], redisCommands: 0, cpuMs: 0, rounds: [] as number[] };
+        totals.set(s, { grants: t.grants + res.grants, failures: t.failures + res.failures, seconds: t.seconds + res.seconds, latenciesMs: t.latenciesMs.concat(res.latenciesMs), redisCommands: t.redisCommands + res.redisCommands, cpuMs: t.cpuMs + res.cpuMs, rounds: [...t.rounds, res.grants / res.seconds] });
         process.stderr.write(`round ${r + 1} ${s.name}: ${(res.grants / res.seconds).toFixed(0)} grants/s\n`);
       }
     }
     const rows = servers.map((s) => {
       const t = totals.get(s)!;
       const sorted = [...t.latenciesMs].sort((a, b) => a - b);
-      return { server: s.name, grantsPerSecond: t.grants / t.seconds, p50Ms: pct(sorted, 50), p99Ms: pct(sorted, 99), redisCommandsPerGrant: t.redisCommands / t.grants, grants: t.grants, failures: t.failures, perRound: t.rounds.map(Math.round) };
+      return { server: s.name, grantsPerSecond: t.grants / t.seconds, p50Ms: pct(sorted, 50), p99Ms: pct(sorted, 99), redisCommandsPerGrant: t.redisCommands / t.grants, cpuMsPerGrant: t.cpuMs / t.grants, grants: t.grants, failures: t.failures, perRound: t.rounds.map(Math.round) };
     });
     const [curfew, bare] = rows as [typeof rows[0], typeof rows[0]];
     // Rounds alternate: round r of each server ran next to each other, under the same machine load.
@@ -111,9 +113,9 @@ async function main(): Promise<void> {
     process.stdout.write([
       `Refresh grants with rotation, ${CHAINS} chains, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s (${result.machine})`,
       '',
-      '| Server | grants/s | per round | p50 | p99 | Redis commands / grant (a MULTI\'s each) |',
-      '| --- | --- | --- | --- | --- | --- |',
-      ...rows.map((r) => `| ${r.server === 'bare' ? 'bare oidc-provider 9' : 'Curfew'} | ${r.grantsPerSecond.toFixed(0)} | ${r.perRound.join(', ')} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.redisCommandsPerGrant.toFixed(1)} |`),
+      '| Server | grants/s | per round | p50 | p99 | server CPU / grant | Redis commands / grant (a MULTI\'s each) |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...rows.map((r) => `| ${r.server === 'bare' ? 'bare oidc-provider 9' : 'Curfew'} | ${r.grantsPerSecond.toFixed(0)} | ${r.perRound.join(', ')} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuMsPerGrant.toFixed(2)} ms | ${r.redisCommandsPerGrant.toFixed(1)} |`),
       '',
       `Curfew / bare: ${result.ratio.toFixed(2)}× (round by round: ${roundRatios.map((x) => x.toFixed(2)).join(', ')}; load average ${result.load.join(' ')})`,
       '',

@@ -7,7 +7,7 @@
  * another count once each — the latency a request pays. A subscription (a change feed's) and
  * its messages are no request's wait, and are left out.
  *
- * `BENCH_RTT_PORT`: the loopback port answering `GET /` with `{ roundTrips, commands }` and
+ * `BENCH_RTT_PORT`: the loopback port answering `GET /` with `{ roundTrips, commands, cpuMicros }` and
  * `GET /trace` with the latest commands by round trip (`BENCH_TRACE=1` prints them per endpoint).
  */
 import { createServer } from 'node:http';
@@ -43,7 +43,9 @@ const port = Number(process.env.BENCH_RTT_PORT);
 if (port) {
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.url === '/trace' ? trace.splice(0) : { roundTrips, commands }));
+    const { user, system } = process.cpuUsage();
+    // The process's CPU time too (µs), so a benchmark can say what a request costs besides waiting.
+    res.end(JSON.stringify(req.url === '/trace' ? trace.splice(0) : { roundTrips, commands, cpuMicros: user + system }));
   });
   server.listen(port, '127.0.0.1');
   server.unref();
