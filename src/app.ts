@@ -217,6 +217,9 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     expected: keyFingerprint(config, keys),
     logger,
     ...(wipeCheckMs ? { intervalMs: wipeCheckMs } : {}),
+    // A wipe (FLUSHALL, a restart without persistence) publishes no change: the cached clients
+    // and orgs go when it is noticed, and again once the seed is back.
+    changed: () => directoryCache.dropAll(),
     async restore() {
       const differ = await restoreKeyMaterial(config, store.secrets, keys);
       if (differ.length) {

@@ -18,6 +18,8 @@ export interface DirectoryCache {
   directory: DirectoryStore;
   /** Subscribes to the change feed; until it is live every read goes to the store. */
   start(): Promise<void>;
+  /** Forgets every record (the store lost its state, src/store/wipe-detection.ts): the next reads are the store's. */
+  dropAll(): void;
   close(): Promise<void>;
   state(): DirectoryCacheState;
 }
@@ -110,6 +112,7 @@ export function createDirectoryCache(store: DirectoryStore, feed: ChangeFeed): D
     async start() {
       subscription ??= await feed.subscribe(listener);
     },
+    dropAll,
     async close() {
       live = false;
       dropAll();

@@ -126,6 +126,15 @@ describe('directory cache', () => {
     expect((await cache.directory.getClient('app1'))!.redirect_uris).not.toContain('https://evil.example/cb');
   });
 
+  it('dropAll forgets every record (a wiped store publishes no change)', async () => {
+    await cache.directory.getClient('app1');
+    await cache.directory.getOrg('acme');
+    cache.dropAll();
+    expect(cache.state()).toEqual({ live: true, clients: 0, orgs: 0 });
+    await cache.directory.getClient('app1');
+    expect(backing.reads.client).toBe(2);
+  });
+
   it('after close nothing is answered from memory', async () => {
     await cache.directory.getClient('app1');
     await cache.close();
