@@ -68,8 +68,11 @@ export function createAdapter(
   explainMissingClient: ExplainMissingClient = async () => 'missing',
   /** Stands in for a client that does not exist, where telling so would reveal something. */
   decoyClient: (id: string) => ClientRecord | undefined = () => undefined,
-  /** The request being served, if any (the library's `Provider.ctx`). */
-  currentRequest: () => object | undefined = () => undefined,
+  /**
+   * The request being served, if it is one whose next step reads the token's account (the
+   * token and userinfo endpoints): its user is then read beside the session check.
+   */
+  requestReadingAccount: () => object | undefined = () => undefined,
 ): AdapterFactory {
   class ClientAdapter implements Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -126,7 +129,8 @@ export function createAdapter(
       }
       // The library reads the token's account next (findAccount): read it now, beside the
       // session check, rather than one round trip after it.
-      if (typeof payload.accountId === 'string') void userInRequest(currentRequest(), payload.accountId, (user) => directory.getUser(user)).catch(() => {});
+      const request = requestReadingAccount();
+      if (request && typeof payload.accountId === 'string') void userInRequest(request, payload.accountId, (user) => directory.getUser(user)).catch(() => {});
       if (await enforcement.tokenLoaded({ sessionUid: payload.sessionUid, clientId: payload.clientId })) return payload;
       // The grant's tokens go with the session (SPEC §6): none of them is usable any more.
       if (typeof payload.grantId === 'string') await models.revokeByGrantId(hash(payload.grantId));

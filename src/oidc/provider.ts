@@ -32,6 +32,13 @@ export interface ProviderDeps {
   decoyClient?: (id: string) => ClientRecord | undefined;
 }
 
+/** The request being served if the library reads a token's account next (grants, userinfo). */
+function requestReadingAccount(): KoaContextWithOIDC | undefined {
+  const ctx = Provider.ctx;
+  const route = ctx?.oidc?.route;
+  return route === 'token' || route === 'userinfo' ? ctx : undefined;
+}
+
 /** The library's login and consent prompts, plus Curfew's checks on the signed-in session. */
 function curfewInteractionPolicy(enforcement: Enforcement) {
   const policy = interactionPolicy.base();
@@ -84,7 +91,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
-    adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient, () => Provider.ctx),
+    adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient, requestReadingAccount),
     findAccount: (ctx, sub) => {
       // The library loads the grant right after the account: both are read at once.
       readGrantAhead(ctx);
