@@ -111,7 +111,6 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
   // Clients and orgs are answered from memory, dropped on the change feed's word (issue 14: a
   // refresh or a userinfo must not pay a client read); every part of the instance reads through it.
   const directoryCache = createDirectoryCache(timed.directory, timed.changes);
-  await directoryCache.start();
   const store: Store = { ...timed, directory: directoryCache.directory };
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
@@ -327,6 +326,10 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }
+
+  // Last, once nothing above can fail: until then every read went to the store, and a failed
+  // start leaves no subscription (a Redis connection) behind.
+  await directoryCache.start();
 
   return {
     provider,

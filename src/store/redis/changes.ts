@@ -62,7 +62,13 @@ export function createRedisChanges(redis: Redis, channel: string): ChangeFeed {
         if (change) listener.changed(change);
         else listener.reset(true);
       });
-      await sub.connect();
+      try {
+        await sub.connect();
+      } catch (error) {
+        // Not reconnecting in the background for a subscription nobody holds.
+        sub.disconnect();
+        throw error;
+      }
       await subscribed;
       return {
         async close() {
