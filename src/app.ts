@@ -18,6 +18,7 @@ import { changePolicy, type PolicyChange } from './sessions/change-policy.ts';
 import type { Policy } from './sessions/policy-types.ts';
 import { applySeed, type Seed } from './provisioning/seed.ts';
 import { createClientSecrets, sealLegacyClientSecrets } from './orgs/client-secret.ts';
+import { createDirectoryCache } from './orgs/directory-cache.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createSecretBox, parseKeyring } from './mfa/secret-box.ts';
 import { createMfaService, type MfaService } from './mfa/service.ts';
@@ -106,7 +107,11 @@ function publicJwks(keys: { keys: Record<string, unknown>[] }): JSONWebKeySet {
  */
 export async function createCurfew({ config, store: untimed, logger, demo, totpClock, endFaults, deliveryFaults, wipeCheckMs }: CurfewOptions): Promise<Curfew> {
   const metrics = createMetrics();
-  const store = timeStoreCalls(untimed, metrics.storeCall);
+  const timed = timeStoreCalls(untimed, metrics.storeCall);
+  // Clients and orgs are answered from memory, dropped on the change feed's word (issue 14: a
+  // refresh or a userinfo must not pay a client read); every part of the instance reads through it.
+  const directoryCache = createDirectoryCache(timed.directory, timed.changes);
+  const store: Store = { ...timed, directory: directoryCache.directory };
   const keys = await loadKeyMaterial(config, store.secrets);
   const hash = createIdentifierHasher(keys.identifierKey);
   const clientSecrets = createClientSecrets(keys.identifierKey);
@@ -210,6 +215,9 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     expected: keyFingerprint(config, keys),
     logger,
     ...(wipeCheckMs ? { intervalMs: wipeCheckMs } : {}),
+    // A wipe (FLUSHALL, a restart without persistence) publishes no change: the cached clients
+    // and orgs go when it is noticed, and again once the seed is back.
+    changed: () => directoryCache.dropAll(),
     async restore() {
       const differ = await restoreKeyMaterial(config, store.secrets, keys);
       if (differ.length) {
@@ -318,6 +326,10 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     provider.use(router.allowedMethods());
   }
 
+  // Last, once nothing above can fail: until then every read went to the store, and a failed
+  // start leaves no subscription (a Redis connection) behind.
+  await directoryCache.start();
+
   return {
     provider,
     store,
@@ -377,6 +389,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       // Requests still running after the grace period, and idle keep-alive sockets, are cut.
       server?.closeAllConnections();
       await closed;
+      await directoryCache.close();
     },
   };
 }

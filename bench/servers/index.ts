@@ -64,13 +64,16 @@ function server(name: Server['name'], url: string, child: ChildProcess, prefix: 
 export interface CurfewOptions {
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Extra environment (e.g. BENCH_RTT_PORT for bench/servers/round-trips.ts). */
+  env?: Record<string, string>;
   policy?: Record<string, unknown>;
   users?: Array<{ username: string; password: string; totpSecret?: string }>;
 }
 
 export async function startCurfew(options: CurfewOptions = {}): Promise<Server> {
   const port = await freePort();
-  const prefix = `curfew-bench-${process.pid}-${port}:`;
+  // As long as production's default `curfew:`: key names are part of every key's bytes (bench:memory).
+  const prefix = `cb${port}:`;
   const seedFile = join(mkdtempSync(join(tmpdir(), 'curfew-bench-')), 'seed.json');
   writeFileSync(seedFile, JSON.stringify({
     orgs: [{
@@ -81,14 +84,14 @@ export async function startCurfew(options: CurfewOptions = {}): Promise<Server> 
     }],
   }));
   const url = `http://127.0.0.1:${port}`;
-  const env = { PORT: String(port), ISSUER: url, REDIS_URL, CURFEW_REDIS_PREFIX: prefix, CURFEW_SEED: seedFile, LOG_LEVEL: 'info' };
+  const env = { PORT: String(port), ISSUER: url, REDIS_URL, CURFEW_REDIS_PREFIX: prefix, CURFEW_SEED: seedFile, LOG_LEVEL: 'info', ...options.env };
   return server('curfew', url, await start('curfew', [...(options.nodeArgs ?? []), 'src/main.ts'], env, /Curfew is serving/), prefix);
 }
 
-export async function startBare(): Promise<Server> {
+export async function startBare(options: Pick<CurfewOptions, 'nodeArgs' | 'env'> = {}): Promise<Server> {
   const port = await freePort();
-  const prefix = `bare-bench-${process.pid}-${port}:`;
-  const child = await start('bare', ['bench/servers/bare-provider.ts'], { PORT: String(port), REDIS_URL, BENCH_PREFIX: prefix }, /listening/);
+  const prefix = `bb${port}:`;
+  const child = await start('bare', [...(options.nodeArgs ?? []), 'bench/servers/bare-provider.ts'], { PORT: String(port), REDIS_URL, BENCH_PREFIX: prefix, ...options.env }, /listening/);
   return server('bare', `http://127.0.0.1:${port}`, child, prefix);
 }
 

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 
 /**
  * Session and token identifiers are bearer secrets (a session's id is its cookie value).
@@ -8,5 +8,8 @@ import { createHmac } from 'node:crypto';
 export type IdentifierHasher = (id: string) => string;
 
 export function createIdentifierHasher(key: string): IdentifierHasher {
-  return (id) => createHmac('sha256', key).update(id).digest('base64url');
+  // The key as a KeyObject made once (the same bytes as the string, UTF-8), not converted on every
+  // call: several hashes go into every request.
+  const secret = createSecretKey(Buffer.from(key, 'utf8'));
+  return (id) => createHmac('sha256', secret).update(id).digest('base64url');
 }

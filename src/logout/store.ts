@@ -32,7 +32,8 @@ export interface DeliveryStore {
   enqueue(deliveries: Delivery[]): Promise<void>;
   /**
    * Takes up to `limit` deliveries due by the shared clock, oldest due first, and hides each for
-   * `leaseMs` in the same step: concurrent claimers never share one.
+   * `leaseMs` in the same step: concurrent claimers never share one. On Redis Cluster (sharded
+   * queues) a claim racing others may return fewer than are due; the next claim takes them.
    */
   claim(limit: number, leaseMs: number): Promise<{ deliveries: Delivery[]; now: number }>;
   /** Delivered: gone from the queue and its org's list. A no-op for a delivery already gone. Atomic. */

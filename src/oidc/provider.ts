@@ -10,7 +10,7 @@ import { createAdapter, type ExplainMissingClient } from './adapter.ts';
 import { findAccount } from './account.ts';
 import { ACR, CLAIMS, SCOPES } from './claims.ts';
 import type { KeyMaterial } from './keys.ts';
-import { autoConsentFirstParty } from './first-party-consent.ts';
+import { autoConsentFirstParty, readGrantAhead } from './first-party-consent.ts';
 import type { SessionService } from '../sessions/service.ts';
 import type { ClientRecord } from '../orgs/types.ts';
 import type { Enforcement } from './enforcement/index.ts';
@@ -30,6 +30,13 @@ export interface ProviderDeps {
   explainMissingClient?: ExplainMissingClient;
   /** Stands in for a client that does not exist, where telling so would reveal something (the console's). */
   decoyClient?: (id: string) => ClientRecord | undefined;
+}
+
+/** The request being served if the library reads a token's account next (grants, userinfo). */
+function requestReadingAccount(): KoaContextWithOIDC | undefined {
+  const ctx = Provider.ctx;
+  const route = ctx?.oidc?.route;
+  return route === 'token' || route === 'userinfo' ? ctx : undefined;
 }
 
 /** The library's login and consent prompts, plus Curfew's checks on the signed-in session. */
@@ -84,8 +91,12 @@ export function createProvider(deps: ProviderDeps): Provider {
   const pages = pagesFor(sessions);
 
   const configuration: Configuration = {
-    adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient),
-    findAccount: (ctx, sub) => findAccount(store.directory, ctx, sub),
+    adapter: createAdapter(store.models, store.directory, hash, enforcement, explainMissingClient, decoyClient, requestReadingAccount),
+    findAccount: (ctx, sub) => {
+      // The library loads the grant right after the account: both are read at once.
+      readGrantAhead(ctx);
+      return findAccount(store.directory, ctx, sub);
+    },
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,

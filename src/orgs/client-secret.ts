@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { DirectoryStore } from './store.ts';
 
 /**
@@ -30,7 +30,9 @@ const SCHEME = 'hmac-sha256:';
 
 export function createClientSecrets(identifierKey: string): ClientSecrets {
   // Its own key, so a client-secret hash can never be confused with an identifier hash.
-  const key = Buffer.from(hkdfSync('sha256', identifierKey, 'curfew', 'client secret', 32));
+  // A KeyObject made once: a Buffer key is turned into one on every call, the costliest part of a
+  // digest (issue 14's refresh profile: about 0.07 ms of every token request's client authentication).
+  const key = createSecretKey(Buffer.from(hkdfSync('sha256', identifierKey, 'curfew', 'client secret', 32)));
   const digest = (secret: string) => createHmac('sha256', key).update(secret).digest();
   return {
     seal: (secret) => SCHEME + digest(secret).toString('base64url'),

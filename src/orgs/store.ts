@@ -67,3 +67,37 @@ export interface DirectoryStore {
   /** One read. */
   getClientTombstone(clientId: string): Promise<ClientTombstone | undefined>;
 }
+
+/** A directory record that changed, by id: a client, a user, or an org (its policy included). */
+export interface DirectoryChange {
+  kind: 'client' | 'user' | 'org';
+  id: string;
+}
+
+/** Hears a {@link ChangeFeed}. */
+export interface ChangeListener {
+  /** A record changed (a write on any instance, this one included). */
+  changed(change: DirectoryChange): void;
+  /**
+   * The feed (re)subscribed (`live`: changes are heard from now on) or lost its connection
+   * (`live` false: changes may go unheard until it is live again). Either way changes may have
+   * been missed: whatever a listener derived from earlier reads is to be dropped.
+   */
+  reset(live: boolean): void;
+}
+
+/**
+ * The directory's change feed, across every instance sharing the store: each write of a client,
+ * user or org publishes its change (the store's directory does it after the write), so caches
+ * of directory records hear of it (src/orgs/directory-cache.ts). Delivery is at most once: a
+ * listener learns of every gap through `reset`, never by missing a message silently.
+ */
+export interface ChangeFeed {
+  /** Tells every subscriber, on every instance. One command (PUBLISH in Redis). */
+  publish(change: DirectoryChange): Promise<void>;
+  /**
+   * Starts hearing changes; resolves once subscribed (its first `reset(true)` already called).
+   * `close` stops hearing and releases what the subscription holds (its Redis connection).
+   */
+  subscribe(listener: ChangeListener): Promise<{ close(): Promise<void> }>;
+}

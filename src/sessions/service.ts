@@ -89,6 +89,13 @@ export interface SessionService {
    * An active signal that kept a live session alive is counted under `source` (SPEC §10).
    */
   check(uid: string, client: string | undefined, activity: Activity, source?: ActivitySource): Promise<SessionCheck>;
+  /**
+   * `check`, answering once the session is judged: the active signal is counted under `source`
+   * meanwhile, and `counted` settles once that count is stored (at once when nothing is
+   * counted). The caller awaits it before its answer leaves, so the count costs no round trip
+   * of its own yet a failed count still fails the request.
+   */
+  checkCountingLater(uid: string, client: string | undefined, activity: Activity, source: ActivitySource): Promise<{ check: SessionCheck; counted: Promise<void> }>;
   /** The account page's "stay signed in": an active signal for the SSO session and all its RPs. */
   stayActive(uid: string): Promise<SessionCheck>;
   get(uid: string): Promise<SsoSession | undefined>;
@@ -285,6 +292,20 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
     }
   }
 
+  /** Judges the session now; an active signal that kept it alive is counted under `source`, not awaited here. */
+  async function judgeThenCount(uid: string, client: string | undefined, activity: Activity, source: ActivitySource | undefined) {
+    const check = await store.sessions.check(key(uid), client, activity);
+    signals?.decided(decisionOf(check, client));
+    await settle(uid, client, check);
+    let counted = Promise.resolve();
+    if (activity === 'active' && source && check.sso === 'alive' && (client === undefined || check.rp === 'alive')) {
+      counted = store.sessions.countActivity(key(uid), source, client);
+      // Awaited by the caller; should its request fail before that, the failure is not unhandled.
+      counted.catch(() => {});
+    }
+    return { check, counted };
+  }
+
   async function statusBySidAt(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<{ status: SessionStatus; now: number }> {
     const check = await store.sessions.checkBySid(sidKey(sid), client, activity);
     const inactive = { status: { active: false } as const, now: check.now };
@@ -401,14 +422,12 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
     },
 
     async check(uid, client, activity, source) {
-      const check = await store.sessions.check(key(uid), client, activity);
-      signals?.decided(decisionOf(check, client));
-      await settle(uid, client, check);
-      if (activity === 'active' && source && check.sso === 'alive' && (client === undefined || check.rp === 'alive')) {
-        await store.sessions.countActivity(key(uid), source, client);
-      }
+      const { check, counted } = await judgeThenCount(uid, client, activity, source);
+      await counted;
       return check;
     },
+
+    checkCountingLater: judgeThenCount,
 
     async stayActive(uid) {
       const check = await store.sessions.touchAll(key(uid));

@@ -94,6 +94,8 @@ export interface SessionStore {
    * session keeps its index entry current; ending a session removes it. `nextAt`: the index's
    * earliest entry after the claim (a deadline, or a claim's lease running out), read in the
    * same step; absent when the index is empty. The sweeper sleeps until then (at most its tick).
+   * On Redis Cluster (one index per shard) a claim racing others may return fewer than are due;
+   * `nextAt` is then already due, so the next claim comes at once and takes them.
    */
   claimDue(limit: number, leaseMs: number): Promise<{ keys: string[]; now: number; nextAt?: number }>;
   /**

@@ -1,7 +1,7 @@
 import type { AuditStore } from '../audit/store.ts';
 import type { DeliveryStore, LogoutOutbox } from '../logout/store.ts';
 import type { MfaStore } from '../mfa/store.ts';
-import type { DirectoryStore } from '../orgs/store.ts';
+import type { ChangeFeed, DirectoryStore } from '../orgs/store.ts';
 import type { RateLimiter, RateLimitOptions } from '../rate-limit/rate-limiter.ts';
 import type { SessionStore } from '../sessions/store.ts';
 
@@ -15,7 +15,7 @@ import type { SessionStore } from '../sessions/store.ts';
 export type { AuditStore } from '../audit/store.ts';
 export type { DeliveryStore, LogoutOutbox } from '../logout/store.ts';
 export type { MfaStore } from '../mfa/store.ts';
-export type { DirectoryStore } from '../orgs/store.ts';
+export type { ChangeFeed, ChangeListener, DirectoryChange, DirectoryStore } from '../orgs/store.ts';
 export type { RateLimiter, RateLimitOptions, RateLimitState, Reservation } from '../rate-limit/rate-limiter.ts';
 export type { EndedOutbox, QueueCensus, SessionStore } from '../sessions/store.ts';
 
@@ -116,6 +116,8 @@ export interface Store {
   readonly mfa: MfaStore;
   readonly deliveries: DeliveryStore;
   readonly ended: LogoutOutbox;
+  /** The directory's changes, heard by every instance (its writes publish them). */
+  readonly changes: ChangeFeed;
   rateLimiter(options: RateLimitOptions): RateLimiter;
   /**
    * The one clock every instance shares, in epoch milliseconds: the Redis server's `TIME` in

@@ -26,6 +26,12 @@ export interface WipeWatchDeps {
   claimMs?: number;
   /** How long a lookup that found nothing waits for another instance's restore before answering 503. */
   missWaitMs?: number;
+  /**
+   * Told of every change of state, on every instance (not only the one that restores): what
+   * an instance derived from the store before a wipe (its cache of clients and orgs) is to be
+   * dropped then, and again once the store is restored.
+   */
+  changed?: (state: StoreState) => void;
 }
 
 export interface WipeWatch {
@@ -61,6 +67,7 @@ export function createWipeWatch({
   intervalMs = DEFAULT_INTERVAL_MS,
   claimMs = DEFAULT_CLAIM_MS,
   missWaitMs = DEFAULT_MISS_WAIT_MS,
+  changed = () => {},
 }: WipeWatchDeps): WipeWatch {
   const log = logger.child({ component: 'wipe-detection' });
   const holder = randomUUID();
@@ -75,12 +82,16 @@ export function createWipeWatch({
       if (state !== 'intact') {
         recoveries++;
         log.info('the store holds its state again; ready');
+        state = 'intact';
+        changed(state);
       }
-      state = 'intact';
       return true;
     }
-    if (state !== 'diverged') log.error('the store holds key material other than this instance\'s (an instance started on the wiped store); restart this instance');
-    state = 'diverged';
+    if (state !== 'diverged') {
+      log.error('the store holds key material other than this instance\'s (an instance started on the wiped store); restart this instance');
+      state = 'diverged';
+      changed(state);
+    }
     return false;
   }
 
@@ -98,6 +109,7 @@ export function createWipeWatch({
       throw error;
     }
     if (outcome === 'diverged') {
+      if (state !== 'diverged') changed('diverged');
       state = 'diverged';
       log.error('the store holds key material other than this instance\'s; restart this instance');
       return;
@@ -126,7 +138,10 @@ export function createWipeWatch({
     const found = await marker.read();
     if (found !== undefined) return judge(found);
     if (state === 'intact') log.error('the store lost its state (no marker): not ready until its seed and keys are re-applied');
-    state = 'wiped';
+    if (state !== 'wiped') {
+      state = 'wiped';
+      changed(state);
+    }
     // Readiness answers "not ready" now; the restore runs on.
     void startRestore();
     return false;

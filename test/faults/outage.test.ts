@@ -16,6 +16,24 @@ async function expectUnavailable(res: Response, what: string, protocolError = tr
   if (protocolError) expect(body, what).toContain('temporarily_unavailable');
 }
 
+/**
+ * The authorization endpoint's outage answer. The client comes from this instance's cache of
+ * clients (src/orgs/directory-cache.ts), so the provider knows its redirect URI and tells the RP
+ * the OAuth way (RFC 6749 §4.1.2.1: `error=temporarily_unavailable`); a client it cannot know
+ * gets the 503 page. Either way no code, and never `login_required` for a session that may be alive.
+ */
+async function expectUnavailableAuthorization(page: { status: number; html: string; headers: Headers }, what: string): Promise<void> {
+  const location = page.headers.get('location');
+  if (page.status === 503 || !location) {
+    await expectUnavailable(new Response(page.html, { status: page.status, headers: page.headers }), what);
+    return;
+  }
+  expect(page.status, what).toBe(303);
+  const answer = new URL(location).searchParams;
+  expect(answer.get('error'), what).toBe('temporarily_unavailable');
+  expect(answer.get('code'), what).toBeNull();
+}
+
 describe('honest outages: while Redis cannot answer (a frozen network)', () => {
   let proxy: TcpProxy;
   let h: Harness;
@@ -47,6 +65,8 @@ describe('honest outages: while Redis cannot answer (a frozen network)', () => {
     const refreshToken = signed.tokens.refresh_token!;
     const sid = signed.claims.sid as string;
 
+    // Built now: the RP's discovery reads the store too. The instance has not read this client yet.
+    const partnerRequest = (await authorizationUrl(await h.rp('acme-partner'), { prompt: 'none' })).url.href;
     proxy.freeze();
     const form = (body: Record<string, string>) => ({ method: 'POST', headers: { authorization: APP, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
     const [refresh, status, activity, userinfo, introspection, revocation, admin, readyz, healthz] = await Promise.all([
@@ -72,9 +92,12 @@ describe('honest outages: while Redis cannot answer (a frozen network)', () => {
     expect(healthz.status).toBe(200);
 
     const silent = await ua.request((await authorizationUrl(rp, { prompt: 'none' })).url.href);
-    await expectUnavailable(new Response(silent.html, { status: silent.status, headers: silent.headers }), '/auth prompt=none');
+    await expectUnavailableAuthorization(silent, '/auth prompt=none');
     const interactive = await ua.request((await authorizationUrl(rp)).url.href);
-    await expectUnavailable(new Response(interactive.html, { status: interactive.status, headers: interactive.headers }), '/auth interactive');
+    await expectUnavailableAuthorization(interactive, '/auth interactive');
+    // A client this instance has not read yet is unknown while the store is away: the 503 page.
+    const unknown = await ua.request(partnerRequest);
+    await expectUnavailable(new Response(unknown.html, { status: unknown.status, headers: unknown.headers }), '/auth, a client not cached');
     const login = await stranger.submit(loginPage, '/login', { username: 'alice', password: PASSWORDS.alice });
     await expectUnavailable(new Response(login.html, { status: login.status, headers: login.headers }), 'login form');
 

@@ -6,13 +6,14 @@ import { createMemoryStore } from '../../src/store/memory/index.ts';
 import type { Store } from '../../src/store/types.ts';
 
 const alice: User = { id: 'u-alice', org: 'acme', username: 'alice', passwordHash: 'not-a-hash', roles: ['admin'], disabled: false, createdAt: new Date().toISOString() };
-// findAccount reads nothing of the request.
-const ctx = {} as KoaContextWithOIDC;
+// findAccount reads nothing of the request: it only keys its one read per request by it (src/oidc/request-user.ts).
+let ctx: KoaContextWithOIDC;
 
 describe('the provider\'s view of a user (src/oidc/account.ts)', () => {
   let store: Store;
   beforeEach(async () => {
     store = createMemoryStore();
+    ctx = {} as KoaContextWithOIDC;
     await store.directory.putOrg({ id: 'acme', name: 'Acme', policy: { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 3600, warningSeconds: 60, mfa: 'off', refreshIsActivity: false, allowEnrollmentAtReentry: false, rules: [], ceilings: { idleTimeoutSeconds: 86_400, absoluteTimeoutSeconds: 604_800 } } });
   });
   afterEach(async () => {

@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { createIdentifierHasher } from '../../src/crypto/identifier-hash.ts';
 import { StoreUnavailableError } from '../../src/errors.ts';
 import { createAdapter, type AdapterEnforcement, type ExplainMissingClient } from '../../src/oidc/adapter.ts';
+import { userInRequest } from '../../src/oidc/request-user.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { client } from '../support/operations.ts';
@@ -49,13 +50,24 @@ describe('the provider adapter over the store (src/oidc/adapter.ts)', () => {
 
       expect(await store.models.find('Session', 'the-cookie-value')).toBeUndefined();
       const stored = await store.models.find('Session', hash('the-cookie-value'));
-      expect(stored).toEqual({ uid: 'the-uid', accountId: 'alice', kind: 'Session' });
+      // Nor its kind: the model's name, which the library puts back itself.
+      expect(stored).toEqual({ uid: 'the-uid', accountId: 'alice' });
       expect(JSON.stringify(stored)).not.toContain('the-cookie-value');
 
-      expect(await adapter.find('the-cookie-value')).toEqual(payload);
+      const { kind: _kind, ...found } = payload;
+      expect(await adapter.find('the-cookie-value')).toEqual(found);
       // Found by uid (hashed too), without the bearer value the library does not need there.
-      expect(await adapter.findByUid('the-uid')).toEqual({ uid: 'the-uid', accountId: 'alice', kind: 'Session' });
+      expect(await adapter.findByUid('the-uid')).toEqual({ uid: 'the-uid', accountId: 'alice' });
       expect(await store.models.findByUid('Session', 'the-uid')).toBeUndefined();
+    });
+
+    it('stores no expiresWithSession a session-bound record always carries (nor its kind), and gives it back', async () => {
+      const { adapter } = adapterFor('ClientCredentials');
+      await adapter.upsert('bound', { jti: 'bound', sessionUid: 's1', clientId: 'rp', expiresWithSession: true, kind: 'ClientCredentials' }, 60);
+      await adapter.upsert('free', { jti: 'free', clientId: 'rp', kind: 'ClientCredentials' }, 60);
+      expect(await store.models.find('ClientCredentials', hash('bound'))).toEqual({ sessionUid: 's1', clientId: 'rp' });
+      expect(await adapter.find('bound')).toEqual({ jti: 'bound', sessionUid: 's1', clientId: 'rp', expiresWithSession: true });
+      expect(await adapter.find('free')).toEqual({ jti: 'free', clientId: 'rp' });
     });
 
     it('drops the session cookie an Interaction copies', async () => {
@@ -73,6 +85,32 @@ describe('the provider adapter over the store (src/oidc/adapter.ts)', () => {
       expect((await adapter.find('d1'))?.consumed).toEqual(expect.any(Number));
       await adapter.destroy('d1');
       expect(await adapter.find('d1')).toBeUndefined();
+    });
+
+    it("starts reading the token's user beside the session check, for a request that reads the account next, and only then", async () => {
+      const reads: string[] = [];
+      let checking: string[] = [];
+      const directory = { ...store.directory, getUser: async (id: string) => (reads.push(id), undefined) };
+      const enforcement: AdapterEnforcement = {
+        async tokenLoaded() {
+          // The read was sent before the check is answered.
+          checking = [...reads];
+          return true;
+        },
+        codeSaved() {},
+      };
+      const request = {};
+      const reading = createAdapter(store.models, directory, hash, enforcement, undefined, undefined, () => request)('RefreshToken');
+      await reading.upsert('rt', { jti: 'rt', sessionUid: 's1', clientId: 'rp', accountId: 'alice' }, 60);
+      await reading.find('rt');
+      expect(checking).toEqual(['alice']);
+      // The library's findAccount takes that read.
+      await userInRequest(request, 'alice', async () => {
+        throw new Error('read again');
+      });
+      const other = createAdapter(store.models, directory, hash, enforcement, undefined, undefined, () => undefined)('RefreshToken');
+      await other.find('rt');
+      expect(reads).toEqual(['alice']);
     });
 
     it('tells enforcement of every authorization code saved, with its session, client, grant and sid', async () => {

@@ -1,6 +1,6 @@
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
-import { describe, expect, it } from 'vitest';
-import { autoConsentFirstParty } from '../../src/oidc/first-party-consent.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { autoConsentFirstParty, readGrantAhead } from '../../src/oidc/first-party-consent.ts';
 
 /** A bare provider (the library's memory adapter) with a first-party and a third-party client. */
 function bareProvider() {
@@ -22,12 +22,15 @@ interface Asked {
   consentGrant?: string;
   scopes?: string[];
   claims?: string[];
+  /** The library's route (readGrantAhead reads ahead only for authorization requests). */
+  route?: string;
 }
 
 /** The authorization request as loadExistingGrant sees it: what it reads of ctx.oidc. */
 async function request(provider: Provider, asked: Asked): Promise<KoaContextWithOIDC> {
   const oidc = {
     provider,
+    route: asked.route,
     client: await provider.Client.find(asked.client),
     session: { accountId: 'alice', grantIdFor: (id: string) => (id === asked.client ? asked.sessionGrant : undefined) },
     result: asked.consentGrant ? { consent: { grantId: asked.consentGrant } } : undefined,
@@ -85,5 +88,49 @@ describe('first-party clients are consented by their org (src/oidc/first-party-c
     expect(await autoConsentFirstParty(await request(provider, { client: 'third', sessionGrant: 'a-grant-that-expired' }))).toBeUndefined();
     const given = await savedGrant(provider, 'third', 'openid profile');
     expect((await autoConsentFirstParty(await request(provider, { client: 'third', sessionGrant: given })))?.jti).toBe(given);
+  });
+});
+
+describe('the grant read beside the account (readGrantAhead)', () => {
+  /** The library's Grant reads, by id (each still reads the store). */
+  function counting(provider: Provider) {
+    const spy = vi.spyOn(provider.Grant, 'find');
+    return { get ids() { return spy.mock.calls.map((call) => call[0]); } };
+  }
+
+  it('an authorization request reads its grant once: ahead, and autoConsentFirstParty takes that read', async () => {
+    const provider = bareProvider();
+    const held = await savedGrant(provider, 'first', 'openid');
+    const reads = counting(provider);
+    const ctx = await request(provider, { client: 'first', sessionGrant: held, route: 'authorization' });
+    readGrantAhead(ctx);
+    readGrantAhead(ctx);
+    expect(reads.ids).toEqual([held]);
+    expect((await autoConsentFirstParty(ctx))?.jti).toBe(held);
+    expect(reads.ids).toEqual([held]);
+    // Taken once: a later load in the request reads the store again.
+    await autoConsentFirstParty(ctx);
+    expect(reads.ids).toEqual([held, held]);
+  });
+
+  it('reads nothing ahead outside authorization requests, nor without a grant to continue', async () => {
+    const provider = bareProvider();
+    const held = await savedGrant(provider, 'first', 'openid');
+    const reads = counting(provider);
+    readGrantAhead(await request(provider, { client: 'first', sessionGrant: held, route: 'token' }));
+    readGrantAhead(await request(provider, { client: 'first', route: 'authorization' }));
+    readGrantAhead(undefined);
+    expect(reads.ids).toEqual([]);
+  });
+
+  it('the grant a consent just produced is the one read ahead, not the session\'s', async () => {
+    const provider = bareProvider();
+    const older = await savedGrant(provider, 'third', 'openid');
+    const consented = await savedGrant(provider, 'third', 'openid profile');
+    const reads = counting(provider);
+    const ctx = await request(provider, { client: 'third', sessionGrant: older, consentGrant: consented, route: 'resume' });
+    readGrantAhead(ctx);
+    expect((await autoConsentFirstParty(ctx))?.jti).toBe(consented);
+    expect(reads.ids).toEqual([consented]);
   });
 });

@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createClientSecrets, sealLegacyClientSecrets } from '../../src/orgs/client-secret.ts';
 import { validatePolicy } from '../../src/sessions/policy-validate.ts';
@@ -6,6 +7,13 @@ import { createMemoryStore } from '../../src/store/memory/index.ts';
 const secrets = createClientSecrets('a'.repeat(40));
 
 describe('client secrets at rest', () => {
+  it('are HMAC-SHA256 under a key derived from the identifier key: stored hashes stay valid however the key is held', () => {
+    const key = Buffer.from(hkdfSync('sha256', 'a'.repeat(40), 'curfew', 'client secret', 32));
+    const expected = `hmac-sha256:${createHmac('sha256', key).update('wiki-secret-0123456789').digest('base64url')}`;
+    expect(secrets.seal('wiki-secret-0123456789')).toBe(expected);
+    expect(secrets.matches(expected, 'wiki-secret-0123456789')).toBe(true);
+  });
+
   it('are stored as a keyed hash that does not contain the secret', () => {
     const sealed = secrets.seal('wiki-secret-0123456789');
     expect(sealed).toMatch(/^hmac-sha256:[A-Za-z0-9_-]{43}$/);

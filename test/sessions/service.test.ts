@@ -85,6 +85,25 @@ describe('session service', () => {
     await t.close();
   });
 
+  it('checkCountingLater judges as check does and hands the count over; nothing is counted for a passive or dead check', async () => {
+    const t = await setup();
+    const start = t.clock.now();
+    await t.sessions.recordLogin({ uid: 'uid-1', user: alice, org, ip: undefined });
+    t.clock.advance(60_000);
+    const { check, counted } = await t.sessions.checkCountingLater('uid-1', undefined, 'active', 'authorize');
+    expect(check.sso).toBe('alive');
+    expect((await t.sessions.get('uid-1'))?.lastActiveAt).toBe(start + 60_000);
+    await counted;
+    expect((await t.sessions.get('uid-1'))?.activity?.authorize?.count).toBe(1);
+    await (await t.sessions.checkCountingLater('uid-1', undefined, 'passive', 'authorize')).counted;
+    expect((await t.sessions.get('uid-1'))?.activity?.authorize?.count).toBe(1);
+    t.clock.set(start + 60_000 + IDLE * 1000);
+    const late = await t.sessions.checkCountingLater('uid-1', undefined, 'active', 'authorize');
+    expect(late.check.sso).toBe('dead');
+    await expect(late.counted).resolves.toBeUndefined();
+    await t.close();
+  });
+
   it('answers an RP session\'s status by its sid, to its own client only', async () => {
     const t = await setup();
     const start = t.clock.now();

@@ -6,6 +6,8 @@ import type { Store } from '../../src/store/types.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
 import { describeStoreContract } from './contract/index.ts';
 import { redisSharedClock } from '../support/shared-clock.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+import { until } from '../support/wait.ts';
 
 /** A Redis store under a fresh prefix, its shared clock pinned from Redis' own time. */
 async function pinnedRedis(label: string, options: { clusterKeysOnOneServer?: boolean; shards?: number } = {}) {
@@ -194,5 +196,53 @@ describe('Redis store specifics', () => {
     await expect(dead.rateLimiter({ name: 'n', points: 1, durationSeconds: 1, blockSeconds: 1 }).reserve('k')).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(10_000);
     await dead.close();
+  });
+});
+
+describe('Redis change feed across a dropped connection', () => {
+  it('says the feed dropped, then that it is live again once re-subscribed; changes are heard again after', async () => {
+    const upstream = new URL(REDIS_URL);
+    const proxy = new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 6379) });
+    const port = await proxy.start();
+    const prefix = freshPrefix('changes');
+    const url = new URL(REDIS_URL);
+    url.host = `127.0.0.1:${port}`;
+    const store = createRedisStore({ url: url.href, prefix });
+    const heard: unknown[] = [];
+    const subscription = await store.changes.subscribe({ changed: (c) => heard.push(c), reset: (live) => heard.push({ reset: live }) });
+    try {
+      expect(heard).toEqual([{ reset: true }]);
+      proxy.drop();
+      // A change published while the feed is down is missed: the resets say so, which is what a cache acts on.
+      await until('the drop, then live again', async () => heard.length >= 3);
+      expect(heard).toEqual([{ reset: true }, { reset: false }, { reset: true }]);
+      await store.changes.publish({ kind: 'client', id: 'app1' });
+      await until('the change after the reconnect', async () => heard.length >= 4);
+      expect(heard[3]).toEqual({ kind: 'client', id: 'app1' });
+    } finally {
+      await subscription.close();
+      await store.close();
+      await proxy.close();
+      await deletePrefix(prefix);
+    }
+  });
+
+  it('a message on the channel that is not a change resets the listener: a misread change never passes as none', async () => {
+    const prefix = freshPrefix('changes');
+    const store = createRedisStore({ url: REDIS_URL, prefix });
+    const other = new Redis(REDIS_URL);
+    const heard: unknown[] = [];
+    const subscription = await store.changes.subscribe({ changed: (c) => heard.push(c), reset: (live) => heard.push({ reset: live }) });
+    try {
+      await other.publish(`${prefix}changes`, 'not json');
+      await other.publish(`${prefix}changes`, JSON.stringify({ kind: 'session', id: 'x' }));
+      await until('both heard', async () => heard.length >= 3);
+      expect(heard).toEqual([{ reset: true }, { reset: true }, { reset: true }]);
+    } finally {
+      other.disconnect();
+      await subscription.close();
+      await store.close();
+      await deletePrefix(prefix);
+    }
   });
 });

@@ -44,6 +44,24 @@ describe('wipe detection (two instances on one Redis)', () => {
     expect(w.state).toBe('intact');
   });
 
+  it('tells every instance of each change of state, not only the one that restores', async () => {
+    const heard: string[][] = [[], []];
+    const [a, b] = [0, 1].map((i) => {
+      const w = createWipeWatch({ marker: store.marker, expected: 'keys:same', restore: async () => (restores++, 'restored'), logger: quiet, intervalMs: 60_000, changed: (state) => heard[i]!.push(state) });
+      watches.push(w);
+      return w;
+    }) as [WipeWatch, WipeWatch];
+    await a.start();
+    await b.start();
+    expect(heard).toEqual([[], []]);
+    await wipe();
+    await Promise.all([a.check(), b.check()]);
+    await Promise.all([a.explainMiss(), b.explainMiss()]);
+    await Promise.all([a.check(), b.check()]);
+    expect(restores).toBe(1);
+    expect(heard).toEqual([['wiped', 'intact'], ['wiped', 'intact']]);
+  });
+
   it('reads a missing marker as not intact, restores once however many ask at once, and reads intact again', async () => {
     const [a, b] = [watch(), watch()];
     await a.start();

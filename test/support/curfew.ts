@@ -118,7 +118,9 @@ export async function startCurfew(
   return {
     url,
     curfew,
-    store,
+    // The instance's own view: its directory writes drop the instance's cache of clients and orgs
+    // at once, as an admin's write through this instance does (other instances hear it by pub/sub).
+    store: curfew.store,
     config,
     logs,
     clock,

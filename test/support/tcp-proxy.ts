@@ -46,6 +46,14 @@ export class TcpProxy {
     for (const pair of this.#pairs) for (const s of pair) s.resume();
   }
 
+  /** Cuts every connection through it now (as a Redis restart or a network reset would); new ones are let through. */
+  drop(): void {
+    for (const [a, b] of this.#pairs) {
+      a.destroy();
+      b.destroy();
+    }
+  }
+
   async close(): Promise<void> {
     for (const [a, b] of this.#pairs) {
       a.destroy();

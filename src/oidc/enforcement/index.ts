@@ -3,6 +3,7 @@ import Provider, { type interactionPolicy, type KoaContextWithOIDC } from 'oidc-
 import type { MfaService } from '../../mfa/service.ts';
 import type { SessionService } from '../../sessions/service.ts';
 import type { DirectoryStore } from '../../store/types.ts';
+import { awaitActivityCount } from './await-activity-count.ts';
 import { bindTokenToRpSession, type SessionBoundToken } from './bind-token-to-rp-session.ts';
 import { capAccessTokenTtl } from './cap-access-token-ttl.ts';
 import { judgeSsoSession } from './judge-sso-session.ts';
@@ -78,6 +79,7 @@ export function enforcementTable(deps: EnforcementDeps): EnforcementTable {
   use('load',   'bind-token-to-rp-session', bindTokenToRpSession(deps),                       TC, TR, UI, IN, RV);
   use('save',   'note-code-issued',         noteCodeIssued(),                           A, R);
   use('ttl',    'cap-access-token-ttl',     capAccessTokenTtl(deps.accessTokenSeconds),       TC, TR);
+  use('after',  'await-activity-count',     awaitActivityCount(),                       A, R);
   use('after',  'record-sign-in',           recordSignIn(deps),                         A, R);
   use('after',  'record-rp-session',        recordRpSession(deps),                      A, R);
   use('after',  'refresh-activity',         refreshActivity(deps),                                TR);

@@ -17,7 +17,10 @@ export function judgeSsoSession({ sessions }: { sessions: SessionService }) {
     if (!session?.accountId || oidc.result?.login || !oidc.client) return Check.NO_NEED_TO_PROMPT;
     const clientId = oidc.client.clientId;
     const activity = oidc.prompts.has('none') ? 'passive' : 'active';
-    const check = await sessions.check(session.uid, clientId, activity, 'authorize');
+    // The activity is counted while the library goes on building its answer; await-activity-count
+    // holds the answer until the count is stored.
+    const { check, counted } = await sessions.checkCountingLater(session.uid, clientId, activity, 'authorize');
+    enforcementState(ctx).activityCounted = counted;
     if (check.sso !== 'alive') {
       forgetLogin(session);
       return Check.REQUEST_PROMPT;

@@ -29,6 +29,8 @@ export interface EnforcementState {
   rpSession?: RpSessionFound;
   /** Set by judge-sso-session when the client's RP session is alive; read by record-rp-session. */
   rpAlive?: { sessionUid: string; clientId: string };
+  /** Set by judge-sso-session: its activity count, stored while the request goes on; awaited by await-activity-count. */
+  activityCounted?: Promise<void>;
   /** Set by note-code-issued; read by record-sign-in and record-rp-session. */
   codeIssued?: CodeIssued;
 }

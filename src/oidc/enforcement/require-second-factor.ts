@@ -2,6 +2,7 @@ import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR, acrRequested } from '../../mfa/acr.ts';
 import type { MfaService } from '../../mfa/service.ts';
 import type { DirectoryStore } from '../../store/types.ts';
+import { userInRequest } from '../request-user.ts';
 
 const { Check } = interactionPolicy;
 
@@ -17,7 +18,8 @@ export function requireSecondFactor({ mfa, directory }: { mfa: MfaService; direc
     if (!session?.accountId || !oidc.client || oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
     const hasMfa = session.acr === ACR.mfa;
     if (!hasMfa && acrRequested(oidc.params as Record<string, unknown>)) return Check.REQUEST_PROMPT;
-    const user = await directory.getUser(session.accountId);
+    // findAccount read it earlier in this request.
+    const user = await userInRequest(ctx, session.accountId, (id) => directory.getUser(id));
     if (!user) return Check.NO_NEED_TO_PROMPT;
     const [org, stepUp] = await Promise.all([directory.getOrg(user.org), mfa.stepUpRequired(user.id, oidc.client.clientId)]);
     if (stepUp) return Check.REQUEST_PROMPT;

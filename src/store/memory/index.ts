@@ -2,6 +2,8 @@ import { systemClock, type Clock } from '../../clock.ts';
 import type { RateLimitOptions, Store } from '../types.ts';
 import { createMemoryAttempts } from './attempts.ts';
 import { createMemoryAudit } from './audit.ts';
+import { createMemoryChanges } from './changes.ts';
+import { publishDirectoryChanges } from '../publish-directory-changes.ts';
 import { createMemoryDeliveries } from './deliveries.ts';
 import { createMemoryDirectory } from './directory.ts';
 import { createMemoryMarker } from './marker.ts';
@@ -31,10 +33,11 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
 
   const deliveries = createMemoryDeliveries(clock);
   const ended = createMemoryOutbox(clock, deliveries);
+  const changes = createMemoryChanges();
   return {
     kind: 'memory',
     models,
-    directory: createMemoryDirectory(),
+    directory: publishDirectoryChanges(createMemoryDirectory(), changes),
     secrets: createMemorySecrets(),
     marker: createMemoryMarker(clock),
     audit: createMemoryAudit(clock),
@@ -42,6 +45,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): Store {
     mfa: createMemoryMfa(),
     deliveries,
     ended,
+    changes,
     rateLimiter: (o: RateLimitOptions) => attempts.limiter(o),
     async now() {
       return clock.now();

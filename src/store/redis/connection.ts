@@ -117,6 +117,30 @@ function openCluster(url: string, cluster: ClusterTarget, options: RedisOptions)
 }
 
 /**
+ * A connection to subscribe on (the change feed, changes.ts), opened only when asked for: a
+ * subscribed connection can send nothing else. One server or Sentinel: a duplicate of the
+ * store's own (same target, credentials, database, TLS). A cluster: a plain connection to its
+ * first seed node — Redis Cluster hands every PUBLISH to every node, so one node hears them all,
+ * and a plain connection's drop is seen as one (ioredis' cluster subscriber moves between nodes
+ * silently, hiding the gap the feed must report). While that node is down the feed is down, and
+ * what relies on it (the directory cache) reads the store instead.
+ */
+export function openSubscriber(redis: RedisClient, target: RedisTarget, options: RedisOptions): Redis {
+  if (!(redis instanceof Cluster)) return redis.duplicate(options);
+  const url = new URL(target.url);
+  const seed = parseSentinelAddress(target.cluster?.nodes[0] ?? '');
+  return new Redis({
+    connectionName: CONNECTION_NAME,
+    host: seed.host,
+    port: seed.port,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    ...options,
+  });
+}
+
+/**
  * PING, failing after `ms`: on a cluster that never answered, a queued PING would wait forever
  * (see openCluster), and readiness must answer.
  */

@@ -1,8 +1,10 @@
 import type { Store } from '../types.ts';
 import { guardStore } from '../store-unavailable.ts';
+import { publishDirectoryChanges } from '../publish-directory-changes.ts';
 import { createRedisAttempts } from './attempts.ts';
 import { createRedisAudit } from './audit.ts';
-import { COMMAND_TIMEOUT_MS, connectRedis, pingWithin, type ClusterTarget, type RedisTarget, type SentinelTarget } from './connection.ts';
+import { createRedisChanges } from './changes.ts';
+import { COMMAND_TIMEOUT_MS, connectRedis, openSubscriber, pingWithin, type ClusterTarget, type RedisTarget, type SentinelTarget } from './connection.ts';
 import { decode, int } from './decode.ts';
 import { createRedisDeliveries } from './deliveries.ts';
 import { createRedisDirectory } from './directory.ts';
@@ -65,11 +67,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const redis = connectRedis(target, commandTimeout);
   // Tests only: on a cluster the pin is read here and handed to each function, one round trip more per call (library.ts).
   const fn = redisFunctions(redis, !k.clockPin ? { kind: 'none' } : options.cluster ? { kind: 'read', key: k.clockPin } : { kind: 'key', key: k.clockPin });
+  // A pub/sub channel, not a key: it needs no slot, and one prefix's instances share it.
+  const changes = createRedisChanges(redis, (subscriberOptions) => openSubscriber(redis, target, subscriberOptions), `${p}changes`);
   // One boundary: a command Redis could not answer fails as StoreUnavailableError, whichever part asked.
   return guardStore<Store>({
     kind: 'redis',
     models: createRedisModels(redis, fn, k),
-    directory: createRedisDirectory(redis, fn, k),
+    directory: publishDirectoryChanges(createRedisDirectory(redis, fn, k), changes),
     secrets: createRedisSecrets(redis, k),
     marker: createRedisMarker(redis, fn, k),
     audit: createRedisAudit(redis, fn, k),
@@ -77,6 +81,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     mfa: createRedisMfa(redis, fn, k),
     deliveries: createRedisDeliveries(redis, fn, k),
     ended: createRedisOutbox(redis, fn, k),
+    changes,
     rateLimiter: createRedisAttempts(redis, fn, k),
     async now() {
       return decode(int, await fn('now', []), 'now');

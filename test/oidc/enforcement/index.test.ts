@@ -17,6 +17,7 @@ describe('the enforcement table (src/oidc/enforcement/index.ts)', () => {
       ['load', 'bind-token-to-rp-session', 'token:authorization_code token:refresh_token userinfo introspection revocation'],
       ['save', 'note-code-issued', 'authorization resume'],
       ['ttl', 'cap-access-token-ttl', 'token:authorization_code token:refresh_token'],
+      ['after', 'await-activity-count', 'authorization resume'],
       ['after', 'record-sign-in', 'authorization resume'],
       ['after', 'record-rp-session', 'authorization resume'],
       ['after', 'refresh-activity', 'token:refresh_token'],

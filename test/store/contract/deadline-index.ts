@@ -109,6 +109,9 @@ export function describeDeadlineIndexContract(name: string, make: MakeSubject): 
       const claims = await Promise.all(Array.from({ length: 50 }, () => sessions().claimDue(3, LEASE)));
       for (const c of claims) expect(c.keys.length).toBeLessThanOrEqual(3);
       const keys = claims.flatMap((c) => c.keys);
+      // A sharded store's claim racing others may come back short (the shard it peeked was
+      // emptied meanwhile); the next claim takes what is left. Never twice, never lost.
+      for (let round = 0; keys.length < 60 && round < 5; round++) keys.push(...(await sessions().claimDue(100, LEASE)).keys);
       expect(keys).toHaveLength(60);
       expect(new Set(keys).size).toBe(60);
     });

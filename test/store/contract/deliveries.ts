@@ -71,6 +71,8 @@ export function describeDeliveryContract(name: string, make: MakeSubject): void 
       await q().enqueue(all);
       const claims = await Promise.all(Array.from({ length: 50 }, () => q().claim(5, LEASE)));
       const taken = claims.flatMap((c) => c.deliveries.map((d) => d.id));
+      // As claimDue: a sharded store's racing claim may come back short; the next takes the rest.
+      for (let round = 0; taken.length < 120 && round < 5; round++) taken.push(...(await q().claim(200, LEASE)).deliveries.map((d) => d.id));
       expect(taken).toHaveLength(120);
       expect(new Set(taken).size).toBe(120);
     });

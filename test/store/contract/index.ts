@@ -1,5 +1,6 @@
 import { describeAttemptsContract } from './attempts.ts';
 import { describeAuditContract } from './audit.ts';
+import { describeChangesContract } from './changes.ts';
 import { describeClockContract } from './clock.ts';
 import { describeDeadlineIndexContract } from './deadline-index.ts';
 import { describeDeliveryContract } from './deliveries.ts';
@@ -22,6 +23,7 @@ export type { ContractSubject, MakeSubject } from './subject.ts';
 export function describeStoreContract(name: string, make: MakeSubject): void {
   describeModelContract(name, make);
   describeDirectoryContract(name, make);
+  describeChangesContract(name, make);
   describeSecretsContract(name, make);
   describeAuditContract(name, make);
   describeAttemptsContract(name, make);
