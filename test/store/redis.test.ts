@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -219,6 +220,38 @@ describe('Redis change feed across a dropped connection', () => {
       await store.changes.publish({ kind: 'client', id: 'app1' });
       await until('the change after the reconnect', async () => heard.length >= 4);
       expect(heard[3]).toEqual({ kind: 'client', id: 'app1' });
+    } finally {
+      await subscription.close();
+      await store.close();
+      await proxy.close();
+      await deletePrefix(prefix);
+    }
+  });
+
+  it('subscribing while Redis is unreachable hands out a feed that is not live, which goes live once Redis answers', async () => {
+    const upstream = new URL(REDIS_URL);
+    const proxy = new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 6379) });
+    // A port nothing listens on yet: the store's connections are refused until the proxy takes it.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const prefix = freshPrefix('changes');
+    const url = new URL(REDIS_URL);
+    url.host = `127.0.0.1:${port}`;
+    const store = createRedisStore({ url: url.href, prefix });
+    const heard: unknown[] = [];
+    const subscription = await store.changes.subscribe({ changed: (c) => heard.push(c), reset: (live) => heard.push({ reset: live }) });
+    try {
+      expect(heard).toEqual([]);
+      await proxy.start(port);
+      await until('live once Redis answers', async () => heard.length >= 1);
+      expect(heard).toEqual([{ reset: true }]);
+      await store.changes.publish({ kind: 'org', id: 'acme' });
+      await until('the change heard', async () => heard.length >= 2);
+      expect(heard[1]).toEqual({ kind: 'org', id: 'acme' });
     } finally {
       await subscription.close();
       await store.close();

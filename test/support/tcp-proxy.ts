@@ -16,7 +16,8 @@ export class TcpProxy {
     this.#upstream = upstream;
   }
 
-  async start(): Promise<number> {
+  /** Listens on `port` (0: any free one) and answers which. */
+  async start(port = 0): Promise<number> {
     this.#server = createServer((client) => {
       const server = createConnection(this.#upstream);
       const pair: [Socket, Socket] = [client, server];
@@ -32,7 +33,7 @@ export class TcpProxy {
       client.on('error', drop).on('close', drop);
       server.on('error', drop).on('close', drop);
     });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => this.#server!.listen(port, '127.0.0.1', () => resolve()));
     return (this.#server!.address() as AddressInfo).port;
   }
 

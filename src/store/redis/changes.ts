@@ -63,19 +63,17 @@ export function createRedisChanges(redis: RedisClient, openSubscriber: (options:
         if (change) listener.changed(change);
         else listener.reset(true);
       });
-      try {
-        await sub.connect();
-      } catch (error) {
-        // Not reconnecting in the background for a subscription nobody holds.
-        sub.disconnect();
-        throw error;
-      }
-      await subscribed;
+      // Not reachable now (Redis, or on a cluster the seed node, down at start): the subscription
+      // is handed out all the same, not live — what relies on it reads the store meanwhile — and
+      // ioredis keeps reconnecting; the first 'ready' subscribes and says the feed is live.
+      const connected = await sub.connect().then(() => true, () => false);
+      if (connected) await subscribed;
       return {
         async close() {
           closing = true;
           live = false;
-          await sub.quit().catch(() => sub.disconnect());
+          if (sub.status === 'ready') await sub.quit().catch(() => sub.disconnect());
+          else sub.disconnect();
         },
       };
     },
