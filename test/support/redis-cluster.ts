@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /**
- * A Redis Cluster of a test's own: three primaries (no replicas) from Debian's redis-server on
+ * A Redis Cluster of a test's own: three primaries (and, if asked, a replica each) from Debian's redis-server on
  * free loopback ports, each with its cluster bus on a port of its own and its node file in its
  * own temp dir, joined by `redis-cli --cluster create`. Persistent (AOF, fsync always), so a
  * primary killed and started again comes back with what it acknowledged; and
@@ -55,6 +55,17 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
  */
 export class RedisCluster {
   readonly primaries: RedisServer[] = [];
+  /** With `replicas: 1`, one replica per primary (a failover swaps a pair's places in these lists). */
+  readonly replicas: RedisServer[] = [];
+  readonly #replicasPerPrimary: number;
+
+  constructor(options: { replicas?: 0 | 1 } = {}) {
+    this.#replicasPerPrimary = options.replicas ?? 0;
+  }
+
+  get #nodes(): number {
+    return 3 * (1 + this.#replicasPerPrimary);
+  }
 
   /** Seed nodes and credentials, as Curfew is configured (CURFEW_REDIS_CLUSTER, REDIS_URL). */
   get target(): RedisTarget & { cluster: { nodes: string[] } } {
@@ -67,7 +78,8 @@ export class RedisCluster {
   }
 
   async start(): Promise<void> {
-    for (let i = 0; i < 3; i++) {
+    const servers: RedisServer[] = [];
+    for (let i = 0; i < this.#nodes; i++) {
       // The bus port is chosen too: the default (port + 10000) may be taken or out of range.
       const bus = await freePort();
       const server = new RedisServer({
@@ -76,11 +88,68 @@ export class RedisCluster {
         args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(bus), '--cluster-node-timeout', '1000', '--cluster-require-full-coverage', 'no'],
       });
       await server.start();
-      this.primaries.push(server);
+      servers.push(server);
     }
-    const nodes = this.primaries.map((p) => `127.0.0.1:${p.port}`);
-    await run('/usr/bin/redis-cli', ['-a', CLUSTER_PASSWORD, '--no-auth-warning', '--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { env: withoutFaketime(), timeout: 20_000 });
-    for (const p of this.primaries) await this.#untilOk(p.port);
+    const nodes = servers.map((p) => `127.0.0.1:${p.port}`);
+    // redis-cli makes the first three nodes primaries and the rest their replicas.
+    await run('/usr/bin/redis-cli', ['-a', CLUSTER_PASSWORD, '--no-auth-warning', '--cluster', 'create', ...nodes, '--cluster-replicas', String(this.#replicasPerPrimary), '--cluster-yes'], { env: withoutFaketime(), timeout: 20_000 });
+    for (const server of servers) (await this.#role(server.port)) === 'master' ? this.primaries.push(server) : this.replicas.push(server);
+    for (const p of servers) await this.#untilOk(p.port);
+    for (const replica of this.replicas) await this.#untilInSync(replica);
+  }
+
+  async #role(port: number): Promise<string> {
+    const r = direct(port);
+    try {
+      return String(((await r.call('ROLE')) as unknown[])[0]);
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** A replica is in sync once its link to its primary is up (ROLE: slave, host, port, 'connected'). */
+  async #untilInSync(replica: RedisServer): Promise<void> {
+    await until(`replica ${replica.port} in sync`, async () => {
+      const r = direct(replica.port);
+      try {
+        const role = (await r.call('ROLE')) as unknown[];
+        return role[0] === 'slave' && role[3] === 'connected' ? true : undefined;
+      } finally {
+        r.disconnect();
+      }
+    });
+  }
+
+  /**
+   * A manual failover of `primary` (CLUSTER FAILOVER on its replica): the replica catches up with
+   * the primary's writes, then takes its slots; the old primary becomes its replica. Waits until
+   * every node sees the cluster ok with the new roles, and swaps the two in `primaries`/`replicas`.
+   */
+  async failover(primary: RedisServer): Promise<RedisServer> {
+    let replica: RedisServer | undefined;
+    for (const candidate of this.replicas) {
+      const r = direct(candidate.port);
+      try {
+        const role = (await r.call('ROLE')) as unknown[];
+        if (Number(role[2]) === primary.port) replica = candidate;
+      } finally {
+        r.disconnect();
+      }
+    }
+    if (!replica) throw new Error(`primary ${primary.port} has no replica`);
+    const r = direct(replica.port);
+    try {
+      await r.call('CLUSTER', 'FAILOVER');
+    } finally {
+      r.disconnect();
+    }
+    const promoted = replica;
+    await until(`replica ${promoted.port} promoted`, async () => ((await this.#role(promoted.port)) === 'master' ? true : undefined));
+    this.primaries[this.primaries.indexOf(primary)] = promoted;
+    this.replicas[this.replicas.indexOf(promoted)] = primary;
+    await this.untilWhole();
+    await this.#untilInSync(primary);
+    return promoted;
   }
 
   async #untilOk(port: number): Promise<void> {
@@ -88,7 +157,7 @@ export class RedisCluster {
       const r = direct(port);
       try {
         const info = (await r.call('CLUSTER', 'INFO')) as string;
-        return /cluster_state:ok/.test(info) && /cluster_known_nodes:3/.test(info) ? true : undefined;
+        return /cluster_state:ok/.test(info) && new RegExp(`cluster_known_nodes:${this.#nodes}\\b`).test(info) ? true : undefined;
       } finally {
         r.disconnect();
       }
@@ -190,12 +259,12 @@ export class RedisCluster {
     await this.untilWhole();
   }
 
-  /** Waits until every primary sees the cluster ok again. */
+  /** Waits until every node sees the cluster ok again. */
   async untilWhole(): Promise<void> {
-    for (const p of this.primaries) await this.#untilOk(p.port);
+    for (const p of [...this.primaries, ...this.replicas]) await this.#untilOk(p.port);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.primaries.map((p) => p.close()));
+    await Promise.all([...this.primaries, ...this.replicas].map((p) => p.close()));
   }
 }
