@@ -25,6 +25,7 @@ import { stepUpAfterTimeouts } from './mfa/step-up.ts';
 import { enqueueLogoutTokens } from './logout/enqueue.ts';
 import { createLogoutTokenSigner } from './logout/logout-token.ts';
 import { createLogoutSender, type DeliveryFaults, type LogoutSender } from './logout/sender.ts';
+import { createSigningPool, signingThreadCount } from './logout/signing-pool.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { requireAdminToken } from './admin/auth.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -154,12 +155,18 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       return { sessions: sessionCensus, rpSessions, deliveries, outbox };
     },
   });
+  // Issue 14: the tokens of a wave are signed and POSTed on threads, beside the ends on this loop.
+  const signingThreads = signingThreadCount(config.backchannel.signingThreads);
+  const signingPool = signingThreads > 0
+    ? createSigningPool({ jwks: keys.jwks, threads: signingThreads, poster: config.backchannel, logger })
+    : undefined;
   const sender = createLogoutSender({
     store,
     audit,
     logger,
     issuer: config.issuer,
     sign: createLogoutTokenSigner(keys.jwks),
+    ...(signingPool ? { pool: signingPool } : {}),
     // Curfew's own console receives logout tokens on Curfew's own origin.
     options: { ...config.backchannel, allowlist: [...config.backchannel.allowlist, new URL(config.issuer).origin] },
     lag: metrics.logoutLag,
@@ -371,6 +378,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       server?.closeIdleConnections();
       wipeWatch.stop();
       await Promise.all([sweeper.stop(), sender.stop(), compliance.stop()]);
+      // After the sender: the attempts it finished on stopping needed the threads.
+      await signingPool?.close();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
       await Promise.race([closed, grace]);
