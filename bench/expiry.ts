@@ -25,6 +25,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/logger.ts';
 import { parseSeed } from '../src/provisioning/seed.ts';
 import { createRedisStore } from '../src/store/redis/index.ts';
+import { timeStoreCalls } from '../src/store/time-store-calls.ts';
 import { deletePrefix } from '../test/support/redis.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -135,7 +136,13 @@ async function main(): Promise<void> {
     'sweeper.batch': 1000,
     ...(THREADS !== undefined ? { 'backchannel.signingThreads': THREADS === 'auto' ? 'auto' : Number(THREADS) } : {}),
   });
-  const store = createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true });
+  // Store calls by operation from just before the deadline until the instance closed (its last
+  // records written): what one end and one token cost in round trips.
+  const calls = new Map<string, number>();
+  let counting = false;
+  const store = timeStoreCalls(createRedisStore({ url: REDIS_URL, prefix, pinnableClock: true }), (operation) => {
+    if (counting) calls.set(operation, (calls.get(operation) ?? 0) + 1);
+  });
   const logger = createLogger('warn', new Writable({ write: (_c, _e, done) => done() }));
   const curfew = await createCurfew({ config, store, logger });
   const policy = { idleTimeoutSeconds: 900, absoluteTimeoutSeconds: 3600, warningSeconds: 60, mfa: 'off' };
@@ -197,6 +204,7 @@ async function main(): Promise<void> {
   const loop0 = performance.eventLoopUtilization();
   const redisCpu0 = await redisCpuMs(redis);
   const stopProfile = PROFILE ? await profileWave(PROFILE) : undefined;
+  counting = true;
   const expected = 2 * SESSIONS;
   while (receiver.received < expected && Date.now() - deadline < 600_000) await new Promise((r) => setTimeout(r, 50));
   await stopProfile?.();
@@ -210,7 +218,9 @@ async function main(): Promise<void> {
   // Lateness of each token: from the deadline to its arrival at the RP.
   const lateness = arrivals.map((at) => at - deadline).sort((a, b) => a - b);
 
+  // The records of the last tokens (mark, audit) follow their POSTs: counted until they are done.
   await curfew.close();
+  counting = false;
   await store.close();
   redis.disconnect();
   await receiver.close();
@@ -226,6 +236,8 @@ async function main(): Promise<void> {
     ['The wave\'s cost: Curfew\'s event loop busy / its thread\'s CPU / process CPU (with signing threads and the RPs\' thread) / Redis CPU', `${loopBusyMs.toFixed(0)} / ${((mainCpu.user + mainCpu.system) / 1000).toFixed(0)} / ${((cpu.user + cpu.system) / 1000).toFixed(0)} / ${redisCpu.toFixed(0)} ms`],
   ];
   console.log(`\n| Measure | Result |\n| --- | --- |\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`);
+  const totalCalls = [...calls.values()].reduce((a, b) => a + b, 0);
+  console.log(`Store calls during the wave: ${totalCalls} (${(totalCalls / SESSIONS).toFixed(2)} per session ended, ${(totalCalls / Math.max(1, received)).toFixed(2)} per token): ${[...calls].sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(', ')}`);
   console.log(`Node ${process.version}, ${SESSIONS} sessions, ${CHECKS} checks, one instance, Redis at ${new URL(REDIS_URL).host}.`);
 }
 

@@ -26,6 +26,7 @@ import { enqueueLogoutTokens } from './logout/enqueue.ts';
 import { createLogoutTokenSigner } from './logout/logout-token.ts';
 import { createLogoutSender, type DeliveryFaults, type LogoutSender } from './logout/sender.ts';
 import { createSigningPool, signingThreadCount } from './logout/signing-pool.ts';
+import { sharedEndReads } from './orgs/shared-reads.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { requireAdminToken } from './admin/auth.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -123,6 +124,9 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     issuerLabel: config.mfa.issuerLabel,
     signals: metrics.mfa,
   });
+  // The reads every end of a wave makes (its org, its clients), shared while in flight: a wave
+  // of ends makes a few of them, not one per end (issue 14). Nothing is cached past the read.
+  const endReads = sharedEndReads(store.directory);
   // SPEC §9 and §8: what every end owes beyond the store, in this order (src/sessions/service.ts `finish`).
   const sessions = createSessionService({
     store,
@@ -132,12 +136,12 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     endLeaseMs: config.sweeper.leaseMs,
     signals: metrics.sessions,
     consequences: {
-      'deliveries-queued': enqueueLogoutTokens(store, (queued) => {
+      'deliveries-queued': enqueueLogoutTokens({ now: () => store.now(), directory: endReads, ended: store.ended }, (queued) => {
         for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
         // This instance's sender takes them at once (other instances' find them at their poll).
         sender.wake();
       }),
-      'step-up-required': stepUpAfterTimeouts(store.directory, mfa),
+      'step-up-required': stepUpAfterTimeouts(endReads, mfa),
     },
     ...(endFaults ? { faults: endFaults } : {}),
   });
@@ -161,7 +165,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     ? createSigningPool({ jwks: keys.jwks, threads: signingThreads, poster: config.backchannel, logger })
     : undefined;
   const sender = createLogoutSender({
-    store,
+    store: { deliveries: store.deliveries, directory: endReads },
     audit,
     logger,
     issuer: config.issuer,
