@@ -15,8 +15,10 @@
  *    measured. Reported: time from the deadline until the last token arrived, and each token's
  *    lateness.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
 import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
@@ -38,6 +40,11 @@ const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 2000 + SESSIONS);
 const IDLE_MS = 900_000;
 /** CURFEW_SIGNING_THREADS for the instance under test (a number or `auto`); unset, its default. */
 const THREADS = process.env.BENCH_SIGNING_THREADS;
+/**
+ * Curfew instances sharing the wave, as `CURFEW_WORKERS` runs them: this process's and
+ * BENCH_INSTANCES − 1 more, each its own process (bench/expiry-instance.ts).
+ */
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
 const prefix = `curfew-bench-${process.pid}:`;
 
 /**
@@ -121,11 +128,30 @@ function percentile(sorted: number[], p: number): number {
 
 const cleanup = () => deletePrefix(prefix);
 
+/** Another instance over the same store and configuration, its workers not yet started. */
+async function startInstance(overrides: Record<string, unknown>): Promise<ChildProcess> {
+  const child = fork(new URL('./expiry-instance.ts', import.meta.url), { env: { ...process.env, BENCH_CONFIG: JSON.stringify(overrides) } });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`a bench instance exited (${code}) before it was ready`)));
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+/** Closes it (its last records written) and reads what CPU it spent on the wave. */
+function stopInstance(child: ChildProcess): Promise<{ cpuMs: number; mainCpuMs: number }> {
+  return new Promise((resolve) => {
+    child.once('message', (m: { cpuMs: number; mainCpuMs: number }) => resolve(m));
+    child.send('stop');
+  });
+}
+
 async function main(): Promise<void> {
   const receiver = await startReceiver();
   const rpBase = receiver.base;
 
-  const config = loadConfig({ LOG_LEVEL: 'warn' }, {
+  const overrides = {
     port: 0,
     issuer: 'http://127.0.0.1:1',
     'redis.url': REDIS_URL,
@@ -135,7 +161,8 @@ async function main(): Promise<void> {
     'backchannel.concurrencyPerClient': 64,
     'sweeper.batch': 1000,
     ...(THREADS !== undefined ? { 'backchannel.signingThreads': THREADS === 'auto' ? 'auto' : Number(THREADS) } : {}),
-  });
+  };
+  const config = loadConfig({ LOG_LEVEL: 'warn' }, overrides);
   // Store calls by operation from just before the deadline until the instance closed (its last
   // records written): what one end and one token cost in round trips.
   const calls = new Map<string, number>();
@@ -150,6 +177,7 @@ async function main(): Promise<void> {
   await curfew.applySeed(parseSeed({
     orgs: [{ id: 'bench', name: 'Bench', policy, users: [{ username: 'u', password: 'bench password', roles: [] }], clients: [client('rp-a'), client('rp-b')] }],
   }, 'bench', config.backchannel.allowlist));
+  const others = await Promise.all(Array.from({ length: INSTANCES - 1 }, () => startInstance(overrides)));
   const org = (await store.directory.getOrg('bench'))!;
   const user = (await store.directory.findUserByName('bench', 'u'))!;
   const redis = new Redis(REDIS_URL);
@@ -195,6 +223,7 @@ async function main(): Promise<void> {
   const headroomMs = deadline - (await redisNow());
   if (headroomMs < 500) throw new Error(`setting up took longer than BENCH_LEAD_MS=${LEAD_MS} (the deadline is ${-headroomMs} ms past): raise it`);
   curfew.startWorkers();
+  for (const other of others) other.send('start');
   await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 300)));
   // What the wave cost, from 300 ms before the deadline to the last arrival.
   const cpu0 = process.cpuUsage();
@@ -221,6 +250,7 @@ async function main(): Promise<void> {
   // The records of the last tokens (mark, audit) follow their POSTs: counted until they are done.
   await curfew.close();
   counting = false;
+  const otherCpu = await Promise.all(others.map(stopInstance));
   await store.close();
   redis.disconnect();
   await receiver.close();
@@ -238,7 +268,8 @@ async function main(): Promise<void> {
   console.log(`\n| Measure | Result |\n| --- | --- |\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n`);
   const totalCalls = [...calls.values()].reduce((a, b) => a + b, 0);
   console.log(`Store calls during the wave: ${totalCalls} (${(totalCalls / SESSIONS).toFixed(2)} per session ended, ${(totalCalls / Math.max(1, received)).toFixed(2)} per token): ${[...calls].sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(', ')}`);
-  console.log(`Node ${process.version}, ${SESSIONS} sessions, ${CHECKS} checks, one instance, Redis at ${new URL(REDIS_URL).host}.`);
+  if (otherCpu.length > 0) console.log(`The other instances' CPU (process / main thread): ${otherCpu.map((c) => `${c.cpuMs.toFixed(0)} / ${c.mainCpuMs.toFixed(0)} ms`).join(', ')}; their store calls are not counted above.`);
+  console.log(`Node ${process.version}, ${SESSIONS} sessions, ${CHECKS} checks, ${INSTANCES} instance${INSTANCES > 1 ? 's' : ''}, signing threads ${config.backchannel.signingThreads}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, Redis at ${new URL(REDIS_URL).host}.`);
 }
 
 main().catch(async (err: unknown) => {

@@ -27,6 +27,7 @@ import { createLogoutTokenSigner } from './logout/logout-token.ts';
 import { createLogoutSender, type DeliveryFaults, type LogoutSender } from './logout/sender.ts';
 import { createSigningPool, signingThreadCount } from './logout/signing-pool.ts';
 import { sharedEndReads } from './orgs/shared-reads.ts';
+import { singleFlight } from './single-flight.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { requireAdminToken } from './admin/auth.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -124,19 +125,22 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     issuerLabel: config.mfa.issuerLabel,
     signals: metrics.mfa,
   });
-  // The reads every end of a wave makes (its org, its clients), shared while in flight: a wave
-  // of ends makes a few of them, not one per end (issue 14). Nothing is cached past the read.
+  // The reads every end of a wave makes (its org, its clients, the shared clock twice), shared
+  // while in flight: a wave of ends makes a few of them, not a few per end (issue 14). Nothing is
+  // kept past the read (src/single-flight.ts).
   const endReads = sharedEndReads(store.directory);
+  const clockRead = singleFlight(() => store.now());
+  const now = () => clockRead('now');
   // SPEC §9 and §8: what every end owes beyond the store, in this order (src/sessions/service.ts `finish`).
   const sessions = createSessionService({
-    store,
+    store: { sessions: store.sessions, ended: store.ended, audit: store.audit, directory: store.directory, models: store.models, now },
     hash,
     audit,
     logger,
     endLeaseMs: config.sweeper.leaseMs,
     signals: metrics.sessions,
     consequences: {
-      'deliveries-queued': enqueueLogoutTokens({ now: () => store.now(), directory: endReads, ended: store.ended }, (queued) => {
+      'deliveries-queued': enqueueLogoutTokens({ now, directory: endReads, ended: store.ended }, (queued) => {
         for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
         // This instance's sender takes them at once (other instances' find them at their poll).
         sender.wake();
