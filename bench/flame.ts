@@ -5,8 +5,9 @@
  *
  *   node bench/flame.ts wave.cpuprofile docs/bench/wave.svg [docs/bench/wave.folded] [title]
  *
- * `(idle)` and `(program)` are left out of the picture (they are not the wave's work) but their
- * share is printed in the title, so the reader knows how much of the wall time the boxes cover.
+ * `(idle)`, `(program)` and the profiler's own start (`node:inspector`) are left out of the
+ * picture (they are not the wave's work) but their share is printed in the title, so the reader
+ * knows how much of the wall time the boxes cover.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -54,6 +55,9 @@ export function foldedStacks(profile: Profile): Map<string, number> {
   return folded;
 }
 
+/** Stacks that are not the profiled work: waiting, V8's bookkeeping, the profiler starting. */
+export const notTheWave = (stack: string) => stack === '(idle)' || stack === '(program)' || stack.includes('node:inspector');
+
 interface Box {
   name: string;
   us: number;
@@ -88,7 +92,7 @@ function colour(name: string): string {
 }
 
 export function flameSvg(folded: Map<string, number>, title: string, width = 1600): string {
-  const root = tree(folded, (stack) => stack === '(idle)' || stack === '(program)');
+  const root = tree(folded, notTheWave);
   const rowH = 16;
   let depth = 0;
   const rects: string[] = [];
@@ -126,8 +130,8 @@ if (import.meta.main) {
   const profile = JSON.parse(readFileSync(input, 'utf8')) as Profile;
   const folded = foldedStacks(profile);
   const wallUs = profile.endTime - profile.startTime;
-  const idleUs = (folded.get('(idle)') ?? 0) + (folded.get('(program)') ?? 0);
-  const title = `${titleArg ?? input}: ${(wallUs / 1000).toFixed(0)} ms wall, ${(100 * idleUs / wallUs).toFixed(0)} % idle/program (not drawn); width = inclusive CPU time on Curfew's main thread`;
+  const leftOutUs = [...folded].filter(([stack]) => notTheWave(stack)).reduce((sum, [, us]) => sum + us, 0);
+  const title = `${titleArg ?? input}: ${(wallUs / 1000).toFixed(0)} ms profiled, ${((wallUs - leftOutUs) / 1000).toFixed(0)} ms of it drawn (idle, V8 bookkeeping and the profiler's start left out); width = time on Curfew's event loop`;
   writeFileSync(svgOut, flameSvg(folded, title));
   if (foldedOut) writeFileSync(foldedOut, [...folded].sort((a, b) => b[1] - a[1]).map(([stack, us]) => `${stack} ${us}`).join('\n') + '\n');
   console.log(`wrote ${svgOut}${foldedOut ? ` and ${foldedOut}` : ''}`);

@@ -163,7 +163,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       return { sessions: sessionCensus, rpSessions, deliveries, outbox };
     },
   });
-  // Issue 14: the tokens of a wave are signed and POSTed on threads, beside the ends on this loop.
+  // Issue 14: with CURFEW_SIGNING_THREADS the tokens of a wave are signed and POSTed on threads,
+  // beside the ends on this loop.
   const signingThreads = signingThreadCount(config.backchannel.signingThreads);
   const signingPool = signingThreads > 0
     ? createSigningPool({ jwks: keys.jwks, threads: signingThreads, poster: config.backchannel, logger })
