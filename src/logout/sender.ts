@@ -47,7 +47,7 @@ export interface SenderDeps {
    * Signing threads (signing-pool.ts): when given, each token is signed and POSTed on one of
    * them instead of this event loop; `sign` is then unused. Closed by its owner, not the sender.
    */
-  pool?: Pick<SigningPool, 'deliver'>;
+  pool?: Pick<SigningPool, 'deliver' | 'available'>;
   options: SenderOptions;
   /** Seconds from a session's deadline to its token's delivery. */
   lag?: Histogram<'stage'>;
@@ -153,7 +153,8 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, pool, o
       if (!target.ok) return { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
       const claims = logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now, lifetimeSeconds: options.logoutTokenSeconds });
       const alg = client.id_token_signed_response_alg;
-      if (pool) return await pool.deliver({ claims, alg, url: target.url.href, allowListed: target.allowListed });
+      // A pool whose threads cannot start leaves the tokens to this loop, as with no pool.
+      if (pool?.available) return await pool.deliver({ claims, alg, url: target.url.href, allowListed: target.allowListed });
       return await poster.post(target.url, target.allowListed, await sign(claims, alg));
     } finally {
       postedOne();

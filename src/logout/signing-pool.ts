@@ -34,6 +34,11 @@ export interface SigningPool {
   deliver(job: DeliveryJob): Promise<Outcome>;
   /** Threads now running (replacements included). */
   readonly size: number;
+  /**
+   * False once threads kept dying before answering anything (`maxStartFailures` in a row): the
+   * pool stops replacing them rather than spin, and the caller signs and posts itself.
+   */
+  readonly available: boolean;
   /** The live threads: for diagnostics and for tests that kill one. */
   threads(): readonly Worker[];
   /** Stops every thread; tokens still in hand fail (their deliveries are claimed again after the lease). */
@@ -48,6 +53,8 @@ export interface SigningPoolOptions {
   logger: Logger;
   /** A token whose thread died this many times is given up (default 3). */
   maxTries?: number;
+  /** Threads dying in a row without ever answering before the pool gives up on threads (default 5). */
+  maxStartFailures?: number;
 }
 
 /** CURFEW_SIGNING_THREADS: `auto` is one thread per core this process may use. */
@@ -85,6 +92,8 @@ function batcher<T>(send: (items: T[]) => void): (item: T) => void {
 
 interface Thread {
   worker: Worker;
+  /** It has answered at least once: a thread that dies before is counted as failing to start. */
+  answered: boolean;
   /** The jobs it holds, by id. */
   holding: Set<number>;
   enqueue: (request: Request) => void;
@@ -98,13 +107,15 @@ interface Pending {
   thread?: Thread;
 }
 
-export function createSigningPool({ jwks, threads: count, poster, logger, maxTries = 3 }: SigningPoolOptions): SigningPool {
+export function createSigningPool({ jwks, threads: count, poster, logger, maxTries = 3, maxStartFailures = 5 }: SigningPoolOptions): SigningPool {
   if (!Number.isInteger(count) || count < 1) throw new Error('createSigningPool: threads must be a positive integer');
   const log = logger.child({ component: 'signing-pool' });
   const pending = new Map<number, Pending>();
   const threads = new Set<Thread>();
   let nextId = 1;
   let closing = false;
+  let startFailures = 0;
+  let available = true;
 
   function settle(id: number, settleWith: (p: Pending) => void): void {
     const p = pending.get(id);
@@ -124,8 +135,10 @@ export function createSigningPool({ jwks, threads: count, poster, logger, maxTri
     const data: ThreadData = { role: ROLE, jwks, poster };
     const worker = new Worker(new URL(import.meta.url), { workerData: data });
     worker.unref();
-    const thread: Thread = { worker, holding: new Set(), enqueue: batcher((requests) => worker.postMessage(requests)) };
+    const thread: Thread = { worker, answered: false, holding: new Set(), enqueue: batcher((requests) => worker.postMessage(requests)) };
     worker.on('message', (replies: Reply[]) => {
+      thread.answered = true;
+      startFailures = 0;
       for (const reply of replies) {
         if ('outcome' in reply) settle(reply.id, (p) => p.resolve(reply.outcome));
         else settle(reply.id, (p) => p.reject(new Error(reply.error)));
@@ -135,7 +148,16 @@ export function createSigningPool({ jwks, threads: count, poster, logger, maxTri
     worker.on('error', (err) => log.error({ err: { message: err.message }, thread: worker.threadId }, 'a signing thread failed'));
     worker.on('exit', (code) => {
       threads.delete(thread);
-      if (closing) return;
+      if (closing || !available) return;
+      if (!thread.answered && ++startFailures >= maxStartFailures) {
+        // Threads that cannot even start would be replaced in a hot loop: stop, and let the
+        // caller sign on its own event loop. What they held fails now and is claimed again.
+        available = false;
+        log.error({ code, failures: startFailures }, 'signing threads keep dying before answering; signing on the event loop instead');
+        for (const t of threads) void t.worker.terminate();
+        for (const id of [...pending.keys()]) settle(id, (p) => p.reject(new Error('the signing threads failed')));
+        return;
+      }
       log.error({ thread: worker.threadId, code }, 'a signing thread exited; starting another and handing it the tokens it held');
       threads.add(start());
       for (const id of thread.holding) {
@@ -165,6 +187,7 @@ export function createSigningPool({ jwks, threads: count, poster, logger, maxTri
   return {
     deliver(job) {
       if (closing) return Promise.reject(new Error('the signing pool is closed'));
+      if (!available) return Promise.reject(new Error('the signing threads failed'));
       return new Promise<Outcome>((resolve, reject) => {
         const id = nextId++;
         const p: Pending = { job, tries: 0, resolve, reject };
@@ -174,6 +197,9 @@ export function createSigningPool({ jwks, threads: count, poster, logger, maxTri
     },
     get size() {
       return threads.size;
+    },
+    get available() {
+      return available;
     },
     threads: () => [...threads].map((t) => t.worker),
     async close() {

@@ -60,7 +60,7 @@ describe('logout sender', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(rpStatus: number, clientOver: Partial<ClientRecord> = {}, options: Partial<SenderOptions> = {}, faults?: DeliveryFaults, pool?: SigningPool) {
+  async function setup(rpStatus: number, clientOver: Partial<ClientRecord> = {}, options: Partial<SenderOptions> = {}, faults?: DeliveryFaults, pool?: Pick<SigningPool, 'deliver' | 'available'>) {
     const rp = await receiver(rpStatus);
     cleanups.push(rp.close);
     const clock = new ManualClock(Date.now());
@@ -212,5 +212,13 @@ describe('logout sender', () => {
     expect(decodeJwt(t.rp.tokens[1]!)).toEqual(decodeJwt(t.rp.tokens[0]!));
     expect(await t.store.deliveries.get('d1')).toBeUndefined();
     expect(await t.audited('backchannel.delivered')).toHaveLength(1);
+  });
+
+  it('signs and posts on its own loop when the pool\'s threads failed', async () => {
+    const failed: Pick<SigningPool, 'deliver' | 'available'> = { available: false, deliver: () => Promise.reject(new Error('the signing threads failed')) };
+    const t = await setup(200, {}, {}, undefined, failed);
+    expect(await t.sender.tick()).toBe(1);
+    expect(t.rp.tokens).toHaveLength(1);
+    expect(await t.store.deliveries.get('d1')).toBeUndefined();
   });
 });

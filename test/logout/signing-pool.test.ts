@@ -44,12 +44,12 @@ describe('signing pool', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(threads = 2, maxTries?: number) {
+  async function setup(threads = 2, maxTries?: number, maxStartFailures?: number) {
     const server = await rp();
     cleanups.push(server.close);
     const lines: string[] = [];
     const logger = createLogger('info', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
-    const pool: SigningPool = createSigningPool({ jwks, threads, poster: { timeoutMs: 5000, concurrencyPerClient: 8 }, logger, ...(maxTries ? { maxTries } : {}) });
+    const pool: SigningPool = createSigningPool({ jwks, threads, poster: { timeoutMs: 5000, concurrencyPerClient: 8 }, logger, ...(maxTries ? { maxTries } : {}), ...(maxStartFailures ? { maxStartFailures } : {}) });
     cleanups.push(() => pool.close());
     return { server, pool, lines };
   }
@@ -137,6 +137,25 @@ describe('signing pool', () => {
     await expect(result).rejects.toThrow(/closed/);
     expect(pool.size).toBe(0);
     await expect(pool.deliver({ claims: claims('after'), alg: 'ES256', url: server.url, allowListed: true })).rejects.toThrow(/closed/);
+  });
+
+  it('stops replacing threads that die before answering anything, rather than spin, and says so', async () => {
+    const { server, pool, lines } = await setup(1, undefined, 2);
+    await pool.threads()[0]!.terminate();
+    await waitFor(() => pool.size === 1);
+    expect(pool.available).toBe(true);
+    await pool.threads()[0]!.terminate();
+    await waitFor(() => !pool.available && pool.size === 0);
+    await expect(pool.deliver({ claims: claims('x'), alg: 'ES256', url: server.url, allowListed: true })).rejects.toThrow(/signing threads failed/);
+    expect(lines.join('')).toMatch(/keep dying before answering/);
+  });
+
+  it('counts a thread that answered and then died as a crash, not a failure to start', async () => {
+    const { server, pool } = await setup(1, undefined, 1);
+    await pool.deliver({ claims: claims('ok'), alg: 'ES256', url: server.url, allowListed: true });
+    await pool.threads()[0]!.terminate();
+    await waitFor(() => pool.size === 1);
+    expect(pool.available).toBe(true);
   });
 
   it('reads `auto` as one thread per core, a number as itself', () => {
