@@ -26,6 +26,9 @@ import { stepUpAfterTimeouts } from './mfa/step-up.ts';
 import { enqueueLogoutTokens } from './logout/enqueue.ts';
 import { createLogoutTokenSigner } from './logout/logout-token.ts';
 import { createLogoutSender, type DeliveryFaults, type LogoutSender } from './logout/sender.ts';
+import { createSigningPool, signingThreadCount } from './logout/signing-pool.ts';
+import { sharedEndReads } from './orgs/shared-reads.ts';
+import { singleFlight } from './single-flight.ts';
 import { createSweeper, type Sweeper } from './sessions/sweeper.ts';
 import { requireAdminToken } from './admin/auth.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -127,21 +130,27 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
     issuerLabel: config.mfa.issuerLabel,
     signals: metrics.mfa,
   });
+  // The reads every end of a wave makes (its org, its clients, the shared clock twice), shared
+  // while in flight: a wave of ends makes a few of them, not a few per end (issue 14). Nothing is
+  // kept past the read (src/single-flight.ts).
+  const endReads = sharedEndReads(store.directory);
+  const clockRead = singleFlight(() => store.now());
+  const now = () => clockRead('now');
   // SPEC §9 and §8: what every end owes beyond the store, in this order (src/sessions/service.ts `finish`).
   const sessions = createSessionService({
-    store,
+    store: { sessions: store.sessions, ended: store.ended, audit: store.audit, directory: store.directory, models: store.models, now },
     hash,
     audit,
     logger,
     endLeaseMs: config.sweeper.leaseMs,
     signals: metrics.sessions,
     consequences: {
-      'deliveries-queued': enqueueLogoutTokens(store, (queued) => {
+      'deliveries-queued': enqueueLogoutTokens({ now, directory: endReads, ended: store.ended }, (queued) => {
         for (const d of queued) metrics.logoutLag.observe({ stage: 'enqueued' }, Math.max(0, d.enqueuedAt - d.endedAt) / 1000);
         // This instance's sender takes them at once (other instances' find them at their poll).
         sender.wake();
       }),
-      'step-up-required': stepUpAfterTimeouts(store.directory, mfa),
+      'step-up-required': stepUpAfterTimeouts(endReads, mfa),
     },
     ...(endFaults ? { faults: endFaults } : {}),
   });
@@ -159,12 +168,19 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       return { sessions: sessionCensus, rpSessions, deliveries, outbox };
     },
   });
+  // Issue 14: with CURFEW_SIGNING_THREADS the tokens of a wave are signed and POSTed on threads,
+  // beside the ends on this loop.
+  const signingThreads = signingThreadCount(config.backchannel.signingThreads);
+  const signingPool = signingThreads > 0
+    ? createSigningPool({ jwks: keys.jwks, threads: signingThreads, poster: config.backchannel, logger })
+    : undefined;
   const sender = createLogoutSender({
-    store,
+    store: { deliveries: store.deliveries, directory: endReads },
     audit,
     logger,
     issuer: config.issuer,
     sign: createLogoutTokenSigner(keys.jwks),
+    ...(signingPool ? { pool: signingPool } : {}),
     // Curfew's own console receives logout tokens on Curfew's own origin.
     options: { ...config.backchannel, allowlist: [...config.backchannel.allowlist, new URL(config.issuer).origin] },
     lag: metrics.logoutLag,
@@ -382,6 +398,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       server?.closeIdleConnections();
       wipeWatch.stop();
       await Promise.all([sweeper.stop(), sender.stop(), compliance.stop()]);
+      // After the sender: the attempts it finished on stopping needed the threads.
+      await signingPool?.close();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
       await Promise.race([closed, grace]);

@@ -198,6 +198,11 @@ export const configSchema = z
         parse: 'integer',
         description: 'How long a logout token is valid (`exp` − `iat`); each attempt signs a fresh one. 120, as oidc-provider\'s own.',
       }),
+      signingThreads: setting(z.union([z.number().int().min(0).max(64), z.literal('auto')]), 0, {
+        env: 'CURFEW_SIGNING_THREADS',
+        parse: 'workers',
+        description: 'Worker threads that sign and POST logout tokens beside the event loop: a number, `auto` (one per core, `os.availableParallelism()`), or `0` (the event loop POSTs; signing runs on libuv\'s thread pool either way). Threads take about a third off the event loop\'s CPU in a wave of ends but add about a tenth to the process\'s: worth it where cores are spare and the event loop is the limit, not on a host whose cores Redis and other work already fill (see [Benchmarks](#benchmarks)). Per process: with `CURFEW_WORKERS` > 1 each worker has its own.',
+      }),
       allowlist: setting(z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'must be an origin such as http://127.0.0.1:8090 (port may be *)')), [], {
         env: 'CURFEW_BACKCHANNEL_ALLOWLIST',
         parse: 'list',

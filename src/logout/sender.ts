@@ -1,4 +1,3 @@
-import { Agent, request, type Dispatcher } from 'undici';
 import type { Histogram } from 'prom-client';
 import type { Audit } from '../audit/audit.ts';
 import type { Logger } from '../logger.ts';
@@ -8,9 +7,11 @@ import type { ClientRecord } from '../orgs/types.ts';
 import type { DeliveryStore } from './store.ts';
 import type { Delivery } from './types.ts';
 import { clientOrTombstone } from './enqueue.ts';
-import { isPermanentFailure, retryDelayMs } from './backoff.ts';
+import { retryDelayMs } from './backoff.ts';
 import { logoutTokenClaims, type LogoutTokenSigner } from './logout-token.ts';
-import { checkBackchannelUri, guardedLookup } from './ssrf.ts';
+import { createTokenPoster, type Outcome } from './post-token.ts';
+import type { SigningPool } from './signing-pool.ts';
+import { checkBackchannelUri } from './ssrf.ts';
 
 export interface SenderOptions {
   maxAttempts: number;
@@ -42,6 +43,11 @@ export interface SenderDeps {
   logger: Logger;
   issuer: string;
   sign: LogoutTokenSigner;
+  /**
+   * Signing threads (signing-pool.ts): when given, each token is signed and POSTed on one of
+   * them instead of this event loop; `sign` is then unused. Closed by its owner, not the sender.
+   */
+  pool?: Pick<SigningPool, 'deliver' | 'available'>;
   options: SenderOptions;
   /** Seconds from a session's deadline to its token's delivery. */
   lag?: Histogram<'stage'>;
@@ -60,8 +66,6 @@ export interface LogoutSender {
 /** The longest an attempt's record waits for the other claimed tokens to go out first (at most a quarter of the lease's margin). */
 const RECORD_WAIT_MS = 1_000;
 
-type Outcome = { kind: 'delivered'; status: number } | { kind: 'permanent' | 'transient'; error: string; status?: number };
-
 /** Validates options once, naming the bad one, as every Curfew factory does. */
 function checkOptions(o: SenderOptions): void {
   for (const name of ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'timeoutMs', 'concurrencyPerClient', 'batch', 'tickMs', 'leaseMs', 'logoutTokenSeconds'] as const) {
@@ -75,34 +79,10 @@ function checkOptions(o: SenderOptions): void {
  * concurrency limit per RP origin, a timeout per attempt, exponential backoff with jitter,
  * 4xx other than 408/429 final, a dead letter after the last attempt. Every attempt is audited.
  */
-export function createLogoutSender({ store, audit, logger, issuer, sign, options, lag, faults, signals }: SenderDeps): LogoutSender {
+export function createLogoutSender({ store, audit, logger, issuer, sign, pool, options, lag, faults, signals }: SenderDeps): LogoutSender {
   checkOptions(options);
   const log = logger.child({ component: 'backchannel' });
-  const agentOptions = { connections: options.concurrencyPerClient, keepAliveTimeout: 30_000, connectTimeout: options.timeoutMs };
-  // Allow-listed origins may be loopback/private; everything else resolves through the guard.
-  const allowListedAgent = new Agent(agentOptions);
-  const guardedAgent = new Agent({ ...agentOptions, connect: { lookup: guardedLookup } as Agent.Options['connect'] });
-
-  async function post(url: URL, dispatcher: Dispatcher, token: string): Promise<Outcome> {
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        dispatcher,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store' },
-        body: new URLSearchParams({ logout_token: token }).toString(),
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-      });
-      await res.body.dump({ limit: 64 * 1024 });
-      if (res.statusCode >= 200 && res.statusCode < 300) return { kind: 'delivered', status: res.statusCode };
-      const error = `HTTP ${res.statusCode}`;
-      return { kind: isPermanentFailure(res.statusCode) ? 'permanent' : 'transient', error, status: res.statusCode };
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      if (e.code === 'ESPECIALADDRESS') return { kind: 'permanent', error: e.message ?? 'special-use address' };
-      return { kind: 'transient', error: e.code ?? e.message ?? 'network error' };
-    }
-  }
+  const poster = createTokenPoster(options);
 
   type Recipient = Pick<ClientRecord, 'org' | 'backchannel_logout_uri' | 'id_token_signed_response_alg'>;
 
@@ -171,8 +151,11 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
       if (!client) return { kind: 'permanent', error: 'the client no longer belongs to the delivery\'s org' };
       if (!target) return { kind: 'permanent', error: 'the client has no backchannel_logout_uri any more' };
       if (!target.ok) return { kind: 'permanent', error: `backchannel_logout_uri ${target.reason}` };
-      const token = await sign(logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now, lifetimeSeconds: options.logoutTokenSeconds }), client.id_token_signed_response_alg);
-      return await post(target.url, target.allowListed ? allowListedAgent : guardedAgent, token);
+      const claims = logoutTokenClaims({ issuer, clientId: d.client, sub: d.sub, sid: d.sid, nowMs: now, lifetimeSeconds: options.logoutTokenSeconds });
+      const alg = client.id_token_signed_response_alg;
+      // A pool whose threads cannot start leaves the tokens to this loop, as with no pool.
+      if (pool?.available) return await pool.deliver({ claims, alg, url: target.url.href, allowListed: target.allowListed });
+      return await poster.post(target.url, target.allowListed, await sign(claims, alg));
     } finally {
       postedOne();
     }
@@ -256,7 +239,6 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
     return claimed;
   }
 
-  let closed: Promise<void> | undefined;
   const loop = pollLoop(work, { batch: options.batch, idleMs: options.tickMs, logger: log, what: 'delivering logout tokens' });
   return {
     tick,
@@ -266,9 +248,7 @@ export function createLogoutSender({ store, audit, logger, issuer, sign, options
       await loop.stop();
       // The attempts still out finish (they are claimed: leaving them would only delay them a lease).
       await Promise.all(inFlight);
-      // Once: stopping again must not close the closed connection pools.
-      closed ??= Promise.all([allowListedAgent.close(), guardedAgent.close()]).then(() => undefined);
-      await closed;
+      await poster.close();
     },
   };
 }

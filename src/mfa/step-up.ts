@@ -10,7 +10,7 @@ const IMPOSED = new Set(['idle', 'absolute', 'admin', 'policy', 'user_disabled']
  * any device — every client after an SSO end, that client only after an RP session's end.
  * Idempotent (a requirement is a set member), as an outbox listener must be.
  */
-export function stepUpAfterTimeouts(directory: DirectoryStore, mfa: MfaService): EndListener {
+export function stepUpAfterTimeouts(directory: Pick<DirectoryStore, 'getOrg'>, mfa: MfaService): EndListener {
   return async ({ reason, scope, session, rps }) => {
     if (!IMPOSED.has(reason)) return;
     const org = await directory.getOrg(session.org);

@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createLogoutTokenSigner } from '../../src/logout/logout-token.ts';
 import { createLogoutSender, type DeliveryFaults, type SenderOptions } from '../../src/logout/sender.ts';
+import { createSigningPool, type SigningPool } from '../../src/logout/signing-pool.ts';
 import { generateJwks } from '../../src/oidc/keys.ts';
 import type { ClientRecord } from '../../src/orgs/types.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
@@ -59,7 +60,7 @@ describe('logout sender', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(rpStatus: number, clientOver: Partial<ClientRecord> = {}, options: Partial<SenderOptions> = {}, faults?: DeliveryFaults) {
+  async function setup(rpStatus: number, clientOver: Partial<ClientRecord> = {}, options: Partial<SenderOptions> = {}, faults?: DeliveryFaults, pool?: Pick<SigningPool, 'deliver' | 'available'>) {
     const rp = await receiver(rpStatus);
     cleanups.push(rp.close);
     const clock = new ManualClock(Date.now());
@@ -67,7 +68,7 @@ describe('logout sender', () => {
     cleanups.push(() => store.close());
     await store.directory.putClient(client(rp.uri, clientOver));
     const logger = createLogger('silent');
-    const sender = createLogoutSender({ store, audit: createAudit(store.audit, logger), logger, issuer: ISSUER, sign: createLogoutTokenSigner(generateJwks()), options: { ...OPTIONS, ...options }, ...(faults ? { faults } : {}) });
+    const sender = createLogoutSender({ store, audit: createAudit(store.audit, logger), logger, issuer: ISSUER, sign: createLogoutTokenSigner(generateJwks()), options: { ...OPTIONS, ...options }, ...(faults ? { faults } : {}), ...(pool ? { pool } : {}) });
     cleanups.push(() => sender.stop());
     const now = clock.now();
     const delivery: Delivery = {
@@ -191,5 +192,33 @@ describe('logout sender', () => {
     await t.sender.tick();
     expect(t.rp.tokens).toEqual([]);
     expect((await t.store.deliveries.get('d1'))?.state).toBe('dead');
+  });
+
+  it('on signing threads: a thread dying with the token posted and unanswered loses nothing (retried, delivered, marked)', async () => {
+    const jwks = generateJwks();
+    const pool = createSigningPool({ jwks, threads: 1, poster: { timeoutMs: OPTIONS.timeoutMs, concurrencyPerClient: 4 }, logger: createLogger('silent') });
+    cleanups.push(() => pool.close());
+    const t = await setup(200, {}, {}, undefined, pool);
+    t.rp.control.holding = 'sid-1';
+    const ticked = t.sender.tick();
+    for (let i = 0; i < 500 && t.rp.tokens.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(t.rp.tokens).toHaveLength(1);
+    await pool.threads()[0]!.terminate();
+    t.rp.control.holding = undefined;
+    t.rp.control.release();
+    expect(await ticked).toBe(1);
+    // Sent again from the replacement thread: at least once, the same token.
+    expect(t.rp.tokens).toHaveLength(2);
+    expect(decodeJwt(t.rp.tokens[1]!)).toEqual(decodeJwt(t.rp.tokens[0]!));
+    expect(await t.store.deliveries.get('d1')).toBeUndefined();
+    expect(await t.audited('backchannel.delivered')).toHaveLength(1);
+  });
+
+  it('signs and posts on its own loop when the pool\'s threads failed', async () => {
+    const failed: Pick<SigningPool, 'deliver' | 'available'> = { available: false, deliver: () => Promise.reject(new Error('the signing threads failed')) };
+    const t = await setup(200, {}, {}, undefined, failed);
+    expect(await t.sender.tick()).toBe(1);
+    expect(t.rp.tokens).toHaveLength(1);
+    expect(await t.store.deliveries.get('d1')).toBeUndefined();
   });
 });
