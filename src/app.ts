@@ -397,6 +397,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       const closed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
       wipeWatch.stop();
+      // Ends answered before they were finished (a logout) finish first: their tokens reach the sender.
+      await sessions.settle();
       await Promise.all([sweeper.stop(), sender.stop(), compliance.stop()]);
       // After the sender: the attempts it finished on stopping needed the threads.
       await signingPool?.close();
@@ -407,6 +409,8 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
       // Requests still running after the grace period, and idle keep-alive sockets, are cut.
       server?.closeAllConnections();
       await closed;
+      // And those the last requests answered: finished before the store closes under them.
+      await sessions.settle();
       await directoryCache.close();
     },
   };

@@ -7,10 +7,10 @@
  * another count once each — the latency a request pays. A subscription (a change feed's) and
  * its messages are no request's wait, and are left out.
  *
- * `BENCH_RTT_PORT`: the loopback port answering `GET /` with `{ roundTrips, commands, cpuMicros }` and
+ * `BENCH_RTT_PORT`: the loopback port answering `GET /` with `{ roundTrips, commands, answered, cpuMicros }` and
  * `GET /trace` with the latest commands by round trip (`BENCH_TRACE=1` prints them per endpoint).
  */
-import { createServer } from 'node:http';
+import { createServer, ServerResponse } from 'node:http';
 import { type Command, Redis } from 'ioredis';
 
 let outstanding = 0;
@@ -39,13 +39,25 @@ Redis.prototype.sendCommand = function (this: Redis, command: Command, stream?: 
   return result;
 };
 
+/**
+ * The counts when the server's latest answer left: what requests waited on, without work a
+ * request leaves running after its answer (an end finished after a logout is answered). Work
+ * of an earlier request still running then is in it — the bench leaves nothing running between steps.
+ */
+let answered = { roundTrips: 0, commands: 0 };
+const end = ServerResponse.prototype.end;
+ServerResponse.prototype.end = function (this: ServerResponse, ...args: unknown[]) {
+  if (this.req?.socket?.localPort !== port) answered = { roundTrips, commands };
+  return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+} as typeof end;
+
 const port = Number(process.env.BENCH_RTT_PORT);
 if (port) {
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     const { user, system } = process.cpuUsage();
     // The process's CPU time too (µs), so a benchmark can say what a request costs besides waiting.
-    res.end(JSON.stringify(req.url === '/trace' ? trace.splice(0) : { roundTrips, commands, cpuMicros: user + system }));
+    res.end(JSON.stringify(req.url === '/trace' ? trace.splice(0) : { roundTrips, commands, answered, cpuMicros: user + system }));
   });
   server.listen(port, '127.0.0.1');
   server.unref();

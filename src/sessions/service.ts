@@ -78,6 +78,13 @@ export type SessionStatus =
   | { active: false }
   | { active: true; idleExpiresAt: string; absoluteExpiresAt: string; warningAt: string; expiresAt: string };
 
+export interface EndOptions {
+  /** `finished` (the default): after everything the end owes; `once-durable`: after the store's atomic end. */
+  answer?: 'finished' | 'once-durable';
+  /** With `once-durable`: when to start finishing (the answer has left); by default the event loop's next turn. */
+  after?: Promise<unknown>;
+}
+
 export interface SessionService {
   /** A finished sign-in in browser session `uid` (SPEC §3: a step-up keeps the absolute limit). */
   recordLogin(input: SignInSubject & { uid: string; ip: string | undefined; client?: string }): Promise<SsoSession>;
@@ -106,8 +113,16 @@ export interface SessionService {
   statusBySid(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<SessionStatus>;
   /** `statusBySid` with the shared clock's now it was judged at (for the Curfew-Now header). */
   statusBySidAt(sid: string, client: string, activity: Activity, source?: ActivitySource): Promise<{ status: SessionStatus; now: number }>;
-  end(uid: string, reason: EndReason): Promise<SessionEnded | undefined>;
-  endRp(uid: string, client: string, reason: EndReason): Promise<SessionEnded | undefined>;
+  /**
+   * Ends the SSO session and its RP sessions. Resolves once the end is finished (tokens queued,
+   * audited) — or, with `answer: 'once-durable'`, once the store has recorded it with its outbox
+   * entry: the rest runs after, and should this process die first a worker finishes it after
+   * the entry's lease (a user's "sign me out" need not wait on seven more round trips).
+   */
+  end(uid: string, reason: EndReason, options?: EndOptions): Promise<SessionEnded | undefined>;
+  endRp(uid: string, client: string, reason: EndReason, options?: EndOptions): Promise<SessionEnded | undefined>;
+  /** Resolves when every end answered before it was finished (`once-durable`) is finished: for shutdown. */
+  settle(): Promise<void>;
   /** Ends every session of a user (admin revocation of all, user disabled or deleted). */
   endUserSessions(userId: string, reason: EndReason): Promise<number>;
   /**
@@ -267,17 +282,29 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
     return ended;
   }
 
-  async function endSso(uid: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
-    const end = ending(key(uid), reason, deadlineAt);
-    const session = await store.sessions.end(key(uid), end);
-    return session ? finishNow({ id: end.id, reason, scope: 'sso', session, rps: liveRps(session), ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
+  const noop = () => {};
+  /** Ends answered before they were finished (EndOptions `once-durable`), until they are. */
+  const finishing = new Set<Promise<SessionEnded>>();
+  function finishFor(ended: SessionEnded, options: EndOptions | undefined): Promise<SessionEnded> | SessionEnded {
+    if (options?.answer !== 'once-durable') return finishNow(ended);
+    // Started once the answer that did not wait for it has left, so the two do not compete.
+    const answered = options.after ?? new Promise<void>((next) => setImmediate(next));
+    const running = answered.then(noop, noop).then(() => finishNow(ended)).finally(() => finishing.delete(running));
+    finishing.add(running);
+    return ended;
   }
 
-  async function endRp(uid: string, client: string, reason: EndReason, deadlineAt?: number): Promise<SessionEnded | undefined> {
+  async function endSso(uid: string, reason: EndReason, deadlineAt?: number, options?: EndOptions): Promise<SessionEnded | undefined> {
+    const end = ending(key(uid), reason, deadlineAt);
+    const session = await store.sessions.end(key(uid), end);
+    return session ? finishFor({ id: end.id, reason, scope: 'sso', session, rps: liveRps(session), ...(deadlineAt !== undefined ? { deadlineAt } : {}) }, options) : undefined;
+  }
+
+  async function endRp(uid: string, client: string, reason: EndReason, deadlineAt?: number, options?: EndOptions): Promise<SessionEnded | undefined> {
     const end = ending(key(uid), reason, deadlineAt);
     const session = await store.sessions.get(key(uid));
     const rp = session ? await store.sessions.endRp(key(uid), client, end) : undefined;
-    return session && rp ? finishNow({ id: end.id, reason, scope: 'rp', session, rps: [rp], ...(deadlineAt !== undefined ? { deadlineAt } : {}) }) : undefined;
+    return session && rp ? finishFor({ id: end.id, reason, scope: 'rp', session, rps: [rp], ...(deadlineAt !== undefined ? { deadlineAt } : {}) }, options) : undefined;
   }
 
   /** Ends whatever the check found dead, with the deadline that passed as the reason. */
@@ -443,8 +470,11 @@ export function createSessionService({ store, hash, audit, logger, endLeaseMs, c
 
     statusBySidAt,
 
-    end: (uid, reason) => endSso(uid, reason),
-    endRp: (uid, client, reason) => endRp(uid, client, reason),
+    end: (uid, reason, options) => endSso(uid, reason, undefined, options),
+    endRp: (uid, client, reason, options) => endRp(uid, client, reason, undefined, options),
+    async settle() {
+      while (finishing.size) await Promise.all(finishing);
+    },
 
     async endUserSessions(userId, reason) {
       let ended = 0;

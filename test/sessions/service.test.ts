@@ -27,8 +27,11 @@ async function setup() {
   const logger = createLogger('silent');
   const ends: SessionEnded[] = [];
   const steps: string[] = [];
+  /** While set, queueing an end's tokens waits on it (a slow store, an RP lookup). */
+  const gate: { held?: Promise<void> } = {};
   const consequences = {
     'deliveries-queued': async (ended: SessionEnded) => {
+      await gate.held;
       ends.push(ended);
       steps.push('listener');
     },
@@ -36,10 +39,44 @@ async function setup() {
   };
   const sessions = createSessionService({ store, hash, audit: createAudit(store.audit, logger), logger, endLeaseMs: 30_000, consequences });
   const endedEvents = async () => (await store.audit.query({ org: 'acme', type: 'session.ended', limit: 100 })).items;
-  return { clock, store, sessions, ends, steps, endedEvents, close: () => store.close() };
+  return { clock, store, sessions, ends, steps, gate, endedEvents, close: () => store.close() };
 }
 
 describe('session service', () => {
+  it('answers an end once it is durable when asked (once-durable): the rest follows, and settle() waits for it', async () => {
+    const t = await setup();
+    await t.sessions.recordLogin({ uid: 'uid-1', user: alice, org, ip: undefined });
+    await t.sessions.recordRp({ uid: 'uid-1', client: 'wiki', sid: 'sid-1' });
+    let release!: () => void;
+    t.gate.held = new Promise<void>((r) => (release = r));
+    const ended = await t.sessions.end('uid-1', 'logout', { answer: 'once-durable' });
+    // Answered: the session is ended and its entry is in the outbox, its tokens not queued yet.
+    expect(ended?.rps.map((rp) => rp.client)).toEqual(['wiki']);
+    expect(await t.sessions.get('uid-1')).toBeUndefined();
+    expect(await t.store.ended.get(ended!.id)).toMatchObject({ id: ended!.id, queued: false });
+    expect(t.ends).toHaveLength(0);
+    let settled = false;
+    const settling = t.sessions.settle().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    release();
+    await settling;
+    expect(t.ends.map((e) => e.id)).toEqual([ended!.id]);
+    expect((await t.endedEvents()).map((e) => e.data?.end)).toEqual([ended!.id]);
+    expect(await t.store.ended.get(ended!.id)).toBeUndefined();
+    await t.close();
+  });
+
+  it('answers an end by default only once it is finished', async () => {
+    const t = await setup();
+    await t.sessions.recordLogin({ uid: 'uid-1', user: alice, org, ip: undefined });
+    await t.sessions.recordRp({ uid: 'uid-1', client: 'wiki', sid: 'sid-1' });
+    const ended = await t.sessions.end('uid-1', 'logout');
+    expect(t.ends.map((e) => e.id)).toEqual([ended!.id]);
+    expect(await t.store.ended.get(ended!.id)).toBeUndefined();
+    await t.close();
+  });
+
   it('records a sign-in with the org\'s limits, alive until the idle deadline', async () => {
     const t = await setup();
     const session = await t.sessions.recordLogin({ uid: 'uid-1', user: alice, org, ip: '10.0.0.1' });

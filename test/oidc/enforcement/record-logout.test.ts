@@ -7,7 +7,9 @@ describe('record-logout', () => {
     const w = await enforcementWorld();
     await w.signIn('s1', ['rp', 'rp-other']);
     await recordLogout(w)(oidcContext({ route: 'end_session_confirm', session: { uid: 's1' }, params: { logout: 'yes' } }));
+    // Answered once durable: the session is gone now; what the end owes follows.
     expect(await w.sessions.get('s1')).toBeUndefined();
+    await w.sessions.settle();
     expect(w.ended.map((e) => [e.scope, e.reason, e.rps.map((rp) => rp.client).sort()])).toEqual([['sso', 'logout', ['rp', 'rp-other']]]);
   });
 
@@ -17,6 +19,7 @@ describe('record-logout', () => {
     // The asking client's authorization is gone; the other client's remains.
     await recordLogout(w)(oidcContext({ route: 'end_session_confirm', session: { uid: 's1', authorizations: { 'rp-other': { sid: 'sid-rp-other' } } }, params: {} }));
     const session = await w.sessions.get('s1');
+    await w.sessions.settle();
     expect(session?.rps.rp?.endedAt).toBe(w.clock.now());
     expect(session?.rps['rp-other']?.endedAt).toBeUndefined();
     expect(w.ended.map((e) => [e.scope, e.reason, e.rps.map((rp) => rp.client)])).toEqual([['rp', 'logout', ['rp']]]);
