@@ -22,14 +22,15 @@ const TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
 interface Row { what: string; server: string; perSecond: number; p50Ms: number; p99Ms: number; n: number }
 
-async function loop(what: string, server: string, chains: number, once: (chain: number) => Promise<void>): Promise<Row> {
+/** `once` answers false when it has nothing left to do (a pool of users used up): its chain stops. */
+async function loop(what: string, server: string, chains: number, once: (chain: number) => Promise<boolean | void>): Promise<Row> {
   const latencies: number[] = [];
   const started = performance.now();
   const until = started + SECONDS * 1000;
   await Promise.all(Array.from({ length: chains }, async (_, chain) => {
     while (performance.now() < until) {
       const t0 = performance.now();
-      await once(chain);
+      if ((await once(chain)) === false) return;
       latencies.push(performance.now() - t0);
     }
   }));
@@ -71,8 +72,10 @@ async function main(): Promise<void> {
     const curfew = servers[0]!;
     let next = 0;
     rows.push(await loop('password + TOTP sign-in', 'curfew', CHAINS, async () => {
-      const user = enrolled[next++]!;
-      if (!user) throw new Error('out of users: raise the pool or lower BENCH_SECONDS');
+      // A code is accepted once per user and step: a fast machine may use the pool up before
+      // BENCH_SECONDS; the rate is then over the time it took.
+      const user = enrolled[next++];
+      if (!user) return false;
       const ua = new UserAgent(curfew.url);
       const request = await authorizationRequest(curfew, 'bench-app');
       let page = await ua.navigate(request.url);
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
       page = await ua.submit(page, '/totp', { code: await totpCode(TOTP_SECRET, Date.now()) });
       if (!page.leftTo) throw new Error(`TOTP sign-in did not finish (${page.status}): ${page.html.slice(0, 300)}`);
       await redeem(curfew, 'bench-app', page.leftTo, request.verifier);
+      return true;
     }));
   } finally {
     for (const s of servers) await s.stop();
