@@ -37,6 +37,7 @@ import { consoleSessions } from './admin/console/console-sessions.ts';
 import { endConsoleSessions } from './admin/console/console-admin.ts';
 import { consoleRoutes } from './admin/console/routes.ts';
 import { createCompliance, type Compliance } from './compliance/routes.ts';
+import { gatedRoutes } from './http/route-gate.ts';
 import { createPendingSignIns } from './oidc/interactions/pending.ts';
 import type { Logger } from './logger.ts';
 import { interactionRoutes } from './oidc/interactions/routes.ts';
@@ -337,10 +338,7 @@ export async function createCurfew({ config, store: untimed, logger, demo, totpC
   provider.use(retryAfterOnUnavailable);
   provider.use(errorHandler(logger));
   provider.use(enforcement.afterResponse);
-  for (const router of routes) {
-    provider.use(router.routes());
-    provider.use(router.allowedMethods());
-  }
+  for (const router of routes) provider.use(gatedRoutes(router));
 
   // Last, once nothing above can fail: until then every read went to the store, and a failed
   // start leaves no subscription (a Redis connection) behind.
