@@ -9,38 +9,21 @@
  * picture (they are not the wave's work) but their share is printed in the title, so the reader
  * knows how much of the wall time the boxes cover.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { indexProfile, place, readProfile, type Profile, type ProfileNode } from './cpuprofile.ts';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
 
 /** A frame's label: the function and where its code lives (package, file under src/, or V8's name). */
 export function frameLabel({ functionName, url, lineNumber }: ProfileNode['callFrame']): string {
   const name = functionName || '(anonymous)';
   if (!url) return name;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  const own = /\/((?:src|bench|test)\/.*)$/.exec(url);
-  const where = pkg ? pkg[1]! : own ? `${own[1]!}:${lineNumber + 1}` : url;
-  return `${name} ${where}`;
+  const where = place(url);
+  return `${name} ${/^(src|bench|test)\//.test(where) ? `${where}:${lineNumber + 1}` : where}`;
 }
 
 /** Folded stacks: self time (µs) per distinct root-to-leaf path, the profile's own meta-frames dropped. */
 export function foldedStacks(profile: Profile): Map<string, number> {
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const { byId, parentOf: parent, selfUs: self } = indexProfile(profile);
   const folded = new Map<string, number>();
   for (const [id, us] of self) {
     const path: string[] = [];
@@ -127,7 +110,7 @@ ${body.join('\n')}
 if (import.meta.main) {
   const [input, svgOut, foldedOut, titleArg] = process.argv.slice(2);
   if (!input || !svgOut) throw new Error('usage: node bench/flame.ts file.cpuprofile out.svg [out.folded] [title]');
-  const profile = JSON.parse(readFileSync(input, 'utf8')) as Profile;
+  const profile = readProfile(input);
   const folded = foldedStacks(profile);
   const wallUs = profile.endTime - profile.startTime;
   const leftOutUs = [...folded].filter(([stack]) => notTheWave(stack)).reduce((sum, [, us]) => sum + us, 0);

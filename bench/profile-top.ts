@@ -7,39 +7,15 @@
  *
  *   node bench/profile-top.ts wave.cpuprofile [rows]
  */
-import { readFileSync } from 'node:fs';
+import { indexProfile, place, readProfile, type ProfileNode } from './cpuprofile.ts';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
 
 const [file, rowsArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: node bench/profile-top.ts file.cpuprofile [rows]');
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const profile = readProfile(file);
 const rows = Number(rowsArg ?? 25);
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const { byId, parentOf, selfUs } = indexProfile(profile);
 const totalUs = profile.endTime - profile.startTime;
-
-/** Where a frame's code lives: a package name, a file under src/, or what V8 calls it. */
-function place(url: string): string {
-  if (!url) return '(native)';
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return pkg[1]!;
-  const own = /\/((?:src|bench|test)\/.*)$/.exec(url);
-  if (own) return own[1]!;
-  return url.replace(/^node:/, 'node:');
-}
 
 const fn = new Map<string, number>();
 const where = new Map<string, number>();
@@ -49,8 +25,6 @@ for (const [id, us] of selfUs) {
   fn.set(name, (fn.get(name) ?? 0) + us);
   where.set(place(url), (where.get(place(url)) ?? 0) + us);
 }
-const parentOf = new Map<number, number>();
-for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
 
 /** The part of the program a sample's time goes to (see the header). */
 function partOf(id: number): string | undefined {

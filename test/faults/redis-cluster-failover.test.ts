@@ -6,12 +6,11 @@ import { freshPrefix } from '../support/redis.ts';
 import { RedisCluster } from '../support/redis-cluster.ts';
 import type { RedisServer } from '../support/redis-server.ts';
 import { RpReceiver } from '../support/rp-receiver.ts';
-import { ALLOW, CLIENTS, drain, eventually, seedFor, sidOf, startSessions, tally } from './wave.ts';
+import { ALLOW, appStatus, CLIENTS, drain, eventually, seedFor, sidOf, startSessions, tally } from './wave.ts';
 
 const MIN = 60_000;
 /** The test seed's idle limit. */
 const IDLE_MS = 15 * MIN;
-const APP = `Basic ${Buffer.from('acme-app:acme-app-secret-0123456789').toString('base64')}`;
 
 /**
  * Issue 15: "a session made before a failover is still enforced after it; nothing queued is
@@ -36,23 +35,7 @@ describe('Redis Cluster: a primary fails over to its replica mid-traffic', () =>
     await cluster.close();
   });
 
-  /** uid → the primary holding its session record, read from each primary's own keys. */
-  async function sessionsByPrimary(): Promise<Map<string, RedisServer>> {
-    const where = new Map<string, RedisServer>();
-    for (const server of cluster.primaries) {
-      for (const key of (await cluster.keysOn(server, prefix)).filter((k) => k.includes('}sso:'))) {
-        const record = await cluster.getOn(server, key);
-        if (record) where.set((JSON.parse(record) as { id: string }).id, server);
-      }
-    }
-    return where;
-  }
-
-  const statusOf = async (sid: string) => {
-    const res = await fetch(`${h.url}/session/status?sid=${encodeURIComponent(sid)}`, { headers: { authorization: APP } });
-    const body = res.status === 200 ? ((await res.json()) as { active: boolean }) : (await res.arrayBuffer(), undefined);
-    return { status: res.status, active: body?.active };
-  };
+  const statusOf = (sid: string) => appStatus(h, sid);
 
   it('enforces the session made before it to the ms after it, delivers every queued token once, and never answers 500', { timeout: 90_000 }, async () => {
     const t0 = await h.clock.now();
@@ -64,7 +47,7 @@ describe('Redis Cluster: a primary fails over to its replica mid-traffic', () =>
     expect(rp.received).toHaveLength(0);
 
     // The primary to fail over: the one holding alice's session record.
-    const sessions = await sessionsByPrimary();
+    const sessions = await cluster.sessionsByPrimary(prefix);
     const alice = [...sessions.keys()].find((u) => !u.startsWith('uid-'));
     const victim = sessions.get(alice!)!;
     const queuedThere = [...(await cluster.keysOn(victim, prefix))].filter((k) => k.includes('}delivery:')).length;

@@ -11,12 +11,11 @@ import { freshPrefix } from '../support/redis.ts';
 import { CLUSTER_PASSWORD, RedisCluster } from '../support/redis-cluster.ts';
 import type { RedisServer } from '../support/redis-server.ts';
 import { RpReceiver } from '../support/rp-receiver.ts';
-import { ALLOW, CLIENTS, drain, eventually, seedFor, sidOf, startSessions, tally } from './wave.ts';
+import { ALLOW, appStatus, CLIENTS, drain, eventually, seedFor, sidOf, startSessions, tally } from './wave.ts';
 
 const MIN = 60_000;
 /** The test seed's idle limit. */
 const IDLE_MS = 15 * MIN;
-const APP = `Basic ${Buffer.from('acme-app:acme-app-secret-0123456789').toString('base64')}`;
 
 describe('Redis Cluster: Curfew on three primaries, one of them killed and started again', () => {
   const cluster = new RedisCluster();
@@ -47,18 +46,6 @@ describe('Redis Cluster: Curfew on three primaries, one of them killed and start
     await cluster.close();
   });
 
-  /** uid → the primary holding its session record, read from each primary's own keys. */
-  async function sessionsByPrimary(): Promise<Map<string, RedisServer>> {
-    const where = new Map<string, RedisServer>();
-    for (const server of cluster.primaries) {
-      for (const key of (await cluster.keysOn(server, prefix)).filter((k) => k.includes('}sso:'))) {
-        const record = await cluster.getOn(server, key);
-        if (record) where.set((JSON.parse(record) as { id: string }).id, server);
-      }
-    }
-    return where;
-  }
-
   /** delivery session uid → the primary holding its record. */
   async function deliveriesByPrimary(): Promise<Map<RedisServer, number>> {
     const counts = new Map<RedisServer, number>();
@@ -66,11 +53,7 @@ describe('Redis Cluster: Curfew on three primaries, one of them killed and start
     return counts;
   }
 
-  const statusOf = async (sid: string) => {
-    const res = await fetch(`${h.url}/session/status?sid=${encodeURIComponent(sid)}`, { headers: { authorization: APP } });
-    const body = res.status === 200 ? ((await res.json()) as { active: boolean }) : (await res.arrayBuffer(), undefined);
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), active: body?.active };
-  };
+  const statusOf = (sid: string) => appStatus(h, sid);
 
   it('enforces deadlines to the ms and delivers verified logout tokens, with sessions on every primary', { timeout: 60_000 }, async () => {
     for (const server of cluster.primaries) expect(await cluster.hasLibrary(server, LIBRARY)).toBe(true);
@@ -78,7 +61,7 @@ describe('Redis Cluster: Curfew on three primaries, one of them killed and start
     const signed = await signIn(h, h.userAgent(), 'acme-app', 'alice');
     const sid = String(signed.claims.sid);
     await startSessions(h, 'spread', 16);
-    const where = await sessionsByPrimary();
+    const where = await cluster.sessionsByPrimary(prefix);
     expect(where.size).toBe(17);
     // Sharded by a hash tag per shard: the sessions are spread over the cluster, not on one primary.
     expect(new Set(where.values()).size).toBeGreaterThanOrEqual(2);
@@ -106,7 +89,7 @@ describe('Redis Cluster: Curfew on three primaries, one of them killed and start
     for (const uid of queued) await h.curfew.sessions.end(uid, 'admin');
     expect(rp.received).toHaveLength(0);
     const pending = await deliveriesByPrimary();
-    const where = await sessionsByPrimary();
+    const where = await cluster.sessionsByPrimary(prefix);
     // The primary to kill: one holding queued tokens, with others holding some too.
     const [directory] = await cluster.primariesOf([`${prefix}{dir}orgs`]);
     const victim = [...pending].sort((a, b) => b[1] - a[1]).find(([server, n]) => server !== directory && n > 0)![0];

@@ -32,6 +32,15 @@ export async function startSessions(h: Harness, label: string, count: number): P
 
 export const sidOf = (uid: string, client: string) => `sid-${uid}-${client}`;
 
+const ACME_APP = `Basic ${Buffer.from('acme-app:acme-app-secret-0123456789').toString('base64')}`;
+
+/** acme-app's status of one of its RP sessions, by sid: the HTTP status, Retry-After and `active`. */
+export async function appStatus(h: Harness, sid: string): Promise<{ status: number; retryAfter: string | null; active?: boolean }> {
+  const res = await fetch(`${h.url}/session/status?sid=${encodeURIComponent(sid)}`, { headers: { authorization: ACME_APP } });
+  const body = res.status === 200 ? ((await res.json()) as { active: boolean }) : (await res.arrayBuffer(), undefined);
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), ...(body ? { active: body.active } : {}) };
+}
+
 /** Every token the wave's sessions are owed: one per RP session. */
 export const owed = (uids: string[]) => uids.flatMap((uid) => CLIENTS.map((client) => `${client} ${sidOf(uid, client)}`)).sort();
 

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import type { RedisTarget } from '../../src/store/redis/connection.ts';
 import { freePort, withoutFaketime } from './process.ts';
-import { RedisServer } from './redis-server.ts';
+import { directConnection, RedisServer } from './redis-server.ts';
+import { untilAnswers } from './wait.ts';
+
+const direct = (port: number) => directConnection(port, CLUSTER_PASSWORD);
 
 const run = promisify(execFile);
 
@@ -21,28 +23,6 @@ export function keySlot(key: string): number {
     for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   return crc % 16384;
-}
-
-/** A direct connection to one node, failing fast (no reconnect storm in a test's cleanup). */
-function direct(port: number): Redis {
-  const redis = new Redis({ host: '127.0.0.1', port, password: CLUSTER_PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on('error', () => {});
-  return redis;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
@@ -109,7 +89,7 @@ export class RedisCluster {
 
   /** A replica is in sync once its link to its primary is up (ROLE: slave, host, port, 'connected'). */
   async #untilInSync(replica: RedisServer): Promise<void> {
-    await until(`replica ${replica.port} in sync`, async () => {
+    await untilAnswers(`replica ${replica.port} in sync`, async () => {
       const r = direct(replica.port);
       try {
         const role = (await r.call('ROLE')) as unknown[];
@@ -144,7 +124,7 @@ export class RedisCluster {
       r.disconnect();
     }
     const promoted = replica;
-    await until(`replica ${promoted.port} promoted`, async () => ((await this.#role(promoted.port)) === 'master' ? true : undefined));
+    await untilAnswers(`replica ${promoted.port} promoted`, async () => ((await this.#role(promoted.port)) === 'master' ? true : undefined));
     this.primaries[this.primaries.indexOf(primary)] = promoted;
     this.replicas[this.replicas.indexOf(promoted)] = primary;
     await this.untilWhole();
@@ -153,7 +133,7 @@ export class RedisCluster {
   }
 
   async #untilOk(port: number): Promise<void> {
-    await until(`node ${port} to see the cluster ok`, async () => {
+    await untilAnswers(`node ${port} to see the cluster ok`, async () => {
       const r = direct(port);
       try {
         const info = (await r.call('CLUSTER', 'INFO')) as string;
@@ -196,6 +176,18 @@ export class RedisCluster {
     } finally {
       r.disconnect();
     }
+  }
+
+  /** Session id (uid) → the primary holding its record, read from each primary's own keys under `prefix`. */
+  async sessionsByPrimary(prefix: string): Promise<Map<string, RedisServer>> {
+    const where = new Map<string, RedisServer>();
+    for (const server of this.primaries) {
+      for (const key of (await this.keysOn(server, prefix)).filter((k) => k.includes('}sso:'))) {
+        const record = await this.getOn(server, key);
+        if (record) where.set((JSON.parse(record) as { id: string }).id, server);
+      }
+    }
+    return where;
   }
 
   /** How many connections named `name` (CLIENT SETNAME) one primary has. */

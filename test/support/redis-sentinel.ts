@@ -2,10 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { SentinelTarget } from '../../src/store/redis/connection.ts';
 import { freePort, withoutFaketime } from './process.ts';
-import { RedisServer } from './redis-server.ts';
+import { directConnection, RedisServer } from './redis-server.ts';
+import { untilAnswers } from './wait.ts';
+
+const direct = (port: number) => directConnection(port, SENTINEL_SETUP_PASSWORD);
 
 const NAME = 'curfew-test';
 const QUORUM = 2;
@@ -17,28 +19,6 @@ const DOWN_AFTER_MS = 1_000;
  * sentinels' own (CURFEW_REDIS_SENTINEL_PASSWORD), so a test proves Curfew uses both.
  */
 export const SENTINEL_SETUP_PASSWORD = 'sentinel-setup-password';
-
-/** A direct connection to one server or sentinel, failing fast (no reconnect storm in a test's cleanup). */
-function direct(port: number): Redis {
-  const redis = new Redis({ host: '127.0.0.1', port, password: SENTINEL_SETUP_PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on('error', () => {});
-  return redis;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * A Redis Sentinel deployment of a test's own, from Debian's redis-server on free loopback
@@ -91,7 +71,7 @@ export class SentinelSetup {
     // Every sentinel must know the replica (it learns it from the primary's INFO) and its peers
     // (from their hello messages) before a failover can pick the replica and the news spread.
     for (const port of this.sentinelPorts) {
-      await until(`sentinel ${port} to see the replica and its peers`, async () => {
+      await untilAnswers(`sentinel ${port} to see the replica and its peers`, async () => {
         const s = direct(port);
         try {
           const replicas = (await s.call('SENTINEL', 'REPLICAS', NAME)) as string[][];
@@ -158,7 +138,7 @@ export class SentinelSetup {
   }
 
   async #replicated(port: number): Promise<void> {
-    await until(`the replica on ${port} to be in sync`, async () => ((await this.info(port, 'replication')).master_link_status === 'up' ? true : undefined));
+    await untilAnswers(`the replica on ${port} to be in sync`, async () => ((await this.info(port, 'replication')).master_link_status === 'up' ? true : undefined));
   }
 
   /**
@@ -185,7 +165,7 @@ export class SentinelSetup {
       s.disconnect();
     }
     for (const port of this.sentinelPorts) {
-      await until(`sentinel ${port} to name ${to} the primary`, async () => {
+      await untilAnswers(`sentinel ${port} to name ${to} the primary`, async () => {
         const c = direct(port);
         try {
           const [, p] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string];
@@ -195,7 +175,7 @@ export class SentinelSetup {
         }
       });
     }
-    await until(`${to} to serve as primary`, async () => ((await this.info(to, 'replication')).role === 'master' ? true : undefined));
+    await untilAnswers(`${to} to serve as primary`, async () => ((await this.info(to, 'replication')).role === 'master' ? true : undefined));
     return { from, to };
   }
 

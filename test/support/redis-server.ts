@@ -90,3 +90,10 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A direct connection to one node of a test's own setup, failing fast (no reconnect storm in a test's cleanup). */
+export function directConnection(port: number, password: string): Redis {
+  const redis = new Redis({ host: '127.0.0.1', port, password, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  return redis;
+}

@@ -12,3 +12,23 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * `until` for a probe that may throw while what it asks is not up yet (a Redis node starting,
+ * a cluster re-forming): a throw is one more try, and the last one's error is in the timeout's.
+ */
+export async function untilAnswers<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  let last: unknown;
+  try {
+    return await until(what, async () => {
+      try {
+        return await probe();
+      } catch (err) {
+        last = err;
+        return undefined;
+      }
+    }, timeoutMs);
+  } catch (timedOut) {
+    throw last ? new Error(`${(timedOut as Error).message}: ${String(last)}`) : timedOut;
+  }
+}
