@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import type { Store } from '../../src/store/types.ts';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../support/redis.ts';
 import { describeStoreContract } from './contract/index.ts';
 import { redisSharedClock } from '../support/shared-clock.ts';
+import { freePort } from '../support/process.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { until } from '../support/wait.ts';
 
@@ -201,16 +201,32 @@ describe('Redis store specifics', () => {
 });
 
 describe('Redis change feed across a dropped connection', () => {
-  it('says the feed dropped, then that it is live again once re-subscribed; changes are heard again after', async () => {
+  /**
+   * A store reaching Redis through a loopback proxy — listening now, or (given a free `port`)
+   * once the test starts it there — and a subscription recording what its feed says.
+   */
+  async function feedThroughProxy(port?: number) {
     const upstream = new URL(REDIS_URL);
     const proxy = new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 6379) });
-    const port = await proxy.start();
-    const prefix = freshPrefix('changes');
     const url = new URL(REDIS_URL);
-    url.host = `127.0.0.1:${port}`;
+    url.host = `127.0.0.1:${port ?? (await proxy.start())}`;
+    const prefix = freshPrefix('changes');
     const store = createRedisStore({ url: url.href, prefix });
     const heard: unknown[] = [];
     const subscription = await store.changes.subscribe({ changed: (c) => heard.push(c), reset: (live) => heard.push({ reset: live }) });
+    return {
+      proxy, store, heard,
+      async close() {
+        await subscription.close();
+        await store.close();
+        await proxy.close();
+        await deletePrefix(prefix);
+      },
+    };
+  }
+
+  it('says the feed dropped, then that it is live again once re-subscribed; changes are heard again after', async () => {
+    const { proxy, store, heard, close } = await feedThroughProxy();
     try {
       expect(heard).toEqual([{ reset: true }]);
       proxy.drop();
@@ -221,29 +237,14 @@ describe('Redis change feed across a dropped connection', () => {
       await until('the change after the reconnect', async () => heard.length >= 4);
       expect(heard[3]).toEqual({ kind: 'client', id: 'app1' });
     } finally {
-      await subscription.close();
-      await store.close();
-      await proxy.close();
-      await deletePrefix(prefix);
+      await close();
     }
   });
 
   it('subscribing while Redis is unreachable hands out a feed that is not live, which goes live once Redis answers', async () => {
-    const upstream = new URL(REDIS_URL);
-    const proxy = new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 6379) });
     // A port nothing listens on yet: the store's connections are refused until the proxy takes it.
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = probe.address() as AddressInfo;
-        probe.close(() => resolve(free));
-      });
-    });
-    const prefix = freshPrefix('changes');
-    const url = new URL(REDIS_URL);
-    url.host = `127.0.0.1:${port}`;
-    const store = createRedisStore({ url: url.href, prefix });
-    const heard: unknown[] = [];
-    const subscription = await store.changes.subscribe({ changed: (c) => heard.push(c), reset: (live) => heard.push({ reset: live }) });
+    const port = await freePort();
+    const { proxy, store, heard, close } = await feedThroughProxy(port);
     try {
       expect(heard).toEqual([]);
       await proxy.start(port);
@@ -253,10 +254,7 @@ describe('Redis change feed across a dropped connection', () => {
       await until('the change heard', async () => heard.length >= 2);
       expect(heard[1]).toEqual({ kind: 'org', id: 'acme' });
     } finally {
-      await subscription.close();
-      await store.close();
-      await proxy.close();
-      await deletePrefix(prefix);
+      await close();
     }
   });
 
